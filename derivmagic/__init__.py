@@ -1,0 +1,19 @@
+"""derivmagic: matrix calculus from LaTeX, with shapes, steps, layouts and a numeric check.
+
+``%load_ext derivmagic`` registers the ``%%derive`` cell magic (nothing is registered on import).
+"""
+from .derivation import Derivation, derive
+from .errors import DerivError, LimitError, ParseError, ShapeError
+
+__all__ = ["derive", "Derivation", "DerivError", "ParseError", "ShapeError", "LimitError"]
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython):
+    from .magic import load
+    load(ipython)
+
+
+def unload_ipython_extension(ipython):
+    from .magic import unload
+    unload(ipython)

@@ -1,0 +1,138 @@
+"""The numeric check: concrete sizes (distinct per dimension, so a transposition cannot
+hide), random values that respect declarations and domains, and central finite
+differences along a few random directions (O(1) evaluations, whatever the size)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
+from .rules import Det, Func, Inverse, Pow
+
+SIZES = [3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12, 13]
+TOLERANCE = 1e-6         # first derivatives: central differences with h = 1e-6
+TOLERANCE_SECOND = 1e-4  # Hessians: second differences with h = 1e-4
+PROBES = 3
+
+
+@dataclass
+class Check:
+    passed: bool
+    max_error: float
+    dims: dict
+    probes: int = 0
+    message: str = ""
+    details: list = field(default_factory=list)
+
+    def __bool__(self):
+        return self.passed
+
+    @property
+    def summary(self) -> str:
+        sizes = ", ".join(f"{k}={v}" for k, v in sorted(self.dims.items()))
+        mark = "✓" if self.passed else "✗"
+        if self.message and not self.passed:
+            return f"{mark} unverified: {self.message}"
+        return f"{mark} finite differences at random points ({sizes or 'scalars'}; {self.probes} probes): max error {self.max_error:.1e}"
+
+
+def choose_sizes(dim_names, fixed=(), overrides=None) -> dict:
+    overrides = dict(overrides or {})
+    taken = {int(v) for v in fixed} | set(overrides.values())
+    pool = [s for s in SIZES if s not in taken] + [s for s in SIZES if s in taken]
+    out = {}
+    for name in sorted(dim_names):
+        out[name] = overrides[name] if name in overrides else pool.pop(0) if pool else 3
+    return out
+
+
+def concrete(shape, sizes) -> tuple[int, int]:
+    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
+
+
+def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np.ndarray:
+    """Numbers for an expression: ``env`` maps symbol names to 2-D arrays."""
+    vals = memo if memo is not None else {}
+    for node in postorder(root):
+        if node in vals:
+            continue
+        if isinstance(node, Sym):
+            v = env[node.name]
+        elif isinstance(node, Identity):
+            v = np.eye(concrete(node.shape, sizes)[0])
+        elif isinstance(node, Ones):
+            v = np.ones(concrete(node.shape, sizes))
+        elif isinstance(node, Zero):
+            v = np.zeros(concrete(node.shape, sizes))
+        elif isinstance(node, Num):
+            v = node.evaluate([])
+        else:
+            v = node.evaluate([vals[a] for a in node.args])
+        vals[node] = v
+    return vals[root]
+
+
+def domains(root: Expr) -> dict[str, str]:
+    """How to sample each symbol so the function is defined: positive under log and
+    roots, positive definite under log det, invertible under an inverse."""
+    out: dict[str, str] = {}
+    for node in postorder(root):
+        arg = node.args[0] if node.args else None
+        if isinstance(node, Func) and node.spec.positive_domain or isinstance(node, Pow) and node.exponent.denominator != 1:
+            if isinstance(arg, Sym):
+                out.setdefault(arg.name, "positive")
+            elif isinstance(arg, Det) and isinstance(arg.args[0], Sym):
+                out[arg.args[0].name] = "spd"
+        if isinstance(node, Pow) and node.exponent < 0 and isinstance(arg, Sym):
+            out.setdefault(arg.name, "positive")
+        if isinstance(node, (Inverse, Det)) and isinstance(arg, Sym):
+            out.setdefault(arg.name, "invertible")
+    return out
+
+
+def sample(sym: Sym, sizes: dict, kind: str | None, rng) -> np.ndarray:
+    r, c = concrete(sym.shape, sizes)
+    m = rng.standard_normal((r, c))
+    if "spd" in sym.props or kind == "spd":
+        return m @ m.T + r * np.eye(r)
+    if sym.symmetric:
+        m = (m + m.T) / 2
+    if kind == "positive":
+        return np.abs(m) + 0.5
+    if kind == "invertible" and r == c:
+        return m + 3 * np.eye(r)
+    return m
+
+
+def sample_env(symbols, sizes, kinds, rng) -> dict:
+    return {s.name: sample(s, sizes, kinds.get(s.name), rng) for s in symbols}
+
+
+def relative_error(got: np.ndarray, want: np.ndarray) -> float:
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    if got.shape != want.shape:
+        return float("inf")
+    return float(np.max(np.abs(got - want)) / (1.0 + np.max(np.abs(want)))) if want.size else 0.0
+
+
+def directional_fd(f: Expr, var: Sym, env: dict, sizes: dict, v: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    plus, minus = dict(env), dict(env)
+    plus[var.name] = env[var.name] + h * v
+    minus[var.name] = env[var.name] - h * v
+    return (evaluate(f, plus, sizes) - evaluate(f, minus, sizes)) / (2 * h)
+
+
+def second_fd(f: Expr, var: Sym, env: dict, sizes: dict, v, w, h: float = 1e-4) -> float:
+    def at(a, b):
+        e = dict(env)
+        e[var.name] = env[var.name] + a * h * v + b * h * w
+        return evaluate(f, e, sizes)
+    return (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h * h)
+
+
+def unit_direction(shape, rng, symmetric=False) -> np.ndarray:
+    v = rng.standard_normal(shape)
+    if symmetric:
+        v = (v + v.T) / 2
+    return v / max(np.linalg.norm(v), 1e-12)

@@ -1,0 +1,172 @@
+"""``derive()``: the pipeline parse → shapes → differentiate → layout → simplify → render/check."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import check as numeric
+from .errors import DerivError, ParseError
+from .expr import Expr, Sym, fmt_shape
+from .layout import Answer, solve
+from .parse import parse_cell
+from .shapes import Reading, read
+
+LAYOUTS = ("numerator", "denominator")
+DEFAULTS = {"layout": "numerator"}
+
+
+@dataclass
+class Derivation:
+    cell: str
+    reading: Reading
+    answer: Answer
+    check: numeric.Check | None
+    claims: list = field(default_factory=list)
+
+    # --- the contract
+    @property
+    def result(self):
+        from .tosympy import to_sympy
+        return to_sympy(self.answer.result, self.reading.dims)
+
+    @property
+    def symbols(self) -> dict:
+        from .tosympy import to_sympy
+        return {name: to_sympy(s, self.reading.dims) for name, s in self.reading.symbols.items()}
+
+    @property
+    def shape(self) -> tuple:
+        from .tosympy import sympy_dim
+        return tuple(sympy_dim(d) for d in self.answer.result.shape)
+
+    @property
+    def steps(self) -> list:
+        return self.answer.steps
+
+    @property
+    def layout(self) -> str:
+        return self.answer.layout
+
+    @property
+    def expr(self) -> Expr:
+        """The result in derivmagic's own expression form."""
+        return self.answer.result
+
+    @property
+    def latex(self) -> str:
+        from .report import derivation_latex
+        return derivation_latex(self)
+
+    @property
+    def text(self) -> str:
+        from .report import derivation_text
+        return derivation_text(self)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex}$$"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": self.text, "text/latex": self._repr_latex_()}
+
+
+def derive(cell: str, layout: str | None = None, check: bool = True, seed: int = 0,
+           dims: dict | None = None, **options) -> Derivation:
+    """Differentiate what a ``%%derive`` cell asks for; see the README for the notation."""
+    if options:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(options))}")
+    layout = layout or DEFAULTS["layout"]
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'numerator' or 'denominator', not {layout!r}")
+    statements = parse_cell(cell)                       # parse
+    reading = read(statements, cell)                    # shapes
+    if len(reading.targets) != 1:
+        target = reading.targets[1][0]
+        raise ParseError("one derivative per cell, please", text=cell, pos=target.pos, end=target.end)
+    target, variables, body, direction, _claims = reading.targets[0]
+    if len(variables) != 1:
+        raise ParseError("one variable per derivative, please", text=cell, pos=target.pos, end=target.end)
+    try:                                                # differentiate, in the layout asked for
+        answer = solve(target.kind, body, variables[0], layout, direction)
+    except DerivError as exc:
+        raise exc.located(cell, target.pos) if exc.pos is not None else _at(exc, cell, target)
+    verdict = run_check(answer, reading, seed, dims) if check else None   # check
+    return Derivation(cell, reading, answer, verdict)
+
+
+def _at(exc: DerivError, cell: str, target) -> DerivError:
+    exc.text, exc.pos, exc.end = cell, target.pos, target.end
+    return exc
+
+
+def run_check(answer: Answer, reading: Reading, seed: int = 0, dims: dict | None = None) -> numeric.Check:
+    fixed = [d for s in reading.symbols.values() for d in s.shape if isinstance(d, int) and d > 1]
+    sizes = numeric.choose_sizes(reading.dims, fixed, dims)
+    rng = np.random.default_rng(seed)
+    symbols = list(reading.symbols.values())
+    kinds = numeric.domains(answer.function)
+    worst, probes = 0.0, 0
+    try:
+        for _ in range(numeric.PROBES):
+            env = numeric.sample_env(symbols, sizes, kinds, rng)
+            err = probe(answer, env, sizes, rng)
+            if not np.isfinite(err):
+                return numeric.Check(False, float("inf"), sizes, probes,
+                                     "the function is not finite at a random point (check its domain)")
+            worst, probes = max(worst, err), probes + 1
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+        return numeric.Check(False, float("inf"), sizes, probes, f"could not evaluate: {exc}")
+    tolerance = numeric.TOLERANCE_SECOND if answer.kind == "hessian" else numeric.TOLERANCE
+    return numeric.Check(worst <= tolerance, worst, sizes, probes)
+
+
+def probe(answer: Answer, env: dict, sizes: dict, rng) -> float:
+    """Error of the answer against finite differences along one random direction."""
+    var = answer.var
+    shape = numeric.concrete(var.shape, sizes)
+    symmetric = var.symmetric
+    with np.errstate(all="ignore"):
+        v = numeric.unit_direction(shape, rng, symmetric)
+        if answer.kind == "directional":
+            env = dict(env)
+            env[answer.dsym.name] = v
+            pred = numeric.evaluate(answer.result, env, sizes)
+            fd = numeric.directional_fd(answer.function, var, env, sizes, v)
+            return numeric.relative_error(pred, fd)
+        dsym_val = v if answer.dsym.shape == var.shape else v.T
+        env = dict(env)
+        env[answer.dsym.name] = dsym_val
+        if answer.kind == "hessian":
+            w = numeric.unit_direction(shape, rng)
+            H = numeric.evaluate(answer.result, env, sizes)
+            pred = (w.T @ H @ v) if H.shape[0] > 1 else H * v * w
+            fd = numeric.second_fd(answer.function, var, env, sizes, v, w)
+            return numeric.relative_error(np.asarray(pred).reshape(-1), np.asarray(fd).reshape(-1))
+        pred = numeric.evaluate(answer.pairing, env, sizes)
+        fd = numeric.directional_fd(answer.function, var, env, sizes, v)
+        if fd.size == pred.size:
+            fd = fd.reshape(pred.shape)
+        return numeric.relative_error(pred, fd)
+
+
+def describe_symbols(reading: Reading) -> str:
+    parts = []
+    for s in reading.symbols.values():
+        parts.append(f"{s.name} ∈ {_space(s)}")
+    return ", ".join(parts)
+
+
+def _space(s: Sym) -> str:
+    r, c = s.shape
+    if "spd" in s.props:
+        return f"𝕊^{r}_++"
+    if s.symmetric:
+        return f"𝕊^{r}"
+    if (r, c) == (1, 1):
+        return "ℝ"
+    if c == 1:
+        return f"ℝ^{r}"
+    return f"ℝ^{{{fmt_shape(s.shape)}}}"

@@ -1,0 +1,157 @@
+"""Differentiation on matrix differentials (Magnus & Neudecker).
+
+1. ``differential``: the forward pass. Every operation's own rule turns the differentials
+   of its arguments into its differential, ``d(AB) = dA B + A dB`` and so on; each
+   application is recorded as a step.
+2. ``gradient``: for a scalar ``f``, ``df = tr(Gᵀ dX)`` identifies the gradient ``G``; it is
+   read off by running the linear operations of ``df`` backwards (their adjoints).
+3. ``jacobian``: for a vector ``f`` of a vector ``x``, ``df = J dx`` identifies ``J``.
+"""
+from __future__ import annotations
+
+from .errors import DerivError
+from .expr import ONE, Expr, Identity, Sym, postorder, substitute
+from .rules import Add, Hadamard, Mul, Trace, Transpose, add, diag, hadamard, mul, transpose
+from .steps import Step
+
+
+class Differentiator:
+    """Differentials of sub-expressions with respect to ``var`` in the direction ``dvar``."""
+
+    def __init__(self, var: Sym, dvar: Expr, steps: list[Step] | None = None):
+        self.var = var
+        self.dvar = dvar
+        self.memo: dict[Expr, Expr | None] = {}
+        self.steps = steps if steps is not None else []
+
+    def __call__(self, root: Expr) -> Expr | None:
+        for node in postorder(root):
+            if node in self.memo:
+                continue
+            if node == self.var:
+                self.memo[node] = self.dvar
+                continue
+            if not node.depends(self.var):
+                self.memo[node] = None
+                continue
+            ds = [self.memo[a] for a in node.args]
+            d = node.differential(ds)
+            self.memo[node] = d
+            self._record(node, ds, d)
+        return self.memo[root]
+
+    def _record(self, node: Expr, ds: list, d: Expr) -> None:
+        varying = [(a, da) for a, da in zip(node.args, ds) if da is not None]
+        if isinstance(node, Transpose) and node.args[0] == self.var:
+            return
+        if len(varying) == 1 and varying[0][1] == d:
+            return  # nothing new: e.g. d(Ax - b) = d(Ax)
+        self.steps.append(Step(node.rule, node, d, var=self.var, dvar=self.dvar, children=tuple(varying)))
+
+
+def differential_symbol(var: Sym) -> tuple[Sym, Expr]:
+    """The column (or matrix) symbol ``dX`` and the differential of ``var`` built from it."""
+    r, c = var.shape
+    if r == 1 and c != 1:
+        d = Sym("d" + var.name, (c, 1), tex=rf"\mathrm{{d}}{var.tex}^T")
+        return d, transpose(d)
+    return Sym("d" + var.name, var.shape, tex=rf"\mathrm{{d}}{var.tex}"), None
+
+
+def gradient(df: Expr, dsym: Sym) -> Expr:
+    """``G`` with ``df = tr(Gᵀ dX)``, for a scalar ``df`` linear in ``dsym``."""
+    seeds: dict[Expr, list[Expr]] = {df: [ONE]}
+    out = []
+    for node in reversed(postorder(df)):
+        if node not in seeds:
+            continue
+        seed = add(*seeds.pop(node))
+        if node == dsym:
+            out.append(seed)
+            continue
+        for i, a in enumerate(node.args):
+            if a.depends(dsym):
+                if not (node.linear or isinstance(node, (Mul, Hadamard))):
+                    raise DerivError(f"internal: the differential is not linear at {node!r}")
+                seeds.setdefault(a, []).append(node.vjp(seed, i))
+    return add(*out) if out else None
+
+
+class TensorNeeded(DerivError):
+    """The derivative of a vector through a matrix-valued intermediate is a tensor."""
+
+
+def jacobian(df: Expr, dsym: Sym) -> Expr:
+    """``J`` with ``df = J dx``: ``df`` a column (or scalar) linear in the column ``dsym``."""
+    memo: dict[Expr, Expr] = {}
+
+    def coef(g: Expr) -> Expr:
+        if g in memo:
+            return memo[g]
+        memo[g] = out = _coef(g)
+        return out
+
+    def _coef(g: Expr) -> Expr:
+        if g == dsym:
+            return Identity(dsym.shape[0])
+        if isinstance(g, Add):
+            return add(*[coef(t) for t in g.args if t.depends(dsym)])
+        if isinstance(g, Transpose):
+            inner = g.args[0]
+            if isinstance(inner, (Add, Hadamard)):
+                return coef(inner.rebuild([transpose(a) for a in inner.args]))
+        if isinstance(g, Hadamard):
+            i = _dependent(g, dsym)
+            others = hadamard(*g.args[:i], *g.args[i + 1:])
+            return mul(diag(others), coef(g.args[i]))
+        if isinstance(g, Trace):
+            return coef(_trace_as_product(g.args[0], dsym))
+        if isinstance(g, Mul):
+            i = _dependent(g, dsym)
+            ns = len(g.scalars)
+            if i < ns:
+                rest = mul(*[a for j, a in enumerate(g.args) if j != i], _num(g))
+                return mul(rest, coef(g.args[i]))
+            k = i - ns
+            c, left, right = g.chain[k], g.chain[:k], g.chain[k + 1:]
+            scal = [_num(g), *g.scalars]
+            if c.shape[1] == 1:
+                return mul(*scal, *([mul(*right)] if right else []), *left, coef(c))
+            if c.shape[0] == 1:
+                rt = [transpose(mul(*right))] if right else []
+                return mul(*scal, *left, *rt, coef(transpose(c)))
+        raise TensorNeeded(
+            "this Jacobian passes through a matrix-valued intermediate (a tensor); "
+            "ask for the directional derivative D f(x)[v] instead")
+
+    return coef(df)
+
+
+def _num(g: Mul) -> Expr:
+    from .expr import Num
+    return Num(g.coeff)
+
+
+def _dependent(node: Expr, dsym: Sym) -> int:
+    for i, a in enumerate(node.args):
+        if a.depends(dsym):
+            return i
+    raise DerivError("internal: no dependent factor")
+
+
+def _trace_as_product(m: Expr, dsym: Sym) -> Expr:
+    """tr(P c Q) written as a 1x1 product by cyclic rotation, with c the factor holding dsym."""
+    if isinstance(m, Mul) and m.chain:
+        chain = m.chain
+        k = next(i for i, c in enumerate(chain) if c.depends(dsym))
+        rotated = chain[k:] + chain[:k]
+        scal = [_num(m), *m.scalars]
+        if rotated[0].shape[1] == 1:  # c column: tr(c R) = R c
+            return mul(*scal, *rotated[1:], rotated[0])
+        if rotated[0].shape[0] == 1:  # c row: tr(c R) = c R (R a column)
+            return mul(*scal, *rotated)
+    raise TensorNeeded("this derivative needs a tensor; ask for the directional derivative D f(X)[V] instead")
+
+
+def set_direction(df: Expr, dsym: Sym, direction: Expr) -> Expr:
+    return substitute(df, {dsym: direction})

@@ -1,0 +1,117 @@
+"""Arranging a derivative in the requested layout (Wikipedia, "Matrix calculus"):
+
+| f \\ x            | scalar t          | vector x (n)              | matrix X (m×n)        |
+|------------------|-------------------|---------------------------|-----------------------|
+| scalar f         | scalar            | numerator 1×n, denom. n×1 | numerator n×m, denom. m×n |
+| vector f (m)     | numerator m×1, denom. 1×m | numerator m×n, denom. n×m | —              |
+| matrix F (p×q)   | p×q               | —                         | —                     |
+
+``∇`` is shaped like the variable for a scalar function and follows the denominator
+layout otherwise. Each answer carries the differential form it was read from, so the
+final step (and the numeric check) state ``df = <answer, dx>`` in that layout.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .differentiate import Differentiator, TensorNeeded, differential_symbol, gradient, jacobian
+from .errors import DerivError
+from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, substitute, zero
+from .rules import mul, trace, transpose
+from .steps import Step
+
+
+@dataclass
+class Answer:
+    kind: str            # gradient | jacobian | hessian | directional
+    layout: str
+    function: Expr
+    var: Sym
+    result: Expr
+    pairing: Expr        # the differential df written with the result (linear in dsym)
+    dsym: Expr           # the direction symbol of the check
+    steps: list
+    description: str
+    gradient: Expr | None = None   # for Hessians: the gradient differentiated a second time
+
+
+def _is_vector(shape) -> bool:
+    return shape[1] == 1 or shape[0] == 1
+
+
+def solve(kind: str, f: Expr, var: Sym, layout: str, direction: Expr | None = None) -> Answer:
+    steps: list[Step] = []
+    if kind == "directional":
+        d = Differentiator(var, direction, steps)(f)
+        result = d if d is not None else zero(f.shape)
+        desc = f"directional derivative, shaped like the function ({fmt_shape(f.shape)})"
+        return Answer(kind, layout, f, var, result, result, direction, steps, desc)
+    dsym, dvar = differential_symbol(var)
+    df = Differentiator(var, dvar if dvar is not None else dsym, steps)(f)
+    if kind == "hessian":
+        return _hessian(f, var, dsym, df, steps, layout)
+    result, pairing, desc = _first_order(kind, layout, f, var, dsym, df)
+    steps.append(Step(_identify_rule(kind, layout, f, var), f, pairing, var=var, dvar=dsym, result=result))
+    return Answer(kind, layout, f, var, result, pairing, dsym, steps, desc)
+
+
+def _first_order(kind, layout, f, var, dsym, df):
+    """(result, df written with the result, description) for a first derivative."""
+    fs, xs = f.shape, var.shape
+    denominator = kind == "gradient" or layout == "denominator"
+    df = df if df is not None else zero(fs)
+    if xs == SCALAR:
+        g = substitute(df, {dsym: ONE})
+        if fs == SCALAR or not _is_vector(fs):
+            return g, mul(g, dsym), f"derivative by a scalar, shaped like the function ({fmt_shape(fs)})"
+        col = g if fs[1] == 1 else transpose(g)
+        res = transpose(col) if denominator else col
+        pair = mul(transpose(res) if denominator else res, dsym)
+        return res, pair, f"{'denominator' if denominator else 'numerator'} layout: {fmt_shape(res.shape)}"
+    dx = dsym if xs == dsym.shape else transpose(dsym)  # the direction, shaped like the variable
+    if fs == SCALAR:
+        g = gradient(df, dsym) if df != zero(fs) else None
+        g = zero(dsym.shape) if g is None else g
+        shaped = g if xs == dsym.shape else transpose(g)
+        if denominator:
+            what = f"gradient, shaped like {var.name}" if kind == "gradient" else "denominator layout (the gradient)"
+            return shaped, trace(mul(transpose(shaped), dx)), f"{what}: {fmt_shape(shaped.shape)}"
+        res = transpose(shaped)
+        return res, trace(mul(res, dx)), f"numerator layout: {fmt_shape(res.shape)}; the gradient is its transpose"
+    if _is_vector(fs) and _is_vector(xs):
+        col = df if fs[1] == 1 else transpose(df)
+        J = jacobian(col, dsym) if col != zero(col.shape) else zero((col.shape[0], dsym.shape[0]))
+        if denominator:
+            res = transpose(J)
+            return res, mul(transpose(res), dsym), f"denominator layout: {fmt_shape(res.shape)} (the transposed Jacobian)"
+        return J, mul(J, dsym), f"numerator layout: {fmt_shape(J.shape)} (the Jacobian)"
+    raise TensorNeeded(
+        f"the derivative of a {fmt_shape(fs)} function by a {fmt_shape(xs)} variable is a 4-D array; "
+        "ask for the directional derivative D f(X)[V] instead")
+
+
+def _identify_rule(kind, layout, f, var) -> str:
+    if f.shape == SCALAR and var.shape != SCALAR:
+        return "identify the gradient: df = tr(Gᵀ dX)" if not _is_vector(var.shape) else "identify the gradient: df = gᵀ dx"
+    if var.shape == SCALAR:
+        return "identify the derivative: df = f′ dt"
+    return "identify the Jacobian: df = J dx"
+
+
+def _hessian(f, var, dsym, df, steps, layout) -> Answer:
+    if f.shape != SCALAR or var.shape[1] != 1:
+        raise DerivError("a Hessian needs a scalar function of a column vector (or a scalar)")
+    g, pair, _ = _first_order("gradient", layout, f, var, dsym, df)
+    steps.append(Step(_identify_rule("gradient", layout, f, var), f, pair, var=var, dvar=dsym, result=g))
+    second: list[Step] = []
+    dg = Differentiator(var, dsym, second)(g)
+    if var.shape == SCALAR:
+        H = substitute(dg, {dsym: ONE}) if dg is not None else zero(SCALAR)
+        pairing = mul(H, dsym)
+    else:
+        H = jacobian(dg, dsym) if dg is not None else zero((var.shape[0], var.shape[0]))
+        pairing = mul(H, dsym)
+    steps.extend(second)
+    steps.append(Step("identify the Hessian: d(∇f) = H dx", g, pairing, var=var, dvar=dsym, result=H))
+    return Answer("hessian", layout, f, var, H, pairing, dsym, steps,
+                  f"Hessian, {fmt_shape(H.shape)} (symmetric)", gradient=g)

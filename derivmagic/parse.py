@@ -1,0 +1,557 @@
+"""Reading a cell: statements, then each statement through the Lark grammar into a small
+syntax tree (``Node``), then into targets, definitions and declarations.
+
+Shapes are not known here; ``shapes.py`` decides them and builds expressions.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import ParseError
+
+GREEK_UNICODE = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ",
+    "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
+    "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}
+
+FUNCTION_NAMES = {
+    "log": "log", "ln": "log", "exp": "exp", "tanh": "tanh", "sin": "sin", "cos": "cos", "det": "det",
+    "sigma": "sigmoid", "sigmoid": "sigmoid", "tr": "tr", "Tr": "tr", "trace": "tr", "softmax": "softmax",
+    "diag": "diag", "sign": "sign", "sgn": "sign", "lse": "logsumexp", "logsumexp": "logsumexp",
+}
+
+
+# ---------------------------------------------------------------- syntax tree
+@dataclass(frozen=True)
+class Node:
+    kind: str
+    args: tuple = ()
+    pos: int = 0
+    end: int = 0
+    value: object = None  # a name, a number, a function name, ...
+
+    def with_args(self, *args) -> "Node":
+        return Node(self.kind, tuple(args), self.pos, self.end, self.value)
+
+
+@dataclass
+class Target:
+    kind: str                 # "gradient", "hessian", "jacobian", "directional"
+    variables: list[Node]
+    body: Node | None         # the function (None until resolved from a name)
+    claims: list[Node] = field(default_factory=list)
+    direction: Node | None = None
+    pos: int = 0
+    end: int = 0
+
+
+@dataclass
+class Definition:
+    name: str
+    params: list[str]
+    body: Node
+    pos: int
+    end: int
+
+
+@dataclass
+class Declaration:
+    names: list[Node]
+    shape: tuple               # (rows, cols) of dimension names or ints
+    props: frozenset
+    pos: int
+    end: int
+
+
+# ---------------------------------------------------------------- the parser (built once, lazily)
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+
+
+def _span(meta) -> tuple[int, int]:
+    return (meta.start_pos, meta.end_pos) if not meta.empty else (0, 0)
+
+
+@v_args(inline=True, meta=True)
+class ToNode(Transformer):
+    """One method per grammar rule: parse tree -> ``Node``."""
+
+    def _node(self, kind, meta, *args, value=None):
+        p, e = _span(meta)
+        return Node(kind, tuple(args), p, e, value)
+
+    # names
+    def letter(self, meta, tok):
+        return self._node("name", meta, value=str(tok))
+
+    def greek(self, meta, tok):
+        return self._node("name", meta, value=str(tok)[1:])
+
+    def font_name(self, meta, font, tok):
+        name = str(tok).lstrip("\\")
+        kind = "font_one" if name == "1" else "name"
+        return self._node(kind, meta, value=name)
+
+    def accent(self, meta, acc, tok):
+        base = str(tok).lstrip("\\")
+        return self._node("name", meta, value=f"{base}_{str(acc)[1:]}")
+
+    def number(self, meta, tok):
+        return self._node("num", meta, value=Fraction(str(tok)))
+
+    def top(self, meta, tok):
+        return self._node("top", meta)
+
+    # arithmetic
+    def add(self, meta, a, op, b):
+        return self._node("add", meta, a, b)
+
+    def sub(self, meta, a, op, b):
+        return self._node("sub", meta, a, b)
+
+    def neg(self, meta, op, a):
+        return self._node("neg", meta, a)
+
+    def signed(self, meta, op, a):
+        return a
+
+    def mul(self, meta, a, b):
+        return self._node("mul", meta, a, b)
+
+    def mul_explicit(self, meta, a, op, b):
+        return self._node("mul", meta, a, b, value="explicit")
+
+    def div(self, meta, a, op, b):
+        return self._node("div", meta, a, b)
+
+    def hadamard(self, meta, a, op, b):
+        return self._node("hadamard", meta, a, b)
+
+    def hdiv(self, meta, a, op, b):
+        return self._node("hdiv", meta, a, b)
+
+    def pow(self, meta, base, exp):
+        return self._node("pow", meta, base, exp)
+
+    def group(self, meta, *items):
+        inner = [i for i in items if isinstance(i, Node)]
+        return inner[0]
+
+    def frac(self, meta, tok, num, den):
+        return self._node("frac", meta, num, den)
+
+    def sqrt(self, meta, tok, arg):
+        return self._node("func", meta, arg, value="sqrt")
+
+    def func_paren(self, meta, tok, arg, close):
+        return self._node("func", meta, arg, value=_function_name(str(tok)))
+
+    def func_bare(self, meta, tok, arg):
+        return self._node("func", meta, arg, value=_function_name(str(tok)))
+
+    def norm(self, meta, open_, arg, close, sub=None):
+        return self._node("norm", meta, arg, value=sub)
+
+    def norm_sub(self, meta, tok):
+        return str(tok)
+
+    def bars(self, meta, open_, arg, close):
+        return self._node("bars", meta, arg)
+
+    def call(self, meta, name, open_, *rest):
+        args = [r for r in rest if isinstance(r, Node)]
+        return self._node("call", meta, name, *args)
+
+    def apply_direction(self, meta, call, direction):
+        return self._node("directional", meta, call, direction)
+
+    # derivative operators
+    def nabla(self, meta, tok, *parts):
+        variables, order = [], 1
+        for kind, payload in parts:
+            if kind == "sub":
+                variables.extend(payload)
+            else:
+                order = payload
+        return self._node("nabla", meta, *variables, value=order)
+
+    def nabla_sub(self, meta, *names):
+        return ("sub", list(names))
+
+    def nabla_sup(self, meta, tok):
+        return ("sup", int(str(tok)))
+
+    def partial(self, meta, tok, order=None):
+        return self._node("partial", meta, value=int(str(order)) if order is not None else 1)
+
+    # statements
+    def chain(self, meta, *items):
+        return ("chain", [i for i in items if isinstance(i, Node)], [str(i) for i in items if not isinstance(i, Node)])
+
+    def decl(self, meta, *items):
+        names = [i for i in items if isinstance(i, Node)]
+        space = items[-1]
+        return ("decl", names, space, _span(meta))
+
+    def reals(self, meta, tok, dims=None):
+        return (dims or (1, 1), frozenset())
+
+    def syms(self, meta, tok, dims=None, pd=None):
+        n = dims[0] if dims else None
+        return ((n, n), frozenset({"symmetric"} | ({"spd"} if pd else set())))
+
+    def syms_pd_first(self, meta, tok, pd, dims):
+        return self.syms(meta, tok, dims, pd)
+
+    def space_dims(self, meta, *items):
+        dims = [i for i in items if not (hasattr(i, "type") and i.type == "TIMES")]
+        return (dims[0], 1) if len(dims) == 1 else (dims[0], dims[1])
+
+    def space_pd(self, meta, *items):
+        return "".join(map(str, items))
+
+    def dim(self, meta, tok):
+        return int(str(tok)) if str(tok).isdigit() else str(tok)
+
+
+def _function_name(token: str) -> str:
+    m = re.match(r"\\(?:(?:operatorname|mathrm|text|textrm|mathop)\s*\{\s*)?([a-zA-Z]+)", token)
+    name = m.group(1) if m else token
+    if name not in FUNCTION_NAMES:
+        raise ParseError(f"unknown function \\operatorname{{{name}}}")
+    return FUNCTION_NAMES[name]
+
+
+# ---------------------------------------------------------------- bars: ‖x‖ and |x|
+_OPERAND_COMMANDS = set(GREEK_UNICODE) | {"top", "intercal"}
+
+
+def pair_bars(text: str) -> str:
+    """Mark each norm bar ``\\|`` (and ``\\Vert``, ``||``) and each single ``|`` as opening or
+    closing, keeping every character position: a bar after an operand closes, otherwise opens."""
+    out = list(text)
+    open_norms = open_bars = 0
+    i = 0
+    while i < len(text):
+        width = 0
+        if text.startswith("\\|", i) or text.startswith("||", i):
+            width, kind = 2, "norm"
+        elif text.startswith("\\Vert", i) and not text[i + 5:i + 6].isalpha():
+            width, kind = 5, "norm"
+        elif text[i] == "|" and (i == 0 or text[i - 1] != "\\"):
+            width, kind = 1, "bar"
+        if not width:
+            i += 1
+            continue
+        closes = _after_operand(text, i) and (open_norms if kind == "norm" else open_bars)
+        if kind == "norm":
+            mark = "‖)" if closes else "‖("
+            open_norms += -1 if closes else 1
+            out[i:i + width] = list(mark.ljust(width))
+        else:
+            open_bars += -1 if closes else 1
+            out[i] = "⟩" if closes else "⟨"
+        i += width
+    return "".join(out)
+
+
+def _after_operand(text: str, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and text[j].isspace():
+        j -= 1
+    if j < 0:
+        return False
+    if text[j].isalnum():
+        k = j
+        while k >= 0 and text[k].isalpha():
+            k -= 1
+        if k >= 0 and text[k] == "\\":
+            word = text[k + 1:j + 1]
+            if word == "right":
+                return True
+            return word in _OPERAND_COMMANDS
+        return True
+    return text[j] in ")]}|'‖"
+
+
+# ---------------------------------------------------------------- statements
+_SEPARATORS = re.compile(r"\\text\s*\{\s*(?:where|and|with)\s*\}|\\q?quad(?![a-zA-Z])|(?<![a-zA-Z\\])(?:where|and|with)(?![a-zA-Z])|(?<!\\);|\n")
+
+
+def split_statements(cell: str) -> list[tuple[int, str]]:
+    """Cut a cell into statements at newlines, depth-0 commas, ``\\quad``, ``where``, ``;``.
+    Each statement keeps its offset in the cell. ``x, y \\in ...`` stays together."""
+    cell = _join_aligned(cell)
+    pieces: list[tuple[int, str]] = []
+    depth, start, i = 0, 0, 0
+    while i < len(cell):
+        ch = cell[i]
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth = max(0, depth - 1)
+        if depth == 0:
+            m = _SEPARATORS.match(cell, i)
+            if m and m.end() > i:
+                pieces.append((start, cell[start:i]))
+                start = i = m.end()
+                continue
+            if ch == "," and not _inside_norm(cell, start, i):
+                pieces.append((start, cell[start:i]))
+                start = i + 1
+        i += 1
+    pieces.append((start, cell[start:]))
+    merged: list[tuple[int, str]] = []
+    for off, text in pieces:
+        if not _SPACING_ONLY.sub("", text).strip(" .\t"):
+            continue
+        lead = len(text) - len(text.lstrip())
+        off, text = off + lead, text.strip()
+        if merged and _is_name_list(merged[-1][1]) and re.search(r"\\in(?![a-zA-Z])", text):
+            prev_off, prev = merged.pop()
+            text = prev + "," + " " * (off - prev_off - len(prev) - 1) + text
+            off = prev_off
+        merged.append((off, text.rstrip(".").rstrip()))
+    return merged
+
+
+_SPACING_ONLY = re.compile(r"\\[,;:! ]|\\\\|~|\\q?quad(?![a-zA-Z])")
+
+
+def _inside_norm(cell: str, start: int, i: int) -> bool:
+    seg = cell[start:i]
+    return seg.count("\\|") % 2 == 1
+
+
+def _is_name_list(text: str) -> bool:
+    return re.fullmatch(r"\s*(\\?[a-zA-Z]+(_\{?\w+\}?)?\s*,?\s*)+", text) is not None and "\\in" not in text
+
+
+_ALIGNED = re.compile(r"\\begin\{(aligned|align\*?|split|gathered|equation\*?)\}|\\end\{(aligned|align\*?|split|gathered|equation\*?)\}")
+
+
+def _join_aligned(cell: str) -> str:
+    """``\\begin{aligned} a &= b \\\\ &= c \\end{aligned}`` -> ``a = b = c`` (positions kept)."""
+    out = list(cell)
+    for m in _ALIGNED.finditer(cell):
+        out[m.start():m.end()] = [" "] * (m.end() - m.start())
+    text = "".join(out)
+    return re.sub(r"\\\\(\s*)(?=&?\s*=)", lambda m: "  " + m.group(1).replace("\n", " "), text)
+
+
+# ---------------------------------------------------------------- parsing one statement
+def parse_statement(text: str):
+    try:
+        return ToNode().transform(parser().parse(pair_bars(text)))
+    except ParseError:
+        raise
+    except UnexpectedInput as exc:
+        raise _friendly(exc, text) from None
+    except LarkError as exc:
+        inner = getattr(exc, "orig_exc", None)
+        if isinstance(inner, ParseError):
+            raise inner from None
+        raise ParseError(f"cannot read this: {exc}", pos=0) from None
+
+
+_WORDS = {
+    "CLOSE": "a closing parenthesis ')'", "RBRACE": "a closing brace '}'", "RSQB": "a closing bracket ']'",
+    "NORM_CLOSE": "a closing norm bar '\\|'", "BAR_CLOSE": "a closing bar '|'", "NAME": "a symbol",
+    "NUMBER": "a number", "LBRACE": "an opening brace '{'", "OPEN": "'('", "EQ": "'='",
+    "PLUS": "'+'", "MINUS": "'-'", "IN": "'\\in'", "REALS": "a space such as \\mathbb{R}^n",
+}
+
+
+def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
+    pos = getattr(exc, "pos_in_stream", None)
+    if pos is None:
+        pos = len(text)
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        expected = _expected_words(exc)
+        return ParseError(f"the formula ends too early: expected {expected}", pos=len(text.rstrip()) or 0)
+    if isinstance(exc, UnexpectedCharacters):
+        m = re.match(r"\\[a-zA-Z]+", text[pos:])
+        if m:
+            return ParseError(f"unknown or unsupported command {m.group(0)}", pos=pos, end=pos + len(m.group(0)))
+        return ParseError(f"unexpected character {text[pos]!r}", pos=pos)
+    tok = exc.token
+    shown = text[tok.start_pos:tok.end_pos] if tok.start_pos is not None else str(tok)
+    return ParseError(f"unexpected {shown.strip()!r} here: expected {_expected_words(exc)}",
+                      pos=tok.start_pos, end=tok.end_pos)
+
+
+def _expected_words(exc) -> str:
+    names = sorted(getattr(exc, "expected", None) or getattr(exc, "accepts", None) or [])
+    words = [_WORDS[n] for n in names if n in _WORDS]
+    if not words:
+        return "more of the formula (an operand or a closing bracket)"
+    if len(words) > 4:
+        words = words[:4] + ["…"]
+    return " or ".join(dict.fromkeys(words))
+
+
+# ---------------------------------------------------------------- statements of a cell
+def parse_cell(cell: str) -> list:
+    """Targets, definitions and declarations of a cell, positions relative to the cell."""
+    if not cell.strip():
+        raise ParseError("the cell is empty: write a target such as \\nabla_x f", text=cell, pos=0)
+    out = []
+    for offset, text in split_statements(cell):
+        try:
+            out.extend(_statement(text, offset))
+        except ParseError as exc:
+            raise exc.located(cell, offset) from None
+    return out
+
+
+def _shift(node: Node, offset: int) -> Node:
+    return Node(node.kind, tuple(_shift(a, offset) if isinstance(a, Node) else a for a in node.args),
+                node.pos + offset, node.end + offset, node.value)
+
+
+def _statement(text: str, offset: int) -> list:
+    tree = parse_statement(text)
+    if tree[0] == "decl":
+        _, names, (shape, props), (p, e) = tree
+        return [Declaration([_shift(n, offset) for n in names], shape, props, p + offset, e + offset)]
+    _, sides, ops = tree
+    sides = [_shift(s, offset) for s in sides]
+    op, rest = extract_operator(sides[0])
+    if op is not None:
+        return [_target(op, rest, sides[1:])]
+    for s in sides[1:]:
+        _no_operator(s)
+    if len(sides) == 1:
+        raise ParseError("this line has no target, definition or declaration: start it with \\nabla_x, "
+                         "\\frac{\\partial}{\\partial x} or D f(x)[v], or write u = ... or x \\in \\mathbb{R}^n",
+                         pos=sides[0].pos, end=sides[0].end)
+    defs = []
+    for lhs in sides[:-1]:
+        name, params = _definition_head(lhs)
+        defs.append(Definition(name, params, sides[-1], lhs.pos, sides[-1].end))
+    return defs
+
+
+def _definition_head(lhs: Node) -> tuple[str, list[str]]:
+    if lhs.kind == "name":
+        return lhs.value, []
+    if lhs.kind == "call" and all(a.kind == "name" for a in lhs.args):
+        return lhs.args[0].value, [a.value for a in lhs.args[1:]]
+    raise ParseError("the left side of '=' must be a name such as u or f(x), or a target such as \\nabla_x f",
+                     pos=lhs.pos, end=lhs.end)
+
+
+def _join(kind: str, a: Node | None, b: Node) -> Node:
+    if a is None:
+        return b if kind != "sub" else Node("neg", (b,), b.pos, b.end)
+    return Node(kind, (a, b), a.pos, b.end)
+
+
+def extract_operator(node: Node):
+    """(derivative operator, what it applies to) if ``node`` starts with one, else (None, node).
+    The operator applies to everything after it on its side of '='."""
+    kind = node.kind
+    if kind == "nabla" or (kind == "frac" and _frac_operator(node) is not None):
+        return node, None
+    if kind == "mul" and node.args[0].kind == "name" and node.args[0].value == "D" \
+            and node.args[1].kind == "directional":
+        return node.args[1], None
+    if kind in ("mul", "add", "sub", "hadamard"):
+        op, rest = extract_operator(node.args[0])
+        if op is not None:
+            if rest is None and kind == "mul":
+                return op, node.args[1]
+            return op, _join(kind, rest, node.args[1])
+    return None, node
+
+
+def _no_operator(node: Node) -> None:
+    if node.kind in ("nabla", "partial") or (node.kind == "frac" and _frac_operator(node) is not None):
+        raise ParseError("a derivative operator must come first on its side of '='", pos=node.pos, end=node.end)
+    for a in node.args:
+        if isinstance(a, Node):
+            _no_operator(a)
+
+
+def _factors(node: Node) -> list[Node]:
+    if node.kind == "mul":
+        return _factors(node.args[0]) + _factors(node.args[1])
+    return [node]
+
+
+def _frac_operator(node: Node):
+    """For ``\\frac{∂ f}{∂ x}``, ``\\frac{∂}{∂x}``, ``\\frac{d}{dt}``, ``\\frac{∂^2 f}{∂x ∂x^T}``:
+    (order, body or None, [variables]); None for an ordinary fraction."""
+    num, den = _factors(node.args[0]), _factors(node.args[1])
+    head = num[0]
+    if head.kind == "partial":
+        marker = "partial"
+        order = head.value
+    elif head.kind == "name" and head.value == "d" and den[0].kind == "name" and den[0].value == "d" and len(den) == 2:
+        marker, order = "d", 1
+    else:
+        return None
+    variables = []
+    i = 0
+    while i < len(den):
+        if (marker == "partial" and den[i].kind != "partial") or (marker == "d" and not (den[i].kind == "name" and den[i].value == "d")):
+            raise ParseError("expected ∂x (or dx) in the denominator of a derivative", pos=den[i].pos, end=den[i].end)
+        if i + 1 >= len(den):
+            raise ParseError("expected the variable after ∂ in the denominator", pos=den[i].pos, end=den[i].end)
+        variables.append(den[i + 1])
+        order_here = den[i].value if den[i].kind == "partial" else 1
+        variables.extend([den[i + 1]] * (order_here - 1))
+        i += 2
+    body = None
+    if len(num) > 1:
+        body = num[1]
+        for f in num[2:]:
+            body = Node("mul", (body, f), body.pos, f.end)
+    return order, body, variables
+
+
+def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
+    for c in claims:
+        _no_operator(c)
+    if op.kind == "nabla":
+        if not op.args:
+            raise ParseError("write the variable under the gradient: \\nabla_x", pos=op.pos, end=op.end)
+        if rest is None:
+            raise ParseError("nothing to differentiate after the gradient", pos=op.end, end=op.end + 1)
+        kind = "hessian" if op.value == 2 else "gradient"
+        if op.value not in (1, 2):
+            raise ParseError("only first and second derivatives are supported", pos=op.pos, end=op.end)
+        return Target(kind, list(op.args), rest, claims, pos=op.pos, end=(rest or op).end)
+    if op.kind == "directional":
+        call, direction = op.args
+        if call.args[0].kind != "name" or len(call.args) != 2:
+            raise ParseError("write the directional derivative as D f(x)[v]", pos=op.pos, end=op.end)
+        return Target("directional", [call.args[1]], call, claims, direction=direction, pos=op.pos, end=op.end)
+    order, body, variables = _frac_operator(op)
+    if body is not None and rest is not None:
+        raise ParseError("unexpected terms after the derivative", pos=rest.pos, end=rest.end)
+    body = body if body is not None else rest
+    if body is None:
+        raise ParseError("nothing to differentiate after the derivative", pos=op.end, end=op.end + 1)
+    if order == 2:
+        v = variables[0]
+        return Target("hessian", [_strip_transpose(v)], body, claims, pos=op.pos, end=body.end)
+    if order != 1 or len(variables) != 1:
+        raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
+    return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end)
+
+
+def _strip_transpose(v: Node) -> Node:
+    return v.args[0] if v.kind == "pow" else v

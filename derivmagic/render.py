@@ -1,0 +1,214 @@
+"""Printing expressions in textbook form: LaTeX (KaTeX- and MathJax-safe) and plain Unicode."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .expr import Expr, Identity, Num, Ones, Sym, Zero, fmt_shape
+from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
+                    Transpose)
+
+_SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+class Printer:
+    def __init__(self, latex: bool):
+        self.latex = latex
+
+    # --- small pieces that differ between the two styles
+    def op(self, name: str) -> str:
+        if self.latex:
+            return {"tr": r"\operatorname{tr}", "det": r"\det", "diag": r"\operatorname{diag}",
+                    "softmax": r"\operatorname{softmax}"}[name]
+        return name
+
+    def paren(self, s: str) -> str:
+        return rf"\left({s}\right)" if self.latex and ("frac" in s or "sqrt" in s) else f"({s})"
+
+    def sup(self, base: str, s: str) -> str:
+        if self.latex:
+            return f"{base}^{{{s}}}" if len(s) > 1 else f"{base}^{s}"
+        if s == "T":
+            return base + "ᵀ"
+        if s.lstrip("-").isdigit():
+            return base + s.translate(_SUPER)
+        return f"{base}^({s})"
+
+    def frac(self, num: str, den: str) -> str:
+        return rf"\frac{{{num}}}{{{den}}}" if self.latex else f"{num}/{den}"
+
+    def number(self, v: Fraction) -> str:
+        if v.denominator == 1:
+            return str(v.numerator)
+        return self.frac(str(v.numerator), str(v.denominator)) if self.latex else f"{v.numerator}/{v.denominator}"
+
+    # --- the expression
+    def __call__(self, e: Expr, prec: int = 0) -> str:
+        s = self.render(e)
+        return self.paren(s) if e.prec < prec or (prec > 20 and isinstance(e, Num) and e.value < 0) else s
+
+    def render(self, e: Expr) -> str:
+        method = getattr(self, "p_" + type(e).__name__)
+        return method(e)
+
+    def p_Sym(self, e: Sym) -> str:
+        return e.tex if self.latex else _plain_name(e)
+
+    def p_Num(self, e: Num) -> str:
+        if e.value < 0:
+            return "-" + self.number(-e.value)
+        return self.number(e.value)
+
+    def p_Identity(self, e: Identity) -> str:
+        return "I"
+
+    def p_Ones(self, e: Ones) -> str:
+        return r"\mathbf{1}" if self.latex else "𝟏"
+
+    def p_Zero(self, e: Zero) -> str:
+        return "0"
+
+    def p_Add(self, e: Add) -> str:
+        out = ""
+        for i, t in enumerate(e.args):
+            s = self(t, 11)
+            if s.startswith("-"):
+                out += (" - " if i else "-") + s[1:]
+            else:
+                out += (" + " if i else "") + s
+        return out
+
+    def p_Mul(self, e: Mul) -> str:
+        num, den = [], []
+        for s in e.scalars:
+            if isinstance(s, Pow) and s.exponent < 0:
+                den.append(self._scalar_factor(s.args[0] if s.exponent == -1 else Pow(s.args[0], -s.exponent)))
+            else:
+                num.append(self._scalar_factor(s))
+        sign = "-" if e.coeff < 0 else ""
+        c = abs(e.coeff)
+        top = [str(c.numerator)] if c.numerator != 1 else []
+        if c.denominator != 1:
+            den.insert(0, str(c.denominator))
+        chain = [self(x, 21) for x in e.chain]
+        if not den:
+            return sign + (self._join(top + num + chain) or "1")
+        numerator, denominator = self._join(top + num) or "1", self._join(den)
+        if not self.latex and len(den) > 1:
+            denominator = f"({denominator})"
+        tail = (" " if self.latex else "") + self._join(chain) if chain else ""
+        return sign + self.frac(numerator, denominator) + tail
+
+    def _scalar_factor(self, s: Expr) -> str:
+        if isinstance(s, Mul) and s.chain:  # a 1x1 product used as a scalar: (x^T y)
+            return self.paren(self.render(s))
+        return self(s, 21)
+
+    def _join(self, parts: list[str]) -> str:
+        out = ""
+        for p in parts:
+            if not p:
+                continue
+            if out and (p[0].isdigit() and out[-1].isdigit()):
+                out += r" \cdot " if self.latex else "·"
+            elif out:
+                out += " " if self.latex else ""
+            out += p
+        return out
+
+    def p_Transpose(self, e: Transpose) -> str:
+        a = e.args[0]
+        if isinstance(a, Inverse):
+            return self.sup(self(a.args[0], 91), "-T")
+        return self.sup(self(a, 91), "T")
+
+    def p_Inverse(self, e: Inverse) -> str:
+        return self.sup(self(e.args[0], 91), "-1")
+
+    def p_Trace(self, e: Trace) -> str:
+        return f"{self.op('tr')}{self.paren(self(e.args[0]))}"
+
+    def p_Det(self, e: Det) -> str:
+        return f"{self.op('det')}{self.paren(self(e.args[0]))}" if not isinstance(e.args[0], Sym) else f"{self.op('det')} {self(e.args[0])}"
+
+    def p_Diag(self, e: Diag) -> str:
+        return f"{self.op('diag')}{self.paren(self(e.args[0]))}"
+
+    def p_Softmax(self, e: Softmax) -> str:
+        return f"{self.op('softmax')}{self.paren(self(e.args[0]))}"
+
+    def p_Norm(self, e: Norm) -> str:
+        inner = self(e.args[0])
+        if self.latex:
+            return rf"\left\| {inner} \right\|_{{{e.p}}}"
+        sub = {"2": "₂", "1": "₁", "F": "_F"}[e.p]
+        return f"‖{inner}‖{sub}"
+
+    def p_Func(self, e: Func) -> str:
+        if e.name == "abs" and e.is_scalar:
+            return rf"\left|{self(e.args[0])}\right|" if self.latex else f"|{self(e.args[0])}|"
+        name = e.spec.tex if self.latex else {"sigmoid": "σ", "abs": "abs"}.get(e.name, e.name)
+        return f"{name}{self.paren(self(e.args[0]))}"
+
+    def p_Pow(self, e: Pow) -> str:
+        q, base = e.exponent, e.args[0]
+        if q == Fraction(1, 2):
+            return rf"\sqrt{{{self(base)}}}" if self.latex else f"√{self(base, 91)}"
+        if e.is_scalar and q < 0:
+            return self.frac("1", self.render(Pow(base, -q)) if q != -1 else self(base))
+        exp = str(q) if q.denominator == 1 else (self.number(q) if self.latex else f"({q})")
+        if not e.is_scalar:
+            exp = (r"\circ " if self.latex else "∘") + exp
+        if self.latex and isinstance(base, Norm):
+            return f"{self.render(base)}^{{{exp}}}"
+        return self.sup(self(base, 91), exp)
+
+    def p_Hadamard(self, e: Hadamard) -> str:
+        sep = r" \odot " if self.latex else " ⊙ "
+        return sep.join(self(a, 21) for a in e.args)
+
+
+def _plain_name(e: Sym) -> str:
+    from .parse import GREEK_UNICODE
+    return GREEK_UNICODE.get(e.name, e.name)
+
+
+_LATEX, _TEXT = Printer(True), Printer(False)
+
+
+def to_latex(e: Expr) -> str:
+    return _LATEX(e)
+
+
+def to_text(e: Expr) -> str:
+    return _TEXT(e)
+
+
+def shape_tex(shape) -> str:
+    return r" \times ".join(str(d) for d in shape)
+
+
+def shape_text(shape) -> str:
+    return fmt_shape(shape)
+
+
+def _step_lhs(step, printer: Printer) -> str:
+    node = printer(step.node)
+    if printer.latex:
+        return rf"\mathrm{{d}}{node}" if isinstance(step.node, Sym) else rf"\mathrm{{d}}\left({node}\right)"
+    return f"d{node}" if isinstance(step.node, Sym) else f"d({node})"
+
+
+def step_latex(step) -> str:
+    label = rf"\text{{{step.rule}}}"
+    if step.shapes:
+        label += r"\ " + shape_latex_annotation(step.shapes)
+    return rf"{_step_lhs(step, _LATEX)} &= {_LATEX(step.differential)} && {label}"
+
+
+def step_text(step) -> str:
+    shapes = f"  [{step.shapes}]" if step.shapes else ""
+    return f"{_step_lhs(step, _TEXT)} = {_TEXT(step.differential)}    ({step.rule}){shapes}"
+
+
+def shape_latex_annotation(shapes: str) -> str:
+    return r"\scriptstyle " + shapes.replace("×", r"{\times}")

@@ -1,0 +1,13 @@
+"""Operations and their differentiation rules, one family per module."""
+from .elementwise import Diag, Func, FUNCTIONS, Hadamard, Pow, diag, func, hadamard, power
+from .linear import Add, Mul, Transpose, add, mul, neg, transpose
+from .matrix import Det, Inverse, Trace, det, inverse, trace
+from .norms import Norm, norm
+from .softmax import Softmax, softmax
+
+__all__ = [
+    "Add", "Mul", "Transpose", "add", "mul", "neg", "transpose",
+    "Det", "Inverse", "Trace", "det", "inverse", "trace",
+    "Diag", "Func", "FUNCTIONS", "Hadamard", "Pow", "diag", "func", "hadamard", "power",
+    "Norm", "norm", "Softmax", "softmax",
+]

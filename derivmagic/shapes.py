@@ -1,0 +1,671 @@
+"""Shapes: declarations, then inference by unification, then expressions.
+
+Every undeclared symbol starts from a convention (upper case: a matrix; lower-case
+Latin: a column vector; Greek lower case: a scalar) that its use may override: when
+the conventional reading does not fit, readings with fewer changes are tried first
+(``Xθ`` makes θ a vector). Dimensions are unified like type variables; a conflict in
+the reading with the fewest changes becomes a ``ShapeError`` naming both operands.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .errors import ParseError, ShapeError
+from .expr import ONE, SCALAR, Expr, Identity, Num, Ones, Sym
+from .parse import GREEK_UNICODE, Declaration, Definition, Node, Target
+from .rules import (add, det, diag, func, hadamard, inverse, mul, neg, norm, power, softmax,
+                    trace, transpose)
+
+ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
+DIM_POOL = ["n", "m", "p", "q", "k", "r", "s", "l", "d", "h"]
+SPECIAL = {"T", "e", "I", "D", "d"}
+MAX_FLIPS = 3
+
+
+class Mismatch(Exception):
+    def __init__(self, message: str, node: Node):
+        super().__init__(message)
+        self.message = message
+        self.node = node
+
+
+# ---------------------------------------------------------------- dimensions (union-find)
+class Dims:
+    def __init__(self):
+        self.parent: list[int] = []
+        self.value: list[object] = []   # None, 1, an int, or a declared name
+        self.not_one: list[bool] = []
+
+    def new(self, value=None, not_one=False) -> int:
+        self.parent.append(len(self.parent))
+        self.value.append(value)
+        self.not_one.append(not_one)
+        return len(self.parent) - 1
+
+    def find(self, a: int) -> int:
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]
+            a = self.parent[a]
+        return a
+
+    def get(self, a: int):
+        return self.value[self.find(a)]
+
+    def unify(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        va, vb = self.value[ra], self.value[rb]
+        if va is not None and vb is not None and va != vb:
+            return False
+        value = va if va is not None else vb
+        not_one = self.not_one[ra] or self.not_one[rb]
+        if not_one and value == 1:
+            return False
+        self.parent[rb] = ra
+        self.value[ra] = value
+        self.not_one[ra] = not_one
+        return True
+
+    def is_one(self, a: int) -> bool:
+        return self.get(a) == 1
+
+
+ONE_DIM = 0  # index of the dimension bound to 1 in every Dims
+
+
+def _fresh_dims() -> Dims:
+    d = Dims()
+    d.new(1)
+    return d
+
+
+# ---------------------------------------------------------------- the reading of a cell
+@dataclass
+class Reading:
+    symbols: dict[str, Sym]
+    definitions: dict[str, Expr]
+    targets: list
+    notes: list[str] = field(default_factory=list)
+    dims: dict = field(default_factory=dict)
+
+
+def read(statements: list, cell: str) -> "Reading":
+    decls = [s for s in statements if isinstance(s, Declaration)]
+    defs = {s.name: s for s in statements if isinstance(s, Definition)}
+    targets = [s for s in statements if isinstance(s, Target)]
+    if not targets:
+        raise ParseError("nothing to differentiate: add a target such as \\nabla_x f or \\frac{\\partial f}{\\partial x}",
+                         text=cell, pos=0)
+    declared = _declared(decls, cell)
+    names = _used_names(statements, defs, declared)
+    soft = [n for n in names if n not in declared]
+    first_error = None
+    for flips in _flip_sets(soft):
+        typer = Typer(declared, defs, soft, flips, cell)
+        try:
+            typer.run(targets)
+        except Mismatch as exc:
+            if first_error is None:
+                first_error = exc
+            continue
+        return typer.build(targets)
+    raise ShapeError(first_error.message, text=cell, pos=first_error.node.pos, end=first_error.node.end)
+
+
+def _flip_sets(soft: list[str]):
+    for k in range(0, min(MAX_FLIPS, len(soft)) + 1):
+        yield from itertools.combinations(soft, k)
+
+
+def _declared(decls: list[Declaration], cell: str) -> dict:
+    out = {}
+    for d in decls:
+        rows, cols = d.shape
+        if rows is None:
+            raise ParseError("give the size of the symmetric matrix: \\mathbb{S}^n", text=cell, pos=d.pos, end=d.end)
+        for n in d.names:
+            if n.kind != "name":
+                raise ParseError("only a symbol can be declared", text=cell, pos=n.pos, end=n.end)
+            out[n.value] = ((rows, cols), d.props)
+    return out
+
+
+def _used_names(statements, defs, declared) -> list[str]:
+    seen: dict[str, None] = {}
+
+    def walk(node: Node, bound=()):
+        if node.kind == "name" and node.value not in defs and node.value not in SPECIAL:
+            seen.setdefault(node.value)
+        if node.kind == "name" and node.value in ("e", "I") and node.value in declared:
+            seen.setdefault(node.value)
+        if node.kind == "pow" and node.args[0].kind == "name" and node.args[0].value == "e":
+            walk(node.args[1])
+            return
+        if node.kind == "call":
+            name = node.args[0].value if node.args[0].kind == "name" else None
+            if name in defs:
+                for a in node.args[1:]:
+                    walk(a)
+                return
+        for a in node.args:
+            if isinstance(a, Node):
+                walk(a)
+
+    for s in statements:
+        if isinstance(s, Target):
+            for v in s.variables:
+                walk(v)
+            walk(s.body)
+            if s.direction is not None:
+                walk(s.direction)
+            for c in s.claims:
+                walk(c)
+        elif isinstance(s, Definition):
+            for p in s.params:
+                seen.setdefault(p)
+            walk(s.body)
+    for name in ("e", "I"):
+        if name in declared:
+            seen.setdefault(name)
+    return [n for n in seen if n not in defs or n in declared]
+
+
+def default_kind(name: str) -> str:
+    base = name.split("_")[0]
+    if base in GREEK_UNICODE:
+        return "matrix" if base[0].isupper() else "scalar"
+    return "matrix" if base[:1].isupper() else "vector"
+
+
+def flipped_kind(kind: str) -> str:
+    return {"matrix": "scalar", "vector": "scalar", "scalar": "vector"}[kind]
+
+
+# ---------------------------------------------------------------- typing the syntax tree
+class Typer:
+    """One reading of the cell: every symbol gets a kind, every node a (rows, cols) pair."""
+
+    def __init__(self, declared, defs, soft, flips, cell):
+        self.dims = _fresh_dims()
+        self.declared = declared
+        self.defs = defs
+        self.cell = cell
+        self.kinds: dict[str, str] = {}
+        self.sym_dims: dict[str, tuple[int, int]] = {}
+        self.shape: dict[int, tuple[int, int]] = {}
+        self.def_shapes: dict[str, tuple[int, int]] = {}
+        self.named: dict[object, int] = {}
+        self.flips = set(flips)
+        for name in soft:
+            k = default_kind(name)
+            self.kinds[name] = flipped_kind(k) if name in self.flips else k
+        self.broadcasts: set[int] = set()
+        self.special: dict[int, str] = {}
+
+    # --- dimensions
+    def dim_of(self, value) -> int:
+        if value == 1:
+            return ONE_DIM
+        if value not in self.named:
+            self.named[value] = self.dims.new(value)
+        return self.named[value]
+
+    def symbol(self, name: str, node: Node) -> tuple[int, int]:
+        if name not in self.sym_dims:
+            if name in self.declared:
+                (r, c), _ = self.declared[name]
+                self.sym_dims[name] = (self.dim_of(r), self.dim_of(c))
+            else:
+                kind = self.kinds.get(name, default_kind(name))
+                self.kinds[name] = kind
+                if kind == "scalar":
+                    self.sym_dims[name] = (ONE_DIM, ONE_DIM)
+                elif kind == "vector":
+                    self.sym_dims[name] = (self.dims.new(not_one=True), ONE_DIM)
+                else:
+                    self.sym_dims[name] = (self.dims.new(not_one=True), self.dims.new(not_one=True))
+        return self.sym_dims[name]
+
+    def is_scalar(self, s) -> bool:
+        return self.dims.is_one(s[0]) and self.dims.is_one(s[1])
+
+    def show(self, node: Node) -> str:
+        return self.cell[node.pos:node.end].strip() or node.kind
+
+    def fmt(self, s) -> str:
+        names = {}
+
+        def one(d):
+            v = self.dims.get(d)
+            if v is not None:
+                return str(v)
+            root = self.dims.find(d)
+            if root not in names:
+                names[root] = "?"
+            return names[root]
+        return f"{one(s[0])}×{one(s[1])}"
+
+    def unify(self, a: int, b: int, message) -> None:
+        if not self.dims.unify(a, b):
+            raise message()
+
+    # --- statements
+    def run(self, targets: list[Target]) -> None:
+        for t in targets:
+            for v in t.variables:
+                if v.kind != "name":
+                    raise ParseError("the variable must be a symbol", text=self.cell, pos=v.pos, end=v.end)
+                self.symbol(v.value, v)
+            self.type(t.body)
+            if t.direction is not None:
+                var = self.symbol(t.variables[0].value, t.variables[0])
+                d = self.type(t.direction)
+                self._same(var, d, t.variables[0], t.direction, "the direction must have the shape of the variable")
+            for c in t.claims:
+                self.type(c)
+
+    def _same(self, a, b, na: Node, nb: Node, what: str):
+        def err():
+            return Mismatch(f"{what}: {self.show(na)} ({self.fmt(a)}) and {self.show(nb)} ({self.fmt(b)})", nb)
+        self.unify(a[0], b[0], err)
+        self.unify(a[1], b[1], err)
+
+    def type(self, node: Node, elementwise: bool = False):
+        s = self._type(node, elementwise)
+        self.shape[id(node)] = s
+        return s
+
+    def _type(self, node: Node, ew: bool):
+        k = node.kind
+        if k == "num":
+            return (ONE_DIM, ONE_DIM)
+        if k == "name":
+            return self._name(node)
+        if k == "font_one":
+            return (self.dims.new(not_one=True), ONE_DIM)
+        if k in ("add", "sub"):
+            a, b = self.type(node.args[0], ew), self.type(node.args[1], ew)
+            return self._sum(node, a, b, ew)
+        if k == "neg":
+            return self.type(node.args[0], ew)
+        if k == "mul":
+            a, b = self.type(node.args[0], ew), self.type(node.args[1], ew)
+            return self._product(node, a, b)
+        if k == "div":
+            return self._division(node, ew)
+        if k == "frac":
+            return self._division(node, ew)
+        if k in ("hadamard", "hdiv"):
+            a, b = self.type(node.args[0], True), self.type(node.args[1], True)
+            return self._sum(node, a, b, True, word="take the elementwise product of")
+        if k == "pow":
+            return self._power(node, ew)
+        if k == "func":
+            return self._func(node)
+        if k == "norm":
+            self.type(node.args[0])
+            return (ONE_DIM, ONE_DIM)
+        if k == "bars":
+            a = self.type(node.args[0], ew)
+            return (ONE_DIM, ONE_DIM) if not self.is_scalar(a) and self._square_maybe(a) else a
+        if k == "call":
+            return self._call(node, ew)
+        if k in ("nabla", "partial", "directional", "top"):
+            raise ParseError("a derivative operator must come first on its side of '='",
+                             text=self.cell, pos=node.pos, end=node.end)
+        raise ParseError(f"unsupported notation ({k})", text=self.cell, pos=node.pos, end=node.end)
+
+    def _square_maybe(self, a) -> bool:
+        return self.dims.unify(a[0], a[1])
+
+    def _name(self, node: Node):
+        name = node.value
+        if name in self.defs:
+            return self._definition(name, node)
+        if name == "I" and name not in self.declared:
+            n = self.dims.new(not_one=True)
+            self.special[id(node)] = "identity"
+            return (n, n)
+        if name.startswith("I_") and name not in self.declared and name not in self.kinds:
+            n = self.dim_of(_dim_value(name[2:].strip("{}")))
+            self.special[id(node)] = "identity"
+            return (n, n)
+        if name in ("T", "D", "d") and name not in self.declared and name not in self.kinds:
+            raise ParseError(f"unexpected {name} here", text=self.cell, pos=node.pos, end=node.end)
+        return self.symbol(name, node)
+
+    def _definition(self, name: str, node: Node):
+        d = self.defs[name]
+        if d.params:
+            for p in d.params:
+                self.symbol(p, node)
+        if name not in self.def_shapes:
+            self.def_shapes[name] = None
+            self.def_shapes[name] = self.type(d.body)
+        elif self.def_shapes[name] is None:
+            raise ParseError(f"{name} is defined in terms of itself", text=self.cell, pos=node.pos, end=node.end)
+        return self.def_shapes[name]
+
+    def _call(self, node: Node, ew: bool):
+        head, args = node.args[0], node.args[1:]
+        name = head.value if head.kind == "name" else None
+        if name in self.defs:
+            d = self.defs[name]
+            if len(d.params) != len(args):
+                raise ParseError(f"{name} takes {len(d.params)} argument(s)", text=self.cell, pos=node.pos, end=node.end)
+            for p, a in zip(d.params, args):
+                pa = self.symbol(p, head)
+                aa = self.type(a, ew)
+                self._same(pa, aa, head, a, f"the argument of {name} must have the shape of {p}")
+            return self._definition(name, head)
+        if len(args) != 1:
+            raise ParseError(f"unknown function {self.show(head)}", text=self.cell, pos=head.pos, end=head.end)
+        a = self.type(head, ew)
+        b = self.type(args[0], ew)
+        return self._product(node, a, b)
+
+    def _sum(self, node, a, b, ew, word="add"):
+        sa, sb = self.is_scalar(a), self.is_scalar(b)
+        if sa != sb:
+            scalar_node = node.args[0] if sa else node.args[1]
+            if ew or _constant(scalar_node):
+                self.broadcasts.add(id(scalar_node))
+                return b if sa else a
+        na, nb = node.args
+
+        def err():
+            return Mismatch(f"cannot {word} {self.show(na)} ({self.fmt(a)}) and {self.show(nb)} ({self.fmt(b)})", node)
+        self.unify(a[0], b[0], err)
+        self.unify(a[1], b[1], err)
+        return a
+
+    def _product(self, node, a, b):
+        if self.is_scalar(a):
+            return b
+        if self.is_scalar(b):
+            return a
+        na, nb = node.args[0], node.args[-1]
+
+        def err():
+            ra, rb = self.dims.get(a[1]), self.dims.get(b[0])
+            why = f": {ra} ≠ {rb}" if ra is not None and rb is not None else ""
+            return Mismatch(f"cannot multiply {self.show(na)} ({self.fmt(a)}) by {self.show(nb)} ({self.fmt(b)}){why}", node)
+        self.unify(a[1], b[0], err)
+        return (a[0], b[1])
+
+    def _division(self, node, ew):
+        a, b = self.type(node.args[0], ew), self.type(node.args[1], ew)
+        if self.is_scalar(b):
+            return a
+        if self.is_scalar(a) and _constant(node.args[0]):
+            return b
+        return self._sum(node, a, b, True, word="divide elementwise")
+
+    def _power(self, node, ew):
+        base, exp = node.args
+        if base.kind == "name" and base.value == "e" and "e" not in self.declared and not _is_transpose(exp):
+            return self.type(exp, True)
+        a = self.type(base, ew)
+        if _is_transpose(exp):
+            return (a[1], a[0])
+        if exp.kind == "neg" and _is_transpose(exp.args[0]):
+            self._require_square(node, a)
+            return (a[1], a[0])
+        q = _exponent(exp)
+        if q is None:
+            raise ParseError("an exponent must be a number, T or -1", text=self.cell, pos=exp.pos, end=exp.end)
+        if self.is_scalar(a) or ew:
+            return a
+        if q.denominator == 1:
+            self._require_square(node, a)
+            return a
+        raise Mismatch(f"cannot raise {self.show(base)} ({self.fmt(a)}) to the power {q}: it is not a scalar", node)
+
+    def _require_square(self, node, a):
+        def err():
+            return Mismatch(f"{self.show(node.args[0])} ({self.fmt(a)}) is not square", node)
+        self.unify(a[0], a[1], err)
+
+    def _func(self, node: Node):
+        name = node.value
+        arg = node.args[0]
+        if name in ELEMENTWISE:
+            return self.type(arg, True)
+        a = self.type(arg)
+        if name in ("tr", "det"):
+            if self.is_scalar(a):
+                return a
+            self._require_square(node, a)
+            return (ONE_DIM, ONE_DIM)
+        if name in ("softmax", "logsumexp"):
+            def err():
+                return Mismatch(f"{name} needs a column vector, not {self.show(arg)} ({self.fmt(a)})", node)
+            self.unify(a[1], ONE_DIM, err)
+            return a if name == "softmax" else (ONE_DIM, ONE_DIM)
+        if name == "diag":
+            if not self.dims.is_one(a[1]):
+                def err():
+                    return Mismatch(f"diag needs a column vector, not {self.show(arg)} ({self.fmt(a)})", node)
+                self.unify(a[1], ONE_DIM, err)
+            return (a[0], a[0])
+        raise ParseError(f"unsupported function {name}", text=self.cell, pos=node.pos, end=node.end)
+
+    # --- building expressions once the reading fits
+    def build(self, targets: list[Target]) -> Reading:
+        return Builder(self).build(targets)
+
+
+def _constant(node: Node) -> bool:
+    if node.kind == "num":
+        return True
+    if node.kind in ("neg", "add", "sub", "mul", "div", "frac"):
+        return all(_constant(a) for a in node.args if isinstance(a, Node))
+    return False
+
+
+def _is_transpose(exp: Node) -> bool:
+    return exp.kind == "top" or (exp.kind == "name" and exp.value == "T")
+
+
+def _exponent(exp: Node) -> Fraction | None:
+    if exp.kind == "num":
+        return exp.value
+    if exp.kind == "neg":
+        inner = _exponent(exp.args[0])
+        return None if inner is None else -inner
+    if exp.kind in ("frac", "div"):
+        a, b = _exponent(exp.args[0]), _exponent(exp.args[1])
+        return None if a is None or b in (None, 0) else a / b
+    return None
+
+
+def _dim_value(text: str):
+    return int(text) if text.isdigit() else text
+
+
+def tex_name(name: str) -> str:
+    base, _, sub = name.partition("_")
+    accent = None
+    if sub in ("hat", "tilde", "bar", "widehat", "widetilde", "overline", "dot"):
+        accent, sub = sub, ""
+    body = "\\" + base if base in GREEK_UNICODE else base
+    if accent:
+        body = f"\\{accent}{{{body}}}"
+    if sub:
+        body += f"_{{{sub.strip('{}')}}}"
+    return body
+
+
+class Builder:
+    """Expressions from the typed syntax tree, with the final shapes."""
+
+    def __init__(self, typer: Typer):
+        self.t = typer
+        self.final_dims = self._name_dims()
+        self.syms: dict[str, Sym] = {}
+        self.def_exprs: dict[str, Expr] = {}
+
+    def _name_dims(self) -> dict[int, object]:
+        t = self.t
+        used = set(t.kinds) | set(t.declared) | {str(v) for v in t.dims.value if isinstance(v, str)}
+        pool = [n for n in DIM_POOL if n not in used]
+        out: dict[int, object] = {}
+        order = list(t.sym_dims.values()) + list(t.shape.values())
+        for r, c in order:
+            for d in (r, c):
+                root = t.dims.find(d)
+                if root in out:
+                    continue
+                v = t.dims.value[root]
+                if v is None:
+                    v = pool.pop(0) if pool else f"n_{len(out)}"
+                out[root] = v
+        return out
+
+    def dim(self, d: int):
+        return self.final_dims.get(self.t.dims.find(d), self.t.dims.get(d))
+
+    def shape(self, s) -> tuple:
+        return (self.dim(s[0]), self.dim(s[1]))
+
+    def sym(self, name: str) -> Sym:
+        if name not in self.syms:
+            shape = self.shape(self.t.sym_dims[name])
+            props = self.t.declared.get(name, (None, frozenset()))[1]
+            self.syms[name] = Sym(name, shape, tex=tex_name(name), props=props)
+        return self.syms[name]
+
+    def build(self, targets: list[Target]) -> Reading:
+        t = self.t
+        for name in t.sym_dims:
+            self.sym(name)
+        built = []
+        for target in targets:
+            body = self.expr(target.body)
+            claims = [self.expr(c) for c in target.claims]
+            direction = self.expr(target.direction) if target.direction is not None else None
+            variables = [self.sym(v.value) for v in target.variables]
+            built.append((target, variables, body, direction, claims))
+        notes = []
+        for name, kind in t.kinds.items():
+            if name in t.flips:
+                notes.append(f"read {name} as a {kind}")
+        if "e" in t.kinds:
+            notes.append(f"read e as a {t.kinds['e']} (write \\exp or e^{{…}} for the exponential)")
+        dims = {v for v in self.final_dims.values() if isinstance(v, str)}
+        return Reading(self.syms, self.def_exprs, built, notes, dims)
+
+    def expr(self, node: Node) -> Expr:
+        return self._expr(node, {})
+
+    def _bcast(self, e: Expr, shape) -> Expr:
+        return mul(e, Ones(shape)) if e.is_scalar and shape != SCALAR else e
+
+    def _expr(self, node: Node, env: dict) -> Expr:
+        k = node.kind
+        shape = self.shape(self.t.shape[id(node)]) if id(node) in self.t.shape else None
+        if k == "num":
+            return Num(node.value)
+        if k == "name":
+            if node.value in env:
+                return env[node.value]
+            if self.t.special.get(id(node)) == "identity":
+                return Identity(shape[0])
+            if node.value in self.t.defs:
+                return self._definition(node.value)
+            return self.sym(node.value)
+        if k == "font_one":
+            return Ones(shape)
+        if k in ("add", "sub", "hadamard", "hdiv"):
+            a, b = (self._bcast(self._expr(x, env), shape) for x in node.args)
+            if k == "add":
+                return add(a, b)
+            if k == "sub":
+                return add(a, neg(b))
+            if k == "hadamard":
+                return hadamard(a, b)
+            return hadamard(a, power(b, -1))
+        if k == "neg":
+            return neg(self._expr(node.args[0], env))
+        if k in ("mul", "call") and not (k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.defs):
+            a, b = self._expr(node.args[0], env), self._expr(node.args[-1], env)
+            return mul(a, b)
+        if k == "call":
+            name = node.args[0].value
+            d = self.t.defs[name]
+            mapping = {p: self._expr(a, env) for p, a in zip(d.params, node.args[1:])}
+            if all(isinstance(v, Sym) and v.name == p for p, v in mapping.items()):
+                return self._definition(name)
+            from .expr import substitute
+            return substitute(self._definition(name), {self.sym(p): v for p, v in mapping.items()})
+        if k in ("div", "frac"):
+            a, b = self._expr(node.args[0], env), self._expr(node.args[1], env)
+            if b.is_scalar:
+                return mul(a, power(b, -1))
+            return hadamard(self._bcast(a, shape), power(b, -1))
+        if k == "pow":
+            return self._power(node, env, shape)
+        if k == "func":
+            return self._func(node, env, shape)
+        if k == "norm":
+            a = self._expr(node.args[0], env)
+            p = node.value or "2"
+            if p not in ("1", "2", "F"):
+                raise ParseError(f"the {p}-norm is not supported (use 1, 2 or F)", text=self.t.cell, pos=node.pos, end=node.end)
+            return norm(a, p)
+        if k == "bars":
+            a = self._expr(node.args[0], env)
+            if not a.is_scalar and a.shape[0] == a.shape[1] and shape == SCALAR:
+                return det(a)
+            return func("abs", a)
+        raise ParseError(f"unsupported notation ({k})", text=self.t.cell, pos=node.pos, end=node.end)
+
+    def _definition(self, name: str) -> Expr:
+        if name not in self.def_exprs:
+            self.def_exprs[name] = self._expr(self.t.defs[name].body, {})
+        return self.def_exprs[name]
+
+    def _power(self, node, env, shape):
+        base, exp = node.args
+        if base.kind == "name" and base.value == "e" and "e" not in self.t.declared and not _is_transpose(exp):
+            return func("exp", self._expr(exp, env))
+        a = self._expr(base, env)
+        if _is_transpose(exp):
+            return transpose(a)
+        if exp.kind == "neg" and _is_transpose(exp.args[0]):
+            return transpose(inverse(a))
+        q = _exponent(exp)
+        if a.is_scalar or a.shape[0] != a.shape[1]:
+            return power(a, q)
+        if q == -1:
+            return inverse(a)
+        if q.denominator == 1 and q > 0:
+            return mul(*([a] * int(q)))
+        if q.denominator == 1:
+            return mul(*([inverse(a)] * int(-q)))
+        return power(a, q)
+
+    def _func(self, node, env, shape):
+        name = node.value
+        a = self._expr(node.args[0], env)
+        if name == "sqrt":
+            return power(a, Fraction(1, 2))
+        if name in ELEMENTWISE:
+            return func(name, a)
+        if name == "tr":
+            return trace(a)
+        if name == "det":
+            return det(a)
+        if name == "softmax":
+            return softmax(a)
+        if name == "logsumexp":
+            return func("log", mul(transpose(Ones(a.shape)), func("exp", a)))
+        if name == "diag":
+            return diag(a)
+        raise ParseError(f"unsupported function {name}", text=self.t.cell, pos=node.pos, end=node.end)
+
+
+__all__ = ["read", "Reading", "tex_name", "ONE"]
