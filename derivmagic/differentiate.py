@@ -12,6 +12,7 @@ from __future__ import annotations
 from .errors import DerivError
 from .expr import ONE, Expr, Identity, Sym, postorder, substitute
 from .rules import Add, Hadamard, Mul, Trace, Transpose, add, diag, hadamard, mul, transpose
+from .simplify import simplify
 from .steps import Step
 
 
@@ -46,7 +47,7 @@ class Differentiator:
             return
         if len(varying) == 1 and varying[0][1] == d:
             return  # nothing new: e.g. d(Ax - b) = d(Ax)
-        self.steps.append(Step(node.rule, node, d, var=self.var, dvar=self.dvar, children=tuple(varying)))
+        self.steps.append(Step(node.rule, node, simplify(d), var=self.var, dvar=self.dvar, children=tuple(varying)))
 
 
 def differential_symbol(var: Sym) -> tuple[Sym, Expr]:

@@ -18,6 +18,7 @@ from .differentiate import Differentiator, TensorNeeded, differential_symbol, gr
 from .errors import DerivError
 from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, substitute, zero
 from .rules import mul, trace, transpose
+from .simplify import simplify
 from .steps import Step
 
 
@@ -43,7 +44,7 @@ def solve(kind: str, f: Expr, var: Sym, layout: str, direction: Expr | None = No
     steps: list[Step] = []
     if kind == "directional":
         d = Differentiator(var, direction, steps)(f)
-        result = d if d is not None else zero(f.shape)
+        result = simplify(d) if d is not None else zero(f.shape)
         desc = f"directional derivative, shaped like the function ({fmt_shape(f.shape)})"
         return Answer(kind, layout, f, var, result, result, direction, steps, desc)
     dsym, dvar = differential_symbol(var)
@@ -51,6 +52,7 @@ def solve(kind: str, f: Expr, var: Sym, layout: str, direction: Expr | None = No
     if kind == "hessian":
         return _hessian(f, var, dsym, df, steps, layout)
     result, pairing, desc = _first_order(kind, layout, f, var, dsym, df)
+    result, pairing = simplify(result), simplify(pairing)
     steps.append(Step(_identify_rule(kind, layout, f, var), f, pairing, var=var, dvar=dsym, result=result))
     return Answer(kind, layout, f, var, result, pairing, dsym, steps, desc)
 
@@ -102,6 +104,7 @@ def _hessian(f, var, dsym, df, steps, layout) -> Answer:
     if f.shape != SCALAR or var.shape[1] != 1:
         raise DerivError("a Hessian needs a scalar function of a column vector (or a scalar)")
     g, pair, _ = _first_order("gradient", layout, f, var, dsym, df)
+    g, pair = simplify(g), simplify(pair)
     steps.append(Step(_identify_rule("gradient", layout, f, var), f, pair, var=var, dvar=dsym, result=g))
     second: list[Step] = []
     dg = Differentiator(var, dsym, second)(g)
@@ -112,6 +115,7 @@ def _hessian(f, var, dsym, df, steps, layout) -> Answer:
         H = jacobian(dg, dsym) if dg is not None else zero((var.shape[0], var.shape[0]))
         pairing = mul(H, dsym)
     steps.extend(second)
+    H, pairing = simplify(H), simplify(pairing)
     steps.append(Step("identify the Hessian: d(∇f) = H dx", g, pairing, var=var, dvar=dsym, result=H))
     return Answer("hessian", layout, f, var, H, pairing, dsym, steps,
                   f"Hessian, {fmt_shape(H.shape)} (symmetric)", gradient=g)

@@ -1,6 +1,7 @@
 """Printing expressions in textbook form: LaTeX (KaTeX- and MathJax-safe) and plain Unicode."""
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, fmt_shape
@@ -8,6 +9,14 @@ from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Sof
                     Transpose)
 
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SIMPLE = re.compile(r"(\d+|[A-Za-zα-ωΑ-Ω𝟏]|\(.*\))(ᵀ|[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)*")
+_TEX_TEXT = [
+    (re.compile(r"\\mathrm\{d\}"), lambda m: "d"),
+    (re.compile(r"\\hat\{(\\?\w+)\}"), lambda m: m.group(1) + "\u0302"),
+    (re.compile(r"\\(?:tilde|bar|widehat|widetilde|overline|dot)\{(\\?\w+)\}"), lambda m: m.group(1)),
+    (re.compile(r"_\{([^}]*)\}"), lambda m: "_" + m.group(1)),
+    (re.compile(r"\^T$"), lambda m: "ᵀ"),
+]
 
 
 class Printer:
@@ -27,8 +36,8 @@ class Printer:
     def sup(self, base: str, s: str) -> str:
         if self.latex:
             return f"{base}^{{{s}}}" if len(s) > 1 else f"{base}^{s}"
-        if s == "T":
-            return base + "ᵀ"
+        if s in ("T", "-T"):
+            return base + ("ᵀ" if s == "T" else "⁻ᵀ")
         if s.lstrip("-").isdigit():
             return base + s.translate(_SUPER)
         return f"{base}^({s})"
@@ -92,10 +101,15 @@ class Printer:
         chain = [self(x, 21) for x in e.chain]
         if not den:
             return sign + (self._join(top + num + chain) or "1")
+        if len(chain) == 1 and not num and e.chain[0].shape[1] == 1:
+            top, chain = top + [self.render(e.chain[0])], []
         numerator, denominator = self._join(top + num) or "1", self._join(den)
-        if not self.latex and len(den) > 1:
-            denominator = f"({denominator})"
-        tail = (" " if self.latex else "") + self._join(chain) if chain else ""
+        if not self.latex:
+            body = self._join(top + num + chain) or "1"
+            body = f"({body})" if " " in body else body
+            denominator = f"({denominator})" if len(den) > 1 else denominator
+            return f"{sign}{body}/{denominator}"
+        tail = " " + self._join(chain) if chain else ""
         return sign + self.frac(numerator, denominator) + tail
 
     def _scalar_factor(self, s: Expr) -> str:
@@ -104,14 +118,13 @@ class Printer:
         return self(s, 21)
 
     def _join(self, parts: list[str]) -> str:
-        out = ""
-        for p in parts:
-            if not p:
-                continue
-            if out and (p[0].isdigit() and out[-1].isdigit()):
+        parts = [p for p in parts if p]
+        out = parts[0] if parts else ""
+        for prev, p in zip(parts, parts[1:]):
+            if p[0].isdigit() and prev[-1].isdigit():
                 out += r" \cdot " if self.latex else "·"
-            elif out:
-                out += " " if self.latex else ""
+            elif self.latex or not (_SIMPLE.fullmatch(prev) and _SIMPLE.fullmatch(p)):
+                out += " "
             out += p
         return out
 
@@ -169,7 +182,10 @@ class Printer:
 
 def _plain_name(e: Sym) -> str:
     from .parse import GREEK_UNICODE
-    return GREEK_UNICODE.get(e.name, e.name)
+    text = e.tex
+    for pattern, repl in _TEX_TEXT:
+        text = pattern.sub(repl, text)
+    return re.sub(r"\\([A-Za-z]+)", lambda m: GREEK_UNICODE.get(m.group(1), m.group(1)), text)
 
 
 _LATEX, _TEXT = Printer(True), Printer(False)
@@ -190,25 +206,3 @@ def shape_tex(shape) -> str:
 def shape_text(shape) -> str:
     return fmt_shape(shape)
 
-
-def _step_lhs(step, printer: Printer) -> str:
-    node = printer(step.node)
-    if printer.latex:
-        return rf"\mathrm{{d}}{node}" if isinstance(step.node, Sym) else rf"\mathrm{{d}}\left({node}\right)"
-    return f"d{node}" if isinstance(step.node, Sym) else f"d({node})"
-
-
-def step_latex(step) -> str:
-    label = rf"\text{{{step.rule}}}"
-    if step.shapes:
-        label += r"\ " + shape_latex_annotation(step.shapes)
-    return rf"{_step_lhs(step, _LATEX)} &= {_LATEX(step.differential)} && {label}"
-
-
-def step_text(step) -> str:
-    shapes = f"  [{step.shapes}]" if step.shapes else ""
-    return f"{_step_lhs(step, _TEXT)} = {_TEXT(step.differential)}    ({step.rule}){shapes}"
-
-
-def shape_latex_annotation(shapes: str) -> str:
-    return r"\scriptstyle " + shapes.replace("×", r"{\times}")

@@ -88,3 +88,26 @@ def _plain(s: str) -> str:
     table = {"×": r"$\times$", "ᵀ": "^T", "∇": r"$\nabla$", "✓": r"$\checkmark$", "✗": r"$\times$",
              "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "{": r"\{", "}": r"\}", "′": "'", "⟩": "", "⟨": ""}
     return "".join(table.get(ch, ch) for ch in s)
+
+
+def _step_lhs(step, latex: bool) -> str:
+    node = to_latex(step.node) if latex else to_text(step.node)
+    if latex:
+        return rf"\mathrm{{d}}{node}" if isinstance(step.node, Sym) else rf"\mathrm{{d}}\left({node}\right)"
+    return f"d{node}" if isinstance(step.node, Sym) else f"d({node})"
+
+
+def step_latex(step) -> str:
+    label = rf"\text{{{_plain(step.rule)}}}"
+    if step.shapes:
+        label += r"\ " + shape_latex_annotation(step.shapes)
+    return rf"{_step_lhs(step, True)} &= {to_latex(step.differential)} && {label}"
+
+
+def step_text(step) -> str:
+    shapes = f"  [{step.shapes}]" if step.shapes else ""
+    return f"{_step_lhs(step, False)} = {to_text(step.differential)}    ({step.rule}){shapes}"
+
+
+def shape_latex_annotation(shapes: str) -> str:
+    return r"\scriptstyle " + shapes.replace("×", r"{\times}")

@@ -20,8 +20,9 @@ from .rules import (add, det, diag, func, hadamard, inverse, mul, neg, norm, pow
 
 ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
 DIM_POOL = ["n", "m", "p", "q", "k", "r", "s", "l", "d", "h"]
-SPECIAL = {"T", "e", "I", "D", "d"}
-MAX_FLIPS = 3
+SPECIAL = {"e", "I"}
+MAX_FLIPS = 3       # at most this many symbols read against convention
+MAX_READINGS = 400  # and at most this many readings tried
 
 
 class Mismatch(Exception):
@@ -100,11 +101,11 @@ def read(statements: list, cell: str) -> "Reading":
         raise ParseError("nothing to differentiate: add a target such as \\nabla_x f or \\frac{\\partial f}{\\partial x}",
                          text=cell, pos=0)
     declared = _declared(decls, cell)
-    names = _used_names(statements, defs, declared)
-    soft = [n for n in names if n not in declared]
+    names, hints = _used_names(statements, defs, declared)
+    candidates = {n: candidate_kinds(n, hints.get(n)) for n in names if n not in declared}
     first_error = None
-    for flips in _flip_sets(soft):
-        typer = Typer(declared, defs, soft, flips, cell)
+    for kinds in _readings(candidates, hints):
+        typer = Typer(declared, defs, kinds, candidates, cell)
         try:
             typer.run(targets)
         except Mismatch as exc:
@@ -112,12 +113,27 @@ def read(statements: list, cell: str) -> "Reading":
                 first_error = exc
             continue
         return typer.build(targets)
+    if first_error is None:
+        raise ShapeError("no reading of the symbols' shapes fits this cell", text=cell, pos=0)
     raise ShapeError(first_error.message, text=cell, pos=first_error.node.pos, end=first_error.node.end)
 
 
-def _flip_sets(soft: list[str]):
-    for k in range(0, min(MAX_FLIPS, len(soft)) + 1):
-        yield from itertools.combinations(soft, k)
+def _readings(candidates: dict[str, list[str]], hints: dict[str, str]):
+    """Kind assignments, cheapest first: each symbol read against its first kind costs the
+    rank of the kind it takes, and more when that contradicts how the cell uses it."""
+    yield {n: c[0] for n, c in candidates.items()}
+    names = list(candidates)
+    options = []
+    for k in range(1, min(MAX_FLIPS, len(names)) + 1):
+        for chosen in itertools.combinations(names, k):
+            for alts in itertools.product(*[range(1, len(candidates[n])) for n in chosen]):
+                cost = sum(a + (2 if hints.get(n) == candidates[n][0] else 0) for n, a in zip(chosen, alts))
+                options.append((cost, k, chosen, alts))
+    options.sort(key=lambda o: (o[0], o[1]))
+    for _, _, chosen, alts in options[:MAX_READINGS - 1]:
+        kinds = {n: c[0] for n, c in candidates.items()}
+        kinds.update({n: candidates[n][a] for n, a in zip(chosen, alts)})
+        yield kinds
 
 
 def _declared(decls: list[Declaration], cell: str) -> dict:
@@ -133,44 +149,52 @@ def _declared(decls: list[Declaration], cell: str) -> dict:
     return out
 
 
-def _used_names(statements, defs, declared) -> list[str]:
+def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
+    """Symbols in order of appearance, and usage hints: a symbol alone in a denominator
+    (``\frac{1}{N}``) leans scalar; one right of a matrix (``X\theta``) leans vector."""
     seen: dict[str, None] = {}
+    hints: dict[str, str] = {}
 
-    def walk(node: Node, bound=()):
-        if node.kind == "name" and node.value not in defs and node.value not in SPECIAL:
+    def walk(node: Node):
+        k = node.kind
+        if k == "name" and node.value not in defs and (node.value not in SPECIAL or node.value in declared):
             seen.setdefault(node.value)
-        if node.kind == "name" and node.value in ("e", "I") and node.value in declared:
-            seen.setdefault(node.value)
-        if node.kind == "pow" and node.args[0].kind == "name" and node.args[0].value == "e":
+        if k == "pow" and (_is_transpose(node.args[1]) or node.args[1].kind == "neg" and _is_transpose(node.args[1].args[0])):
+            walk(node.args[0])
+            return
+        if k == "pow" and node.args[0].kind == "name" and node.args[0].value == "e" and "e" not in declared:
             walk(node.args[1])
             return
-        if node.kind == "call":
-            name = node.args[0].value if node.args[0].kind == "name" else None
-            if name in defs:
-                for a in node.args[1:]:
-                    walk(a)
-                return
+        if k in ("frac", "div") and node.args[1].kind == "name":
+            hints.setdefault(node.args[1].value, "scalar")
+        if k == "mul" and node.args[1].kind == "name" and default_kind(node.args[1].value) == "scalar" \
+                and _ends_with_matrix(node.args[0]):
+            hints.setdefault(node.args[1].value, "vector")
+        if k == "call" and node.args[0].kind == "name" and node.args[0].value in defs:
+            for a in node.args[1:]:
+                walk(a)
+            return
         for a in node.args:
             if isinstance(a, Node):
                 walk(a)
 
     for s in statements:
         if isinstance(s, Target):
-            for v in s.variables:
-                walk(v)
-            walk(s.body)
-            if s.direction is not None:
-                walk(s.direction)
-            for c in s.claims:
-                walk(c)
+            for node in [*s.variables, s.body, *([s.direction] if s.direction is not None else []), *s.claims]:
+                walk(node)
         elif isinstance(s, Definition):
             for p in s.params:
                 seen.setdefault(p)
             walk(s.body)
-    for name in ("e", "I"):
-        if name in declared:
-            seen.setdefault(name)
-    return [n for n in seen if n not in defs or n in declared]
+    return [n for n in seen if n not in defs], hints
+
+
+def _ends_with_matrix(node: Node) -> bool:
+    while node.kind == "mul":
+        node = node.args[1]
+    if node.kind == "pow":
+        node = node.args[0]
+    return node.kind == "name" and default_kind(node.value) == "matrix"
 
 
 def default_kind(name: str) -> str:
@@ -180,15 +204,20 @@ def default_kind(name: str) -> str:
     return "matrix" if base[:1].isupper() else "vector"
 
 
-def flipped_kind(kind: str) -> str:
-    return {"matrix": "scalar", "vector": "scalar", "scalar": "vector"}[kind]
+def candidate_kinds(name: str, hint: str | None) -> list[str]:
+    """The kinds a symbol may take, the conventional one (or the one its use suggests) first."""
+    kinds = {"matrix": ["matrix", "vector", "scalar"], "vector": ["vector", "scalar"],
+             "scalar": ["scalar", "vector"]}[default_kind(name)]
+    if hint in kinds:
+        kinds = [hint] + [k for k in kinds if k != hint]
+    return kinds
 
 
 # ---------------------------------------------------------------- typing the syntax tree
 class Typer:
     """One reading of the cell: every symbol gets a kind, every node a (rows, cols) pair."""
 
-    def __init__(self, declared, defs, soft, flips, cell):
+    def __init__(self, declared, defs, kinds, candidates, cell):
         self.dims = _fresh_dims()
         self.declared = declared
         self.defs = defs
@@ -198,10 +227,8 @@ class Typer:
         self.shape: dict[int, tuple[int, int]] = {}
         self.def_shapes: dict[str, tuple[int, int]] = {}
         self.named: dict[object, int] = {}
-        self.flips = set(flips)
-        for name in soft:
-            k = default_kind(name)
-            self.kinds[name] = flipped_kind(k) if name in self.flips else k
+        self.kinds.update(kinds)
+        self.flips = {n for n in kinds if kinds[n] != candidates[n][0] or candidates[n][0] != default_kind(n)}
         self.broadcasts: set[int] = set()
         self.special: dict[int, str] = {}
 
@@ -333,8 +360,6 @@ class Typer:
             n = self.dim_of(_dim_value(name[2:].strip("{}")))
             self.special[id(node)] = "identity"
             return (n, n)
-        if name in ("T", "D", "d") and name not in self.declared and name not in self.kinds:
-            raise ParseError(f"unexpected {name} here", text=self.cell, pos=node.pos, end=node.end)
         return self.symbol(name, node)
 
     def _definition(self, name: str, node: Node):
@@ -441,6 +466,9 @@ class Typer:
             self._require_square(node, a)
             return (ONE_DIM, ONE_DIM)
         if name in ("softmax", "logsumexp"):
+            if self.is_scalar(a):
+                raise Mismatch(f"{name} needs a vector, not the scalar {self.show(arg)}", node)
+
             def err():
                 return Mismatch(f"{name} needs a column vector, not {self.show(arg)} ({self.fmt(a)})", node)
             self.unify(a[1], ONE_DIM, err)

@@ -25,7 +25,8 @@ class Step:
     @property
     def shapes(self) -> str:
         """For the chain rule, the shapes of the Jacobians it multiplies: (1×m)(m×n) = 1×n."""
-        if len(self.children) != 1 or self.var is None:
+        from .rules import Add, Mul, Transpose
+        if len(self.children) != 1 or self.var is None or isinstance(self.node, (Add, Mul, Transpose)):
             return ""
         arg = self.children[0][0]
         out, mid, var = _numel(self.node), _numel(arg), _numel(self.var)
@@ -35,12 +36,12 @@ class Step:
 
     @property
     def latex(self) -> str:
-        from .render import step_latex
+        from .report import step_latex
         return step_latex(self)
 
     @property
     def text(self) -> str:
-        from .render import step_text
+        from .report import step_text
         return step_text(self)
 
 

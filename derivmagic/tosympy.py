@@ -40,6 +40,7 @@ class Context:
 
 
 def to_sympy(root: Expr, dims=None):
+    import sympy.matrices.expressions.applyfunc  # noqa: F401  (evaluators look for it by attribute)
     ctx = Context()
     vals = {}
     for node in postorder(root):

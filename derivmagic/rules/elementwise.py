@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ..expr import ONE, SCALAR, Expr, InternalShapeError, Num, Ones, fmt_shape, is_zero, ones, zero
-from .linear import Mul, add, mul, neg
+from .linear import Add, Mul, add, mul, neg
 
 
 # ---------------------------------------------------------------- Hadamard products
@@ -58,6 +58,9 @@ class Hadamard(Expr):
 def hadamard(*args: Expr) -> Expr:
     if all(a.is_scalar for a in args):
         return mul(*args)
+    spread = _distribute_to_cancel(args)
+    if spread is not None:
+        return spread
     shape = next(a.shape for a in args if not a.is_scalar)
     scal: list[Expr] = []
     exps: dict[Expr, Fraction] = {}
@@ -87,6 +90,28 @@ def hadamard(*args: Expr) -> Expr:
     factors.sort(key=Expr.sort_key)
     core = Ones(shape) if not factors else factors[0] if len(factors) == 1 else Hadamard(factors)
     return mul(*scal, core)
+
+
+def _distribute_to_cancel(args) -> Expr | None:
+    """``u^{-1} ⊙ (u ⊙ a + b u)``: distribute over the sum when that cancels the power."""
+    sums = [a for a in args if isinstance(a, Add)]
+    if len(sums) != 1 or len(args) != 2:
+        return None
+    other = args[0] if args[1] is sums[0] else args[1]
+    if not (isinstance(other, Pow) and other.exponent < 0):
+        return None
+    base = other.args[0]
+    if not any(base in _direct_factors(t) for t in sums[0].args):
+        return None
+    return add(*[hadamard(other, t) for t in sums[0].args])
+
+
+def _direct_factors(t: Expr) -> tuple:
+    if isinstance(t, Mul):
+        return t.scalars + t.chain
+    if isinstance(t, Hadamard):
+        return t.args
+    return (t,)
 
 
 # ---------------------------------------------------------------- powers

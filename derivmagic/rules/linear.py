@@ -74,46 +74,12 @@ def add(*terms: Expr) -> Expr:
         return zero(shape)
     if len(out) == 1:
         return out[0]
-    out.sort(key=lambda t: (_leading_negative(t), t.sort_key()))
-    return factor(out) or Add(out)
+    out.sort(key=_leading_negative)  # stable: the order written, positive terms first
+    return Add(out)
 
 
 def _leading_negative(t: Expr) -> bool:
     return split_coeff(t)[0] < 0
-
-
-def factor(terms: list[Expr]) -> Expr | None:
-    """Pull a common left or right matrix factor out of a sum:
-    ``2A^TAx - 2A^Tb -> 2A^T(Ax - b)``, ``Ax + A^Tx -> (A + A^T)x``."""
-    parts = []
-    for t in terms:
-        c, rest = split_coeff(t)
-        if isinstance(rest, Mul):
-            parts.append((c, rest.scalars, rest.chain))
-        elif rest.is_scalar:
-            return None
-        else:
-            parts.append((c, (), (rest,)))
-    for side in (0, -1):
-        first = parts[0][2][side] if parts[0][2] else None
-        if first is None or not all(ch and ch[side] == first for _, _, ch in parts):
-            continue
-        if side == 0:
-            want = (first.shape[1], terms[0].shape[1])
-        else:
-            want = (terms[0].shape[0], first.shape[0])
-        rests = []
-        for c, sc, ch in parts:
-            rest = mul(Num(c), *sc, *(ch[1:] if side == 0 else ch[:-1]))
-            if rest.shape != want:
-                if not (rest.is_scalar and want[0] == want[1]):
-                    break
-                rest = mul(rest, Identity(want[0]))
-            rests.append(rest)
-        else:
-            inner = add(*rests)
-            return mul(first, inner) if side == 0 else mul(inner, first)
-    return None
 
 
 # ---------------------------------------------------------------- products
@@ -327,7 +293,16 @@ def transpose(e: Expr) -> Expr:
         return mul(Num(e.coeff), *e.scalars, *[transpose(c) for c in reversed(e.chain)])
     if isinstance(e, Ones) and e.shape[0] == e.shape[1]:
         return e
+    if isinstance(e, Add):
+        spread = [transpose(t) for t in e.args]
+        if sum(map(_transposes, spread)) < 1 + sum(map(_transposes, e.args)):
+            return add(*spread)
     sym = getattr(e, "symmetric_result", None)
     if sym is not None and sym():
         return e
     return Transpose(e)
+
+
+def _transposes(e: Expr) -> int:
+    own = 1 if isinstance(e, Transpose) else 0
+    return own + sum(_transposes(a) for a in e.args)

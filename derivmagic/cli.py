@@ -1,0 +1,40 @@
+"""``derivmagic 'LATEX'``: print a derivation in a terminal."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import derive
+from .errors import DerivError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="derivmagic", description="Matrix calculus from LaTeX, with steps and a numeric check.",
+                                 allow_abbrev=False)
+    ap.add_argument("cell", nargs="?", help="the formula (several lines allowed); read from standard input if omitted")
+    ap.add_argument("--layout", choices=["numerator", "denominator"], default=None)
+    ap.add_argument("--latex", action="store_true", help="print the derivation as LaTeX (an aligned block)")
+    ap.add_argument("--no-check", action="store_true", help="skip the numeric check")
+    ap.add_argument("--no-steps", action="store_true", help="print only the reading, the result and the check")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the numeric check")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    cell = args.cell if args.cell is not None else sys.stdin.read()
+    try:
+        d = derive(cell, layout=args.layout, check=not args.no_check, seed=args.seed)
+    except DerivError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.no_steps:
+        d.answer.steps = []
+    print(d.latex if args.latex else d.text)
+    if d.check is not None and not d.check.passed:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Textbook form for results: common factors pulled out of sums, applied bottom-up.
+
+The constructors in ``rules/`` already keep a light normal form (like terms combined,
+coefficients collected, transposes pushed through products); factoring is kept apart so
+that a user's own formula is shown as typed and only derived expressions are tidied."""
+from __future__ import annotations
+
+from .expr import Expr, Identity, Num, postorder
+from .rules.linear import Add, Mul, add, mul, split_coeff
+
+
+def simplify(root: Expr) -> Expr:
+    memo: dict[Expr, Expr] = {}
+    for node in postorder(root):
+        args = [memo[a] for a in node.args]
+        new = node if all(n is o for n, o in zip(args, node.args)) else node.rebuild(args)
+        if isinstance(new, Add):
+            new = factor(list(new.args)) or new
+        memo[node] = new
+    return memo[root]
+
+
+def _add_factored(terms: list[Expr]) -> Expr:
+    s = add(*terms)
+    return (factor(list(s.args)) or s) if isinstance(s, Add) else s
+
+
+def factor(terms: list[Expr]) -> Expr | None:
+    """Pull a common left or right matrix factor out of a sum, or out of the terms that
+    share one: ``2A^TAx - 2A^Tb -> 2A^T(Ax - b)``, ``Ax + A^Tx + b -> (A + A^T)x + b``."""
+    whole = _factor_all(terms)
+    if whole is not None:
+        return whole
+    for side in (-1, 0):
+        groups: dict[Expr, list[Expr]] = {}
+        for t in terms:
+            f = _end_factor(t, side)
+            if f is not None:
+                groups.setdefault(f, []).append(t)
+        for f, group in groups.items():
+            if 1 < len(group) < len(terms):
+                grouped = _factor_all(group)
+                if grouped is not None:
+                    rest = [t for t in terms if t not in group]
+                    return _add_factored([grouped, *rest])
+    return None
+
+
+def _end_factor(t: Expr, side: int) -> Expr | None:
+    rest = split_coeff(t)[1]
+    if isinstance(rest, Mul):
+        return rest.chain[side] if len(rest.chain) > 1 else None
+    return None
+
+
+def _factor_all(terms: list[Expr]) -> Expr | None:
+    parts = []
+    for t in terms:
+        c, rest = split_coeff(t)
+        if isinstance(rest, Mul):
+            parts.append((c, rest.scalars, rest.chain))
+        elif rest.is_scalar:
+            return None
+        else:
+            parts.append((c, (), (rest,)))
+    for side in (0, -1):
+        first = parts[0][2][side] if parts[0][2] else None
+        if first is None or not all(ch and ch[side] == first for _, _, ch in parts):
+            continue
+        if side == 0:
+            want = (first.shape[1], terms[0].shape[1])
+        else:
+            want = (terms[0].shape[0], first.shape[0])
+        rests = []
+        for c, sc, ch in parts:
+            rest = mul(Num(c), *sc, *(ch[1:] if side == 0 else ch[:-1]))
+            if rest.shape != want:
+                if not (rest.is_scalar and want[0] == want[1]):
+                    break
+                rest = mul(rest, Identity(want[0]))
+            rests.append(rest)
+        else:
+            inner = _add_factored(rests)
+            return mul(first, inner) if side == 0 else mul(inner, first)
+    return None
