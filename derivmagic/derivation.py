@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import check as numeric
+from . import limits
 from .errors import DerivError, ParseError
-from .expr import Expr, Sym, fmt_shape
+from .expr import Expr, Sym, fmt_shape, size
 from .layout import Answer, solve
 from .parse import parse_cell
 from .shapes import Reading, read
@@ -66,6 +67,11 @@ class Derivation:
     def __str__(self) -> str:
         return self.text
 
+    def to_tex(self) -> str:
+        """A standalone LaTeX document (amsmath) of the derivation, for homework."""
+        from .report import document_tex
+        return document_tex(self)
+
     def _repr_latex_(self) -> str:
         return f"$${self.latex}$$"
 
@@ -81,6 +87,7 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
     layout = layout or DEFAULTS["layout"]
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be 'numerator' or 'denominator', not {layout!r}")
+    limits.check_cell(cell)
     statements = parse_cell(cell)                       # parse
     reading = read(statements, cell)                    # shapes
     if len(reading.targets) != 1:
@@ -93,6 +100,7 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
         answer = solve(target.kind, body, variables[0], layout, direction)
     except DerivError as exc:
         raise exc.located(cell, target.pos) if exc.pos is not None else _at(exc, cell, target)
+    limits.check_size(size(answer.result), "the derivative")
     verdict = run_check(answer, reading, seed, dims) if check else None   # check
     return Derivation(cell, reading, answer, verdict)
 
