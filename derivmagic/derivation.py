@@ -9,6 +9,7 @@ from . import check as numeric
 from . import limits
 from .errors import DerivError, ParseError
 from .expr import Expr, Sym, fmt_shape, size
+from .claims import judge_chain
 from .layout import Answer, solve
 from .parse import parse_cell
 from .shapes import Reading, read
@@ -102,7 +103,25 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
         raise exc.located(cell, target.pos) if exc.pos is not None else _at(exc, cell, target)
     limits.check_size(size(answer.result), "the derivative")
     verdict = run_check(answer, reading, seed, dims) if check else None   # check
-    return Derivation(cell, reading, answer, verdict)
+    claims = _judge_claims(cell, reading, target, answer, _claims, layout, seed)
+    return Derivation(cell, reading, answer, verdict, claims)
+
+
+def _judge_claims(cell, reading, target, answer, sides, layout, seed) -> list:
+    """Each ``=`` link after the target, judged against the line before it."""
+    if not sides:
+        return []
+    values = []
+    for node, side in zip(target.claims, sides):
+        if isinstance(side, tuple):  # the side is itself a derivative: its value is its result
+            kind, var, body, _ = side
+            try:
+                values.append(solve(kind, body, var, layout).result)
+            except DerivError as exc:
+                raise exc.located(cell, node.pos) if exc.pos is not None else _at(exc, cell, node)
+        else:
+            values.append(side)
+    return judge_chain(answer, target.claims, values, cell, reading.symbols, reading.dims, seed)
 
 
 def _at(exc: DerivError, cell: str, target) -> DerivError:

@@ -146,8 +146,9 @@ class ToNode(Transformer):
         return self._node("pow", meta, base, exp)
 
     def group(self, meta, *items):
-        inner = [i for i in items if isinstance(i, Node)]
-        return inner[0]
+        inner = next(i for i in items if isinstance(i, Node))
+        p, e = _span(meta)
+        return Node(inner.kind, inner.args, p, e, inner.value)
 
     def frac(self, meta, tok, num, den):
         return self._node("frac", meta, num, den)
@@ -287,7 +288,7 @@ def _after_operand(text: str, i: int) -> bool:
 
 
 # ---------------------------------------------------------------- statements
-_SEPARATORS = re.compile(r"\\text\s*\{\s*(?:where|and|with)\s*\}|\\q?quad(?![a-zA-Z])|(?<![a-zA-Z\\])(?:where|and|with)(?![a-zA-Z])|(?<!\\);|\n")
+_SEPARATORS = re.compile(r"\\text\s*\{\s*(?:where|and|with)\s*\}|\\q?quad(?![a-zA-Z])|(?<![a-zA-Z\\])(?:where|and|with)(?![a-zA-Z])|(?<!\\);|\\\\|\n")
 
 
 def split_statements(cell: str) -> list[tuple[int, str]]:
@@ -402,13 +403,92 @@ def _expected_words(exc) -> str:
     return " or ".join(dict.fromkeys(words))
 
 
+# ---------------------------------------------------------------- decorations of pasted notes
+_WRAPPERS = re.compile(r"\\(underbrace|overbrace|boxed|underset|overset|bbox|color|textcolor)\s*(?=[{\[])")
+_REMARK_WORDS = re.compile(r"\\(checkmark|therefore|because|Rightarrow|Longrightarrow|implies|iff|blacksquare|square|qed|displaystyle|tag\s*\{[^}]*\}|label\s*\{[^}]*\})(?![a-zA-Z])")
+_CONDITION = re.compile(r"\((?:\s|\\[,;: ]|\\text\s*\{)*(?:when|if|since|for|assuming|where|as|because)\b[^()]*(?:\([^()]*\)[^()]*)*\)")
+_TAG = re.compile(r"\(\s*\d+(\.\d+)?\s*\)\s*[.,]?\s*$", re.M)
+_KEEP_TEXT = re.compile(r"\\(?:text|textrm|mathrm|operatorname)\s*\{\s*(?:tr|Tr|trace|softmax|diag|sign|sgn|exp|log|lse|logsumexp|sigmoid|tanh|det|where|and|with|d|T)\s*\}")
+
+
+def strip_decorations(cell: str) -> str:
+    """Blank out what notes wrap around the mathematics, keeping every position:
+    ``\\underbrace{X}_{…}`` and ``\\boxed{X}`` keep X; ``\\text{…}`` remarks, ``\\checkmark``,
+    ``\\therefore``, ``(when A is symmetric)`` and ``(1)`` tags disappear."""
+    out = list(cell)
+
+    def blank(a, b):
+        for i in range(a, min(b, len(out))):
+            if out[i] != "\n":
+                out[i] = " "
+
+    for m in _WRAPPERS.finditer(cell):
+        name = m.group(1)
+        blank(m.start(), m.end())
+        i = m.end()
+        if name in ("color", "textcolor", "bbox", "underset", "overset"):
+            close = _matching(cell, i)  # the colour, box style or the annotation: dropped
+            if close is None:
+                continue
+            blank(i, close + 1)
+            i = close + 1
+            while i < len(cell) and cell[i].isspace():
+                i += 1
+        if i >= len(cell) or cell[i] != "{":
+            continue
+        close = _matching(cell, i)
+        if close is None:
+            continue
+        blank(i, i + 1)
+        blank(close, close + 1)
+        j = close + 1
+        while j < len(cell) and cell[j].isspace():
+            j += 1
+        if name in ("underbrace", "overbrace") and j < len(cell) and cell[j] in "_^":
+            k = j + 1
+            while k < len(cell) and cell[k].isspace():
+                k += 1
+            end = _matching(cell, k) if k < len(cell) and cell[k] == "{" else k
+            if end is not None:
+                blank(j, end + 1)
+    text = "".join(out)
+    for m in _CONDITION.finditer(text):
+        blank(m.start(), m.end())
+    text = "".join(out)
+    for m in _TEXT_REMARK.finditer(text):
+        if not _KEEP_TEXT.match(text, m.start()):
+            blank(m.start(), m.end())
+    text = "".join(out)
+    for pattern in (_REMARK_WORDS, _TAG):
+        for m in pattern.finditer(text):
+            blank(m.start(), m.end())
+        text = "".join(out)
+    return text
+
+
+_TEXT_REMARK = re.compile(r"\\(?:text|textrm|textbf|textit|mbox)\s*\{[^{}]*\}")
+
+
+def _matching(text: str, i: int) -> int | None:
+    """Index of the brace closing the one at ``i``."""
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "{" and (j == 0 or text[j - 1] != "\\"):
+            depth += 1
+        elif text[j] == "}" and (j == 0 or text[j - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
 # ---------------------------------------------------------------- statements of a cell
 def parse_cell(cell: str) -> list:
     """Targets, definitions and declarations of a cell, positions relative to the cell."""
     if not cell.strip():
         raise ParseError("the cell is empty: write a target such as \\nabla_x f", text=cell, pos=0)
     out = []
-    for offset, text in split_statements(cell):
+    for offset, text in split_statements(strip_decorations(cell)):
         try:
             out.extend(_statement(text, offset))
         except ParseError as exc:
@@ -523,8 +603,7 @@ def _frac_operator(node: Node):
 
 
 def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
-    for c in claims:
-        _no_operator(c)
+    claims = [_claim_side(c) for c in claims]
     if op.kind == "nabla":
         if not op.args:
             raise ParseError("write the variable under the gradient: \\nabla_x", pos=op.pos, end=op.end)
@@ -551,6 +630,17 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
     if order != 1 or len(variables) != 1:
         raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
     return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end)
+
+
+def _claim_side(side: Node):
+    """A claimed side is an expression, or itself a derivative (``= \\nabla_x (Ax+b)^T(Ax+b)``)."""
+    op, rest = extract_operator(side)
+    if op is None:
+        _no_operator(side)
+        return side
+    target = _target(op, rest, [])
+    target.pos, target.end = side.pos, side.end
+    return target
 
 
 def _strip_transpose(v: Node) -> Node:

@@ -180,8 +180,11 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
 
     for s in statements:
         if isinstance(s, Target):
-            for node in [*s.variables, s.body, *([s.direction] if s.direction is not None else []), *s.claims]:
+            for node in [*s.variables, s.body, *([s.direction] if s.direction is not None else [])]:
                 walk(node)
+            for c in s.claims:
+                for node in ([*c.variables, c.body] if isinstance(c, Target) else [c]):
+                    walk(node)
         elif isinstance(s, Definition):
             for p in s.params:
                 seen.setdefault(p)
@@ -292,7 +295,10 @@ class Typer:
                 d = self.type(t.direction)
                 self._same(var, d, t.variables[0], t.direction, "the direction must have the shape of the variable")
             for c in t.claims:
-                self.type(c)
+                if isinstance(c, Target):
+                    self.run([c])
+                else:
+                    self.type(c)
 
     def _same(self, a, b, na: Node, nb: Node, what: str):
         def err():
@@ -573,7 +579,7 @@ class Builder:
         built = []
         for target in targets:
             body = self.expr(target.body)
-            claims = [self.expr(c) for c in target.claims]
+            claims = [self._claim(c) for c in target.claims]
             direction = self.expr(target.direction) if target.direction is not None else None
             variables = [self.sym(v.value) for v in target.variables]
             built.append((target, variables, body, direction, claims))
@@ -585,6 +591,12 @@ class Builder:
             notes.append(f"read e as a {t.kinds['e']} (write \\exp or e^{{…}} for the exponential)")
         dims = {v for v in self.final_dims.values() if isinstance(v, str)}
         return Reading(self.syms, self.def_exprs, built, notes, dims)
+
+    def _claim(self, c):
+        """A claimed side: an expression, or (kind, variable, function) for a derivative."""
+        if isinstance(c, Target):
+            return (c.kind, self.sym(c.variables[0].value), self.expr(c.body), c)
+        return self.expr(c)
 
     def expr(self, node: Node) -> Expr:
         return self._expr(node, {})

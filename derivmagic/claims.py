@@ -1,0 +1,334 @@
+"""Judging claimed equalities: ``target = claim`` and every ``=`` link of a pasted derivation.
+
+Each link is compared with the line before it (the first with the derivative itself):
+symbolic equivalence of expanded forms first, then numbers at several random instances.
+A false link gets a small integer counterexample, the correct expression and, when it
+is one of the common mistakes, the reason in words: true only for a symmetric matrix,
+the transpose (the other layout), off by a constant factor, a wrong term, or shapes
+that do not match.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from . import check as numeric
+from .errors import ShapeError
+from .expr import Expr, Sym, fmt_shape, postorder
+from .render import to_latex, to_text
+from .rules import Add, Hadamard, Mul, Transpose, add, hadamard, mul, neg, transpose
+from .rules.linear import split_coeff
+
+INSTANCES = 4
+AGREE = 1e-8
+
+
+@dataclass
+class Claim:
+    """One claimed equality ``previous = claimed``."""
+    claimed: Expr
+    correct: Expr                 # what the line before evaluates to (the derivative, for the first link)
+    holds: bool
+    method: str                   # "symbolic", "numeric" or "shape"
+    reason: str = ""              # for a false claim: what is wrong, in words
+    diagnosis: str = ""           # "symmetric", "transpose", "factor", "terms", "shape", "differs"
+    counterexample: dict | None = None
+    pos: int = 0
+    end: int = 0
+    source: str = ""
+    details: dict = field(default_factory=dict)
+
+    @property
+    def mark(self) -> str:
+        return "✓" if self.holds else "✗"
+
+    @property
+    def text(self) -> str:
+        line = f"{self.mark} {self.source or to_text(self.claimed)}"
+        if not self.holds:
+            line += f"\n    {self.reason}"
+            if self.counterexample:
+                line += f"\n    counterexample: {format_counterexample(self.counterexample)}"
+            line += f"\n    correct: {to_text(self.correct)}"
+        return line
+
+
+# ---------------------------------------------------------------- expanded normal form
+def expand(root: Expr) -> Expr:
+    """Distribute products, transposes and Hadamard products over sums; orient 1×1
+    products canonically (a scalar equals its transpose) so like terms meet."""
+    memo: dict[Expr, Expr] = {}
+    for node in postorder(root):
+        args = [memo[a] for a in node.args]
+        new = node if all(n is o for n, o in zip(args, node.args)) else node.rebuild(args)
+        memo[node] = _expand_node(new)
+    return memo[root]
+
+
+def _expand_node(e: Expr) -> Expr:
+    if isinstance(e, Transpose) and isinstance(e.args[0], Add):
+        return add(*[transpose(t) for t in e.args[0].args])
+    if isinstance(e, (Mul, Hadamard)):
+        build = (lambda fs: mul(*fs)) if isinstance(e, Mul) else (lambda fs: hadamard(*fs))
+        factors = list(e.args)
+        for i, f in enumerate(factors):
+            if isinstance(f, Add) and len(f.args) <= 16:
+                c = [] if isinstance(e, Hadamard) else [_coeff(e)]
+                return add(*[_expand_node(build(c + factors[:i] + [t] + factors[i + 1:])) for t in f.args])
+        if isinstance(e, Mul):
+            return _orient(e)
+    return e
+
+
+def _coeff(e: Mul) -> Expr:
+    from .expr import Num
+    return Num(e.coeff)
+
+
+def _orient(e: Mul) -> Expr:
+    scalars = [_canonical_scalar(s) if isinstance(s, Mul) and s.chain else s for s in e.scalars]
+    chain = list(e.chain)
+    if e.is_scalar and len(chain) > 1:
+        chain = [_canonical_scalar(mul(*chain))]
+    return mul(_coeff(e), *scalars, *chain)
+
+
+def _canonical_scalar(u: Expr) -> Expr:
+    t = transpose(u)
+    return min(u, t, key=Expr.sort_key)
+
+
+# ---------------------------------------------------------------- judging one link
+class Judge:
+    def __init__(self, derivation_symbols: dict, function: Expr, dims: set, seed: int = 0):
+        self.symbols = derivation_symbols
+        self.function = function
+        self.dims = dims
+        self.seed = seed
+
+    def _symbols_of(self, *exprs) -> list[Sym]:
+        seen = {}
+        for e in (self.function, *exprs):
+            for s in e.free:
+                seen[s.name] = s
+        for name, s in self.symbols.items():
+            seen.setdefault(name, s)
+        return list(seen.values())
+
+    def _instances(self, exprs, symmetric=frozenset(), integers=False, count=INSTANCES):
+        syms = self._symbols_of(*exprs)
+        fixed = [d for s in syms for d in s.shape if isinstance(d, int) and d > 1]
+        sizes = numeric.choose_sizes(self.dims, fixed)
+        if integers:
+            sizes = {k: v for k, v in zip(sorted(self.dims), [2, 3, 4, 5, 6, 7, 8][:len(self.dims)])}
+        kinds = {}
+        for e in (self.function, *exprs):
+            kinds.update(numeric.domains(e))
+        rng = np.random.default_rng(self.seed + (101 if integers else 0))
+        for _ in range(count):
+            env = {}
+            for s in syms:
+                if s.name in symmetric:
+                    s = Sym(s.name, s.shape, s.tex, s.props | {"symmetric"})
+                env[s.name] = (_integer_sample if integers else numeric.sample)(s, sizes, kinds.get(s.name), rng)
+            yield sizes, env
+
+    def values(self, a: Expr, b: Expr, **kw):
+        with np.errstate(all="ignore"):
+            for sizes, env in self._instances([a, b], **kw):
+                try:
+                    yield env, sizes, numeric.evaluate(a, env, sizes), numeric.evaluate(b, env, sizes)
+                except (np.linalg.LinAlgError, ValueError):
+                    continue
+
+    def agree(self, a: Expr, b: Expr, **kw) -> bool:
+        seen = False
+        for _, _, va, vb in self.values(a, b, **kw):
+            seen = True
+            if va.shape != vb.shape or numeric.relative_error(vb, va) > AGREE or not np.all(np.isfinite(va)):
+                return False
+        return seen
+
+    def judge(self, correct: Expr, claimed: Expr, what: str, layout_note: str) -> Claim:
+        if claimed.shape != correct.shape:
+            return self._shape_mismatch(correct, claimed, what, layout_note)
+        if expand(add(correct, neg(claimed))) in (_zero_like(correct),):
+            return Claim(claimed, correct, True, "symbolic")
+        if self.agree(correct, claimed):
+            return Claim(claimed, correct, True, "numeric")
+        claim = Claim(claimed, correct, False, "numeric")
+        claim.counterexample = self.counterexample(correct, claimed)
+        claim.diagnosis, claim.reason = self.diagnose(correct, claimed, what, layout_note)
+        return claim
+
+    def _shape_mismatch(self, correct, claimed, what, layout_note) -> Claim:
+        if claimed.shape == (correct.shape[1], correct.shape[0]) and self.agree(transpose(correct), claimed):
+            return Claim(claimed, correct, False, "shape", layout_note, "transpose")
+        err = ShapeError(f"the claim is {fmt_shape(claimed.shape)} but {what} is {fmt_shape(correct.shape)}")
+        return Claim(claimed, correct, False, "shape", err.message, "shape")
+
+    def diagnose(self, correct, claimed, what, layout_note) -> tuple[str, str]:
+        square = [s for s in self._symbols_of(correct, claimed)
+                  if s.shape[0] == s.shape[1] and s.shape != (1, 1) and not s.symmetric]
+        if square and self.agree(correct, claimed, symmetric=frozenset(s.name for s in square)):
+            needed = [s for s in square if self.agree(correct, claimed, symmetric=frozenset({s.name}))]
+            names = needed or square
+            which = ", ".join(f"{to_text(s)} = {to_text(s)}ᵀ" for s in names)
+            declared = " and ".join(to_text(s) for s in names)
+            verb = "is" if len(names) == 1 else "are"
+            return "symmetric", f"true only if {which}; {declared} {verb} not declared symmetric (declare {to_text(names[0])} \\in \\mathbb{{S}}^n)"
+        if correct.shape[0] == correct.shape[1] and self.agree(transpose(correct), claimed):
+            return "transpose", layout_note
+        ratio = self._constant_ratio(correct, claimed)
+        if ratio is not None:
+            return "factor", _factor_words(ratio)
+        terms = self._term_differences(correct, claimed)
+        if terms:
+            return "terms", terms
+        return "differs", f"not equal to {what}"
+
+    def _constant_ratio(self, correct, claimed) -> Fraction | None:
+        ratios = []
+        for _, _, va, vb in self.values(correct, claimed):
+            mask = np.abs(va) > 1e-9 * (1 + np.max(np.abs(va)))
+            if not mask.any() or np.any(np.abs(vb[~mask]) > 1e-9 * (1 + np.max(np.abs(vb)))):
+                return None
+            ratios.extend((vb[mask] / va[mask]).ravel())
+        if not ratios:
+            return None
+        r = float(np.median(ratios))
+        if not np.allclose(ratios, r, rtol=1e-7, atol=1e-9) or abs(r - 1) < 1e-9:
+            return None
+        return Fraction(r).limit_denominator(64)
+
+    def _term_differences(self, correct, claimed) -> str:
+        want, got = _monomials(expand(correct)), _monomials(expand(claimed))
+        if not want or not got:
+            return ""
+        notes = []
+        for term, c in want.items():
+            g = got.get(term)
+            if g is None:
+                notes.append(f"the term {_show_term(c, term)} is missing")
+            elif g != c:
+                ratio = g / c
+                notes.append(f"the term {to_text(term)} has coefficient {g}, not {c}"
+                             + (f" (off by a factor {_fraction_text(1 / ratio)})" if ratio not in (0, -1) else ""))
+        for term, g in got.items():
+            if term not in want:
+                notes.append(f"the term {_show_term(g, term)} should not be there")
+        if not notes or len(notes) > 3:
+            return ""
+        # trust the term reading only if it explains the whole difference
+        rebuilt = add(*[mul(_num(c), t) for t, c in want.items()])
+        if not self.agree(rebuilt, correct):
+            return ""
+        return "; ".join(notes)
+
+    def counterexample(self, correct, claimed) -> dict | None:
+        for env, sizes, va, vb in self.values(correct, claimed, integers=True, count=12):
+            if va.shape == vb.shape and numeric.relative_error(vb, va) > 1e-6:
+                names = {s.name for s in self._symbols_of(correct, claimed)}
+                return {"sizes": dict(sizes), "values": {k: _plain(v) for k, v in env.items() if k in names},
+                        "correct": _plain(va), "claimed": _plain(vb)}
+        return None
+
+
+def _zero_like(e: Expr) -> Expr:
+    from .expr import zero
+    return zero(e.shape)
+
+
+def _num(c):
+    from .expr import Num
+    return Num(c)
+
+
+def _monomials(e: Expr) -> dict:
+    out: dict[Expr, Fraction] = {}
+    for t in (e.args if isinstance(e, Add) else (e,)):
+        c, rest = split_coeff(t)
+        out[rest] = out.get(rest, 0) + c
+    return out
+
+
+def _show_term(c: Fraction, term: Expr) -> str:
+    return to_text(mul(_num(c), term))
+
+
+def _fraction_text(r: Fraction) -> str:
+    return str(r.numerator) if r.denominator == 1 else f"{r.numerator}/{r.denominator}"
+
+
+def _factor_words(ratio: Fraction) -> str:
+    if ratio == -1:
+        return "has the wrong sign (the claim is −1 times the correct value)"
+    if abs(ratio) < 1:
+        return f"off by a factor {_fraction_text(1 / ratio)} (the claim is {_fraction_text(ratio)} of the correct value)"
+    return f"off by a factor {_fraction_text(ratio)} (the claim is {_fraction_text(ratio)} times the correct value)"
+
+
+def _integer_sample(sym: Sym, sizes: dict, kind: str | None, rng) -> np.ndarray:
+    r, c = numeric.concrete(sym.shape, sizes)
+    m = rng.integers(-3, 4, (r, c)).astype(float)
+    if "spd" in sym.props or kind == "spd":
+        return m @ m.T + np.eye(r)
+    if sym.symmetric:
+        return np.triu(m) + np.triu(m, 1).T
+    if kind == "positive":
+        return np.abs(m) + 1
+    if kind == "invertible" and r == c:
+        return m + (3 * r) * np.eye(r)
+    return m
+
+
+def _plain(v: np.ndarray):
+    v = np.asarray(v, dtype=float)
+    if v.size == 1:
+        return _number(v.item())
+    if v.shape[1] == 1:
+        return [_number(x) for x in v[:, 0]]
+    return [[_number(x) for x in row] for row in v]
+
+
+def _number(x: float):
+    return int(round(x)) if abs(x - round(x)) < 1e-9 else round(x, 4)
+
+
+def format_counterexample(ce: dict) -> str:
+    vals = ", ".join(f"{k} = {v}" for k, v in ce["values"].items())
+    return f"at {vals}: correct {ce['correct']}, claimed {ce['claimed']}"
+
+
+def claim_latex_row(claim: Claim) -> str:
+    mark = r"\checkmark" if claim.holds else r"\times"
+    color = "" if claim.holds else r"\color{red}"
+    return rf"&= {to_latex(claim.claimed)} && {color}{mark}"
+
+
+# ---------------------------------------------------------------- a whole chain of claims
+def layout_note(kind: str, layout: str, var: Sym) -> str:
+    """Why a transposed claim is wrong: it is the other layout's answer."""
+    x = to_text(var)
+    if kind == "gradient":
+        return f"this is the transpose: the numerator-layout answer; ∇ is the denominator layout (shaped like {x})"
+    if layout == "numerator":
+        return "this is the transpose: the denominator-layout answer; ∂/∂ here is in the numerator layout"
+    return "this is the transpose: the numerator-layout answer; ∂/∂ here is in the denominator layout"
+
+
+def judge_chain(answer, sides: list, values: list, cell: str, symbols: dict, dims: set, seed: int = 0) -> list[Claim]:
+    """Claims for ``target = s1 = s2 = ...``: link k compares side k with side k-1."""
+    judge = Judge(symbols, answer.function, dims, seed)
+    what = {"gradient": "the gradient", "hessian": "the Hessian", "directional": "the directional derivative"}.get(
+        answer.kind, "the derivative")
+    note = layout_note(answer.kind, answer.layout, answer.var)
+    out, previous, previous_what = [], answer.result, what
+    for node, value in zip(sides, values):
+        claim = judge.judge(previous, value, previous_what, note)
+        claim.pos, claim.end, claim.source = node.pos, node.end, cell[node.pos:node.end].strip()
+        out.append(claim)
+        previous, previous_what = value, "the line before"
+    return out
