@@ -16,7 +16,7 @@ import numpy as np
 
 from . import check as numeric
 from .errors import ShapeError
-from .expr import Expr, Sym, fmt_shape, postorder
+from .expr import Expr, Num, Sym, fmt_shape, is_zero, postorder
 from .render import to_latex, to_text
 from .rules import Add, Hadamard, Mul, Transpose, add, hadamard, mul, neg, transpose
 from .rules.linear import split_coeff
@@ -152,6 +152,8 @@ class Judge:
         return seen
 
     def judge(self, correct: Expr, claimed: Expr, what: str, layout_note: str) -> Claim:
+        if isinstance(claimed, Num) and claimed.value == 0:
+            claimed = _zero_like(correct)  # "= 0" means the zero of the right shape
         if claimed.shape != correct.shape:
             return self._shape_mismatch(correct, claimed, what, layout_note)
         if expand(add(correct, neg(claimed))) in (_zero_like(correct),):
@@ -204,7 +206,8 @@ class Judge:
         return Fraction(r).limit_denominator(64)
 
     def _term_differences(self, correct, claimed) -> str:
-        want, got = _monomials(expand(correct)), _monomials(expand(claimed))
+        want = {t: c for t, c in _monomials(expand(correct)).items() if not is_zero(t)}
+        got = {t: c for t, c in _monomials(expand(claimed)).items() if not is_zero(t)}
         if not want or not got:
             return ""
         notes = []
@@ -327,6 +330,11 @@ def judge_chain(answer, sides: list, values: list, cell: str, symbols: dict, dim
     note = layout_note(answer.kind, answer.layout, answer.var)
     out, previous, previous_what = [], answer.result, what
     for node, value in zip(sides, values):
+        if isinstance(value, ShapeError):
+            claim = Claim(previous, previous, False, "shape", f"the claim's shapes do not fit: {value.message}", "shape")
+            claim.pos, claim.end, claim.source = node.pos, node.end, cell[node.pos:node.end].strip()
+            out.append(claim)
+            continue
         claim = judge.judge(previous, value, previous_what, note)
         claim.pos, claim.end, claim.source = node.pos, node.end, cell[node.pos:node.end].strip()
         out.append(claim)

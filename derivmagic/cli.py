@@ -17,6 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-check", action="store_true", help="skip the numeric check")
     ap.add_argument("--no-steps", action="store_true", help="print only the reading, the result and the check")
     ap.add_argument("--seed", type=int, default=0, help="seed of the numeric check")
+    ap.add_argument("--check-only", action="store_true",
+                    help="print a one-line verdict on the claims (exit status 1 when one fails)")
     return ap
 
 
@@ -28,12 +30,30 @@ def main(argv=None) -> int:
     except DerivError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    failed = [c for c in d.claims if not c.holds]
+    if args.check_only:
+        print(verdict(d))
+        return 1 if failed or (d.check is not None and not d.check.passed) else 0
     if args.no_steps:
         d.answer.steps = []
     print(d.latex if args.latex else d.text)
-    if d.check is not None and not d.check.passed:
+    if d.claims and "claim" not in d.text:
+        print("claims:")
+        for c in d.claims:
+            print("  " + c.text.replace("\n", "\n  "))
+    if failed or (d.check is not None and not d.check.passed):
         return 1
     return 0
+
+
+def verdict(d) -> str:
+    """One line for grading scripts."""
+    if not d.claims:
+        return f"no claim to check; result {d.answer.result!r}"
+    for i, c in enumerate(d.claims, 1):
+        if not c.holds:
+            return f"✗ claim {i} of {len(d.claims)} is false: {c.source} — {c.reason}"
+    return f"✓ all {len(d.claims)} claim(s) hold"
 
 
 if __name__ == "__main__":

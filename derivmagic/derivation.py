@@ -97,6 +97,8 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
     target, variables, body, direction, _claims = reading.targets[0]
     if len(variables) != 1:
         raise ParseError("one variable per derivative, please", text=cell, pos=target.pos, end=target.end)
+    if not body.depends(variables[0]):
+        reading.notes.append(f"the function does not depend on {variables[0].name}: its derivative is 0")
     try:                                                # differentiate, in the layout asked for
         answer = solve(target.kind, body, variables[0], layout, direction)
     except DerivError as exc:
@@ -113,7 +115,9 @@ def _judge_claims(cell, reading, target, answer, sides, layout, seed) -> list:
         return []
     values = []
     for node, side in zip(target.claims, sides):
-        if isinstance(side, tuple):  # the side is itself a derivative: its value is its result
+        if isinstance(side, DerivError):  # a side whose shapes do not fit: a false claim, said why
+            values.append(side)
+        elif isinstance(side, tuple):  # the side is itself a derivative: its value is its result
             kind, var, body, _ = side
             try:
                 values.append(solve(kind, body, var, layout).result)

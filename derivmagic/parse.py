@@ -405,8 +405,9 @@ def _expected_words(exc) -> str:
 
 # ---------------------------------------------------------------- decorations of pasted notes
 _WRAPPERS = re.compile(r"\\(underbrace|overbrace|boxed|underset|overset|bbox|color|textcolor)\s*(?=[{\[])")
-_REMARK_WORDS = re.compile(r"\\(checkmark|therefore|because|Rightarrow|Longrightarrow|implies|iff|blacksquare|square|qed|displaystyle|tag\s*\{[^}]*\}|label\s*\{[^}]*\})(?![a-zA-Z])")
+_REMARK_WORDS = re.compile(r"\\(checkmark|therefore|because|Rightarrow|Longrightarrow|rightarrow|longrightarrow|implies|iff|blacksquare|square|qed|displaystyle|tag\s*\{[^}]*\}|label\s*\{[^}]*\})(?![a-zA-Z])")
 _CONDITION = re.compile(r"\((?:\s|\\[,;: ]|\\text\s*\{)*(?:when|if|since|for|assuming|where|as|because)\b[^()]*(?:\([^()]*\)[^()]*)*\)")
+_TEXT_CONDITION = re.compile(r"\\text\s*\{\s*(?:when|if|since|for|assuming|because|as|provided)\b[^}]*\}.*?(?=\\\\|\\end\{|$)", re.M)
 _TAG = re.compile(r"\(\s*\d+(\.\d+)?\s*\)\s*[.,]?\s*$", re.M)
 _KEEP_TEXT = re.compile(r"\\(?:text|textrm|mathrm|operatorname)\s*\{\s*(?:tr|Tr|trace|softmax|diag|sign|sgn|exp|log|lse|logsumexp|sigmoid|tanh|det|where|and|with|d|T)\s*\}")
 
@@ -452,8 +453,10 @@ def strip_decorations(cell: str) -> str:
             if end is not None:
                 blank(j, end + 1)
     text = "".join(out)
-    for m in _CONDITION.finditer(text):
-        blank(m.start(), m.end())
+    for pattern in (_CONDITION, _TEXT_CONDITION):
+        for m in pattern.finditer(text):
+            blank(m.start(), m.end())
+        text = "".join(out)
     text = "".join(out)
     for m in _TEXT_REMARK.finditer(text):
         if not _KEEP_TEXT.match(text, m.start()):
@@ -605,10 +608,10 @@ def _frac_operator(node: Node):
 def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
     claims = [_claim_side(c) for c in claims]
     if op.kind == "nabla":
-        if not op.args:
-            raise ParseError("write the variable under the gradient: \\nabla_x", pos=op.pos, end=op.end)
         if rest is None:
             raise ParseError("nothing to differentiate after the gradient", pos=op.end, end=op.end + 1)
+        if not op.args:
+            op = op.with_args(_guess_variable(op, rest))
         kind = "hessian" if op.value == 2 else "gradient"
         if op.value not in (1, 2):
             raise ParseError("only first and second derivatives are supported", pos=op.pos, end=op.end)
@@ -641,6 +644,26 @@ def _claim_side(side: Node):
     target = _target(op, rest, [])
     target.pos, target.end = side.pos, side.end
     return target
+
+
+_USUAL_VARIABLES = ("x", "X", "w", "W", "theta", "z", "beta")
+
+
+def _guess_variable(op: Node, body: Node) -> Node:
+    """``\\nabla f`` without a subscript: the one usual variable name (x, X, w, θ, …) in f."""
+    names: dict[str, Node] = {}
+
+    def walk(n: Node):
+        if n.kind == "name":
+            names.setdefault(n.value, n)
+        for a in n.args:
+            if isinstance(a, Node):
+                walk(a)
+    walk(body)
+    usual = [names[v] for v in _USUAL_VARIABLES if v in names]
+    if len(usual) == 1:
+        return Node("name", (), op.end, op.end, usual[0].value)
+    raise ParseError("write the variable under the gradient: \\nabla_x", pos=op.pos, end=op.end)
 
 
 def _strip_transpose(v: Node) -> Node:

@@ -21,6 +21,7 @@ from .rules import (add, det, diag, func, hadamard, inverse, mul, neg, norm, pow
 ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
 DIM_POOL = ["n", "m", "p", "q", "k", "r", "s", "l", "d", "h"]
 SPECIAL = {"e", "I"}
+FUNCTION_LIKE = {"f", "g", "h", "F", "G", "H", "J", "L", "R", "E", "ell", "y", "z", "u", "v"}  # names of outputs
 MAX_FLIPS = 3       # at most this many symbols read against convention
 MAX_READINGS = 400  # and at most this many readings tried
 
@@ -233,6 +234,7 @@ class Typer:
         self.kinds.update(kinds)
         self.flips = {n for n in kinds if kinds[n] != candidates[n][0] or candidates[n][0] != default_kind(n)}
         self.broadcasts: set[int] = set()
+        self.claim_errors: dict[int, str] = {}
         self.special: dict[int, str] = {}
 
     # --- dimensions
@@ -289,16 +291,38 @@ class Typer:
                 if v.kind != "name":
                     raise ParseError("the variable must be a symbol", text=self.cell, pos=v.pos, end=v.end)
                 self.symbol(v.value, v)
+            body = t.body
+            if body.kind == "name" and body.value in FUNCTION_LIKE and body.value not in self.defs \
+                    and body.value not in self.declared:
+                raise ParseError(f"{body.value} is not defined in this cell: add a definition such as "
+                                 f"{body.value} = … (otherwise its derivative would be 0)",
+                                 text=self.cell, pos=body.pos, end=body.end)
             self.type(t.body)
             if t.direction is not None:
                 var = self.symbol(t.variables[0].value, t.variables[0])
                 d = self.type(t.direction)
                 self._same(var, d, t.variables[0], t.direction, "the direction must have the shape of the variable")
+        self.freeze(targets[0].variables[0].value if targets and targets[0].variables else None)
+        for t in targets:
             for c in t.claims:
-                if isinstance(c, Target):
-                    self.run([c])
-                else:
-                    self.type(c)
+                try:
+                    self.run([c]) if isinstance(c, Target) else self.type(c)
+                except Mismatch as exc:
+                    self.claim_errors[id(c)] = exc.message
+
+    def freeze(self, variable: str | None = None) -> None:
+        """Name every still-free dimension (n, m, p, ...), so that a claim is read against the
+        shapes the target fixed and cannot bend them (a claim that does not fit is false)."""
+        used = set(self.kinds) | set(self.declared) | {v for v in self.dims.value if isinstance(v, str)}
+        pool = [n for n in DIM_POOL if n not in used]
+        first = self.sym_dims[variable] if variable in self.sym_dims else None
+        if first and self.dims.get(first[0]) is None and self.dims.get(first[1]) is None and "m" in pool and "n" in pool:
+            pool = ["m", "n"] + [n for n in pool if n not in ("m", "n")]  # X ∈ ℝ^{m×n}, as textbooks write it
+        for r, c in ([first] if first else []) + list(self.sym_dims.values()) + list(self.shape.values()):
+            for d in (r, c):
+                root = self.dims.find(d)
+                if self.dims.value[root] is None:
+                    self.dims.value[root] = pool.pop(0) if pool else f"n_{root}"
 
     def _same(self, a, b, na: Node, nb: Node, what: str):
         def err():
@@ -392,8 +416,10 @@ class Typer:
                 aa = self.type(a, ew)
                 self._same(pa, aa, head, a, f"the argument of {name} must have the shape of {p}")
             return self._definition(name, head)
-        if len(args) != 1:
-            raise ParseError(f"unknown function {self.show(head)}", text=self.cell, pos=head.pos, end=head.end)
+        if len(args) != 1 or (args[0].kind == "name" and head.kind == "name"):
+            raise ParseError(f"{self.show(head)} is not defined: define it first ({self.show(node)} = …), "
+                             f"or write {self.show(head)} \\cdot ({self.show(args[0])}) for a product",
+                             text=self.cell, pos=head.pos, end=head.end)
         a = self.type(head, ew)
         b = self.type(args[0], ew)
         return self._product(node, a, b)
@@ -593,7 +619,10 @@ class Builder:
         return Reading(self.syms, self.def_exprs, built, notes, dims)
 
     def _claim(self, c):
-        """A claimed side: an expression, or (kind, variable, function) for a derivative."""
+        """A claimed side: an expression, (kind, variable, function, target) for a derivative,
+        or a ShapeError for a side whose shapes do not fit."""
+        if id(c) in self.t.claim_errors:
+            return ShapeError(self.t.claim_errors[id(c)], text=self.t.cell, pos=c.pos, end=c.end)
         if isinstance(c, Target):
             return (c.kind, self.sym(c.variables[0].value), self.expr(c.body), c)
         return self.expr(c)
