@@ -5,8 +5,10 @@ coefficients collected, transposes pushed through products); factoring is kept a
 that a user's own formula is shown as typed and only derived expressions are tidied."""
 from __future__ import annotations
 
+from fractions import Fraction
+
 from .expr import Expr, Identity, Num, postorder
-from .rules.linear import Add, Mul, add, mul, split_coeff
+from .rules.linear import Add, Mul, Transpose, add, mul, split_coeff
 
 
 def simplify(root: Expr) -> Expr:
@@ -15,14 +17,24 @@ def simplify(root: Expr) -> Expr:
         args = [memo[a] for a in node.args]
         new = node if all(n is o for n, o in zip(args, node.args)) else node.rebuild(args)
         if isinstance(new, Add):
-            new = factor(list(new.args)) or new
+            new = factor(list(new.args)) or _ordered(new)
         memo[node] = new
     return memo[root]
 
 
 def _add_factored(terms: list[Expr]) -> Expr:
     s = add(*terms)
-    return (factor(list(s.args)) or s) if isinstance(s, Add) else s
+    return (factor(list(s.args)) or _ordered(s)) if isinstance(s, Add) else s
+
+
+def _ordered(s: Add) -> Expr:
+    """Positive terms first, then those with fewer transposes: A + Aᵀ rather than Aᵀ + A."""
+    terms = sorted(s.args, key=lambda t: (split_coeff(t)[0] < 0, _transposes(t)))
+    return s if terms == list(s.args) else Add(terms)
+
+
+def _transposes(e: Expr) -> int:
+    return (1 if isinstance(e, Transpose) else 0) + sum(_transposes(a) for a in e.args)
 
 
 def factor(terms: list[Expr]) -> Expr | None:
@@ -65,7 +77,9 @@ def _factor_all(terms: list[Expr]) -> Expr | None:
             parts.append((c, (), (rest,)))
     for side in (0, -1):
         first = parts[0][2][side] if parts[0][2] else None
-        if first is None or not all(ch and ch[side] == first for _, _, ch in parts):
+        if first is None or isinstance(first, Identity) or not all(ch and ch[side] == first for _, _, ch in parts):
+            continue
+        if not any(len(ch) > 1 for _, _, ch in parts):
             continue
         if side == 0:
             want = (first.shape[1], terms[0].shape[1])
@@ -80,6 +94,15 @@ def _factor_all(terms: list[Expr]) -> Expr | None:
                 rest = mul(rest, Identity(want[0]))
             rests.append(rest)
         else:
-            inner = _add_factored(rests)
-            return mul(first, inner) if side == 0 else mul(inner, first)
+            common = _common_coefficient([split_coeff(r)[0] for r in rests])
+            inner = _add_factored([mul(Num(1 / common), r) for r in rests])
+            return mul(Num(common), first, inner) if side == 0 else mul(Num(common), inner, first)
     return None
+
+
+def _common_coefficient(coeffs) -> Fraction:
+    """The coefficient shared by every term (with the sign of the first), else 1."""
+    first = coeffs[0]
+    if first != 0 and all(abs(c) == abs(first) for c in coeffs) and abs(first) != 1:
+        return abs(first)
+    return Fraction(1)
