@@ -73,6 +73,16 @@ class Derivation:
         from .report import document_tex
         return document_tex(self)
 
+    def to_function(self, backend: str = "numpy"):
+        """A Python function ``(arrays...) -> (value, derivative)`` for numpy, jax or torch."""
+        from .codegen import to_function
+        return to_function(self, backend)
+
+    def to_source(self, backend: str = "numpy") -> str:
+        """The source of ``to_function``'s function."""
+        from .codegen import function_source
+        return function_source(self, backend)
+
     def _repr_latex_(self) -> str:
         return f"$${self.latex}$$"
 

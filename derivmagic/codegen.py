@@ -1,0 +1,183 @@
+"""Code export: a Python function computing the function and its derivative from arrays,
+for NumPy, JAX or PyTorch. Shared sub-expressions are computed once (one line each).
+
+The generated source only ever contains names of the cell's symbols (validated
+identifiers) and numeric literals; it is compiled from the expression tree, never from
+the user's text."""
+from __future__ import annotations
+
+import keyword
+import re
+from fractions import Fraction
+
+from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
+from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
+                    Transpose)
+
+BACKENDS = {
+    "numpy": {"import": "import numpy as np", "m": "np", "inv": "np.linalg.inv", "det": "np.linalg.det",
+              "eye": "np.eye({n})", "ones": "np.ones(({r}, {c}))", "zeros": "np.zeros(({r}, {c}))",
+              "asarray": "np.asarray({x}, dtype=float)", "diag": "np.diagflat({x})", "sign": "np.sign",
+              "abs": "np.abs", "sum": "np.sum", "sqrt": "np.sqrt", "max": "np.max"},
+    "jax": {"import": "import jax.numpy as jnp", "m": "jnp", "inv": "jnp.linalg.inv", "det": "jnp.linalg.det",
+            "eye": "jnp.eye({n})", "ones": "jnp.ones(({r}, {c}))", "zeros": "jnp.zeros(({r}, {c}))",
+            "asarray": "jnp.asarray({x}, dtype=float)", "diag": "jnp.diagflat({x})", "sign": "jnp.sign",
+            "abs": "jnp.abs", "sum": "jnp.sum", "sqrt": "jnp.sqrt", "max": "jnp.max"},
+    "torch": {"import": "import torch", "m": "torch", "inv": "torch.linalg.inv", "det": "torch.linalg.det",
+              "eye": "torch.eye({n}, dtype=torch.float64)", "ones": "torch.ones(({r}, {c}), dtype=torch.float64)",
+              "zeros": "torch.zeros(({r}, {c}), dtype=torch.float64)",
+              "asarray": "torch.as_tensor({x}, dtype=torch.float64)", "diag": "torch.diagflat({x})",
+              "sign": "torch.sign", "abs": "torch.abs", "sum": "torch.sum", "sqrt": "torch.sqrt", "max": "torch.max"},
+}
+
+
+def identifier(name: str) -> str:
+    ident = re.sub(r"\W", "_", name)
+    if not ident.isidentifier() or keyword.iskeyword(ident):
+        ident = "v_" + ident
+    return ident
+
+
+class Emitter:
+    def __init__(self, backend: str):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        self.b = BACKENDS[backend]
+        self.backend = backend
+        self.lines: list[str] = []
+        self.names: dict[Expr, str] = {}
+        self.dims: dict[str, str] = {}
+
+    def dim(self, d) -> str:
+        return str(d) if isinstance(d, int) else self.dims[d]
+
+    def emit(self, root: Expr) -> str:
+        for node in postorder(root):
+            if node in self.names:
+                continue
+            code = self.code(node, [self.names[a] for a in node.args])
+            if isinstance(node, Sym):
+                self.names[node] = code
+                continue
+            name = f"t{len(self.lines)}"
+            self.lines.append(f"    {name} = {code}")
+            self.names[node] = name
+        return self.names[root]
+
+    def code(self, e: Expr, a: list[str]) -> str:
+        m, b = self.b["m"], self.b
+        if isinstance(e, Sym):
+            return identifier(e.name)
+        if isinstance(e, Num):
+            return f"{m}.full((1, 1), {_literal(e.value)})" if self.backend != "torch" else \
+                f"torch.full((1, 1), {_literal(e.value)}, dtype=torch.float64)"
+        if isinstance(e, Identity):
+            return b["eye"].format(n=self.dim(e.shape[0]))
+        if isinstance(e, Ones):
+            return b["ones"].format(r=self.dim(e.shape[0]), c=self.dim(e.shape[1]))
+        if isinstance(e, Zero):
+            return b["zeros"].format(r=self.dim(e.shape[0]), c=self.dim(e.shape[1]))
+        if isinstance(e, Add):
+            return " + ".join(a)
+        if isinstance(e, Mul):
+            ns = len(e.scalars)
+            parts = ([_literal(e.coeff)] if e.coeff != 1 else []) + a[:ns]
+            if e.chain:
+                parts.append(" @ ".join(a[ns:]) if len(a) - ns > 1 else a[ns])
+                if len(a) - ns > 1 and parts[:-1]:
+                    parts[-1] = f"({parts[-1]})"
+            return " * ".join(parts) if parts else "1.0"
+        if isinstance(e, Transpose):
+            return f"{a[0]}.T"
+        if isinstance(e, Inverse):
+            return f"{b['inv']}({a[0]})"
+        if isinstance(e, Trace):
+            return f"{m}.trace({a[0]}).reshape(1, 1)"
+        if isinstance(e, Det):
+            return f"{b['det']}({a[0]}).reshape(1, 1)"
+        if isinstance(e, Hadamard):
+            return " * ".join(a)
+        if isinstance(e, Pow):
+            q = e.exponent
+            return f"{b['sqrt']}({a[0]})" if q == Fraction(1, 2) else f"{a[0]} ** {_literal(q)}"
+        if isinstance(e, Func):
+            return self.func(e.name, a[0])
+        if isinstance(e, Norm):
+            if e.p == "1":
+                return f"{b['sum']}({b['abs']}({a[0]})).reshape(1, 1)"
+            return f"{b['sqrt']}({b['sum']}({a[0]} * {a[0]})).reshape(1, 1)"
+        if isinstance(e, Softmax):
+            return f"_softmax({a[0]})"
+        if isinstance(e, Diag):
+            return b["diag"].format(x=a[0])
+        raise NotImplementedError(type(e).__name__)
+
+    def func(self, name: str, x: str) -> str:
+        m = self.b["m"]
+        if name == "sigmoid":
+            return f"0.5 * (1.0 + {m}.tanh(0.5 * {x}))"
+        if name in ("sign", "abs"):
+            return f"{self.b[name]}({x})"
+        return f"{m}.{name}({x})"
+
+
+def _literal(v: Fraction) -> str:
+    return repr(float(v)) if v.denominator != 1 else f"{v.numerator}.0"
+
+
+def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -> str:
+    """Source of ``name(<symbols>) -> (value, derivative)`` for a Derivation ``d``."""
+    em = Emitter(backend)
+    answer = d.answer
+    symbols = [s for s in d.reading.symbols.values() if s in answer.function.free or s in answer.result.free]
+    if answer.var not in symbols:
+        symbols.insert(0, answer.var)
+    params = [identifier(s.name) for s in symbols]
+    lines = [f"def {name}({', '.join(params)}):",
+             f'    """{answer.kind} of the cell\'s function by {answer.var.name}: returns (value, derivative).',
+             f'    Vectors may be 1-D or columns; the derivative is {answer.description}."""']
+    body: list[str] = []
+    for s, p in zip(symbols, params):
+        body.append(f"    {p} = {em.b['asarray'].format(x=p)}" + _reshape(s))
+        for i, dim in enumerate(s.shape):
+            if isinstance(dim, str) and dim not in em.dims:
+                em.dims[dim] = f"{p}.shape[{i}]"
+    em.lines = []
+    value = em.emit(answer.function)
+    deriv = em.emit(answer.result)
+    body.extend(em.lines)
+    var = identifier(answer.var.name)
+    shaped = answer.result.shape == answer.var.shape and answer.kind == "gradient"
+    value = f"{value}.reshape(())" if answer.function.is_scalar else value
+    body.append(f"    return {value}, " + (f"{deriv}.reshape({var}_shape)" if shaped else deriv))
+    head = [lines[0], lines[1], lines[2]]
+    if shaped:
+        body.insert(0, f"    {var}_shape = {em.b['asarray'].format(x=var)}.shape")
+    preamble = [em.b["import"], ""]
+    if "_softmax(" in "\n".join(body):
+        m = em.b["m"]
+        preamble += ["", "def _softmax(z):", f"    e = {m}.exp(z - {em.b['max']}(z))", "    return e / e.sum()", ""]
+    return "\n".join(preamble + ["", *head, *body]) + "\n"
+
+
+def _reshape(s: Sym) -> str:
+    """Columns for vectors and 1×1 for scalars, as the expressions expect; matrices as given."""
+    r, c = s.shape
+    if (r, c) == (1, 1):
+        return ".reshape(1, 1)"
+    if c == 1:
+        return ".reshape(-1, 1)"
+    if r == 1:
+        return ".reshape(1, -1)"
+    return ""
+
+
+def to_function(d, backend: str = "numpy"):
+    """Compile the generated source into a function (only the tree's own code is compiled)."""
+    source = function_source(d, backend)
+    namespace: dict = {}
+    code = compile(source, f"<derivmagic {backend}>", "exec")
+    exec(code, namespace)  # noqa: S102 - source generated from the expression tree, not from user text
+    fn = namespace["f_and_derivative"]
+    fn.source = source
+    return fn
