@@ -10,7 +10,7 @@ from . import limits
 from .errors import DerivError, ParseError
 from .expr import Expr, Sym, fmt_shape, size
 from .claims import judge_chain
-from .layout import Answer, solve
+from .layout import Answer, solve, solve_many
 from .parse import parse_cell
 from .shapes import Reading, read
 
@@ -25,6 +25,13 @@ class Derivation:
     answer: Answer
     check: numeric.Check | None
     claims: list = field(default_factory=list)
+    answers: list = field(default_factory=list)   # one per variable of ∇_{W,b}
+
+    @property
+    def results(self) -> dict:
+        """Every variable's derivative by name (one entry for a single variable)."""
+        from .tosympy import to_sympy
+        return {a.var.name: to_sympy(a.result) for a in (self.answers or [self.answer])}
 
     # --- the contract
     @property
@@ -44,6 +51,9 @@ class Derivation:
 
     @property
     def steps(self) -> list:
+        if len(self.answers) > 1:
+            shared = self.answers[0].steps[:-1]
+            return shared + [a.steps[-1] for a in self.answers]
         return self.answer.steps
 
     @property
@@ -105,18 +115,32 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
         target = reading.targets[1][0]
         raise ParseError("one derivative per cell, please", text=cell, pos=target.pos, end=target.end)
     target, variables, body, direction, _claims = reading.targets[0]
-    if len(variables) != 1:
-        raise ParseError("one variable per derivative, please", text=cell, pos=target.pos, end=target.end)
+    if len(set(variables)) != len(variables):
+        raise ParseError("a variable is repeated", text=cell, pos=target.pos, end=target.end)
     if not body.depends(variables[0]):
         reading.notes.append(f"the function does not depend on {variables[0].name}: its derivative is 0")
     try:                                                # differentiate, in the layout asked for
-        answer = solve(target.kind, body, variables[0], layout, direction)
+        if len(variables) == 1:
+            answers = [solve(target.kind, body, variables[0], layout, direction)]
+        else:
+            answers = solve_many(target.kind, body, variables, layout)
     except DerivError as exc:
         raise exc.located(cell, target.pos) if exc.pos is not None else _at(exc, cell, target)
-    limits.check_size(size(answer.result), "the derivative")
-    verdict = run_check(answer, reading, seed, dims) if check else None   # check
-    claims = _judge_claims(cell, reading, target, answer, _claims, layout, seed)
-    return Derivation(cell, reading, answer, verdict, claims)
+    for answer in answers:
+        limits.check_size(size(answer.result), "the derivative")
+    verdicts = [run_check(a, reading, seed, dims) for a in answers] if check else None   # check
+    claims = _judge_claims(cell, reading, target, answers[0], _claims, layout, seed)
+    return Derivation(cell, reading, answers[0], _combined(verdicts), claims, answers)
+
+
+def _combined(verdicts):
+    if not verdicts:
+        return None
+    if len(verdicts) == 1:
+        return verdicts[0]
+    worst = max(verdicts, key=lambda v: (not v.passed, v.max_error))
+    return numeric.Check(all(v.passed for v in verdicts), worst.max_error, worst.dims,
+                         sum(v.probes for v in verdicts), worst.message)
 
 
 def _judge_claims(cell, reading, target, answer, sides, layout, seed) -> list:

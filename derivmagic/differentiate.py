@@ -17,11 +17,13 @@ from .steps import Step
 
 
 class Differentiator:
-    """Differentials of sub-expressions with respect to ``var`` in the direction ``dvar``."""
+    """Differentials of sub-expressions when each variable moves in its direction:
+    ``Differentiator(x, dx)`` or, for several variables at once, ``Differentiator({W: dW, b: db})``."""
 
-    def __init__(self, var: Sym, dvar: Expr, steps: list[Step] | None = None):
-        self.var = var
-        self.dvar = dvar
+    def __init__(self, var, dvar: Expr | None = None, steps: list[Step] | None = None):
+        self.moves: dict[Sym, Expr] = dict(var) if isinstance(var, dict) else {var: dvar}
+        self.var, self.dvar = next(iter(self.moves.items()))
+        self.variables = frozenset(self.moves)
         self.memo: dict[Expr, Expr | None] = {}
         self.steps = steps if steps is not None else []
 
@@ -29,10 +31,10 @@ class Differentiator:
         for node in postorder(root):
             if node in self.memo:
                 continue
-            if node == self.var:
-                self.memo[node] = self.dvar
+            if node in self.moves:
+                self.memo[node] = self.moves[node]
                 continue
-            if not node.depends(self.var):
+            if not node.free & self.variables:
                 self.memo[node] = None
                 continue
             ds = [self.memo[a] for a in node.args]
@@ -43,11 +45,12 @@ class Differentiator:
 
     def _record(self, node: Expr, ds: list, d: Expr) -> None:
         varying = [(a, da) for a, da in zip(node.args, ds) if da is not None]
-        if isinstance(node, Transpose) and node.args[0] == self.var:
+        if isinstance(node, Transpose) and node.args[0] in self.moves:
             return
         if len(varying) == 1 and varying[0][1] == d:
             return  # nothing new: e.g. d(Ax - b) = d(Ax)
-        self.steps.append(Step(node.rule, node, simplify(d), var=self.var, dvar=self.dvar, children=tuple(varying)))
+        self.steps.append(Step(node.rule, node, simplify(d), var=self.var, dvar=self.dvar, children=tuple(varying),
+                               moves=tuple(self.moves.items())))
 
 
 def differential_symbol(var: Sym) -> tuple[Sym, Expr]:

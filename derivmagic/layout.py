@@ -57,6 +57,26 @@ def solve(kind: str, f: Expr, var: Sym, layout: str, direction: Expr | None = No
     return Answer(kind, layout, f, var, result, pairing, dsym, steps, desc)
 
 
+def solve_many(kind: str, f: Expr, variables: list[Sym], layout: str) -> list[Answer]:
+    """``∇_{W,b} L``: one forward pass with every variable moving, then each derivative read
+    off the shared differential (the other directions set to zero)."""
+    if kind not in ("gradient", "jacobian"):
+        raise DerivError("several variables at once are supported for first derivatives")
+    symbols = {v: differential_symbol(v) for v in variables}
+    shared: list[Step] = []
+    df = Differentiator({v: dv if dv is not None else ds for v, (ds, dv) in symbols.items()}, steps=shared)(f)
+    answers = []
+    for v in variables:
+        dsym = symbols[v][0]
+        others = {symbols[o][0]: zero(symbols[o][0].shape) for o in variables if o != v}
+        own = substitute(df, others) if df is not None else None
+        result, pairing, desc = _first_order(kind, layout, f, v, dsym, own)
+        result, pairing = simplify(result), simplify(pairing)
+        ident = Step(_identify_rule(kind, layout, f, v), f, pairing, var=v, dvar=dsym, result=result)
+        answers.append(Answer(kind, layout, f, v, result, pairing, dsym, shared + [ident], desc))
+    return answers
+
+
 def _first_order(kind, layout, f, var, dsym, df):
     """(result, df written with the result, description) for a first derivative."""
     fs, xs = f.shape, var.shape

@@ -1,9 +1,157 @@
-"""A whole derivation as LaTeX (an ``aligned`` block) and as readable text:
-interpretation, steps, result with its shape and layout, numeric check."""
+"""A whole derivation as LaTeX and as readable text, in four parts:
+
+1. Interpretation: every symbol with the shape it was read with, and the reading's notes;
+2. Steps: the differential of each sub-expression, the rule beside it, and for a chain-rule
+   step the two Jacobians it multiplies, each under an ``\\underbrace`` with its shape;
+3. Result: boxed, with its shape and layout;
+4. Check: the sizes used, the largest error, and ✓ or a visible ✗ "unverified".
+
+The LaTeX uses only what both KaTeX and MathJax accept (``aligned``, ``\\boldsymbol``,
+``\\operatorname``, no ``\\label``), and only ASCII, so ``document_tex`` compiles with pdflatex.
+"""
 from __future__ import annotations
 
-from .expr import SCALAR, Sym
-from .render import shape_tex, to_latex, to_text
+import re
+import unicodedata
+
+from .errors import DerivError
+from .expr import ONE, SCALAR, Identity, Sym, fmt_shape, substitute
+from .render import shape_tex, to_text
+from .render import to_latex as _to_latex
+
+HEADINGS = ("Interpretation", "Steps", "Result", "Check")
+
+
+# --------------------------------------------------------------------------- text inside LaTeX
+_GREEK = {}  # unicode letter -> LaTeX command, filled lazily from the parser's table
+_MATH_CHARS = {
+    "×": r"\times", "∇": r"\nabla", "∂": r"\partial", "⊙": r"\odot", "∘": r"\circ", "…": r"\dots",
+    "∈": r"\in", "ℝ": r"\mathbb{R}", "𝕊": r"\mathbb{S}", "‖": r"\|", "√": r"\surd", "≤": r"\le",
+    "≥": r"\ge", "≠": r"\ne", "→": r"\to", "·": r"\cdot", "✓": r"\checkmark", "✗": r"\boldsymbol{\times}",
+    "𝟏": r"\mathbf{1}", "±": r"\pm", "−": "-", "≈": r"\approx", "⟨": r"\langle", "⟩": r"\rangle",
+    "{": r"\{", "}": r"\}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "~": r"\sim",
+    "\\": r"\backslash", "^": r"\hat{}", "<": "<", ">": ">", "|": r"\vert",
+}
+_SUPERS = dict(zip("ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻′", ["T", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "-", r"\prime"]))
+_SUBS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₘₙₚₓ", "0123456789mnpx"))
+_TOKEN = re.compile(
+    r"(?P<shape>\b[A-Za-z0-9]+×[A-Za-z0-9]+\b)"           # a shape: m×n
+    r"|(?P<macro>\\[A-Za-z]+(?:\{[^{}]*\})*)"              # LaTeX already: \exp, \mathbb{R}
+    r"|(?P<script>[\^_]\{[^{}]*\})"                        # ^{...} or _{...}
+    r"|(?P<sup>[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻′]+)|(?P<sub>[₀₁₂₃₄₅₆₇₈₉ₘₙₚₓ]+)"
+    r"|(?P<hat>\w\u0302)"
+    r"|(?P<char>.)", re.S)
+
+
+def _greek() -> dict:
+    if not _GREEK:
+        from .parse import GREEK_UNICODE
+        for name, ch in GREEK_UNICODE.items():
+            _GREEK.setdefault(ch, "\\" + name)
+    return _GREEK
+
+
+def _math_piece(s: str) -> str:
+    """A run of characters as math: every non-ASCII character mapped to a command."""
+    out = []
+    for ch in s:
+        if ch in _MATH_CHARS and ch not in "{}_^\\":
+            out.append(_MATH_CHARS[ch] + " ")
+        elif ch in _greek():
+            out.append(_greek()[ch] + " ")
+        elif ch in _SUPERS:
+            out.append("^{" + _SUPERS[ch] + "}")
+        else:
+            out.append(ch if ch.isascii() else _ascii(ch))
+    return "".join(out).strip()
+
+
+def _ascii(ch: str) -> str:
+    folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+    return folded or "?"
+
+
+def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
+    """A plain (Unicode) string as LaTeX math-mode content: words in ``\\text{}``, symbols as math.
+
+    ``names`` maps symbol names (``"Sigma"``) to their LaTeX (``\\Sigma``); with ``formula``
+    the whole string is math (``df = gᵀ dx`` becomes ``\\mathrm{d}f = g^{T} \\mathrm{d}x``)."""
+    if formula:
+        s = re.sub(r"\btr\(", r"\\operatorname{tr}(", s)
+        s = re.sub(r"\bd(?=[A-Za-z(∇])", r"\\mathrm{d}", s)
+    parts: list[list] = []          # [is_math, content]
+
+    def put(is_math: bool, content: str):
+        if parts and parts[-1][0] == is_math:
+            parts[-1][1] += (" " if is_math else "") + content
+        else:
+            parts.append([is_math, content])
+
+    word_names = {k: v for k, v in (names or {}).items() if len(k) > 1 and v != k}
+    pattern = _TOKEN
+    if word_names:
+        alternatives = "|".join(re.escape(k) for k in sorted(word_names, key=len, reverse=True))
+        pattern = re.compile(rf"(?P<name>\b(?:{alternatives})\b)|" + _TOKEN.pattern, re.S)
+    for m in pattern.finditer(s):
+        kind, tok = m.lastgroup, m.group()
+        if kind == "name":
+            put(True, word_names[tok])
+        elif kind == "shape":
+            r, c = tok.split("×")
+            put(True, rf"{r} \times {c}")
+        elif kind == "macro":
+            put(True, _math_piece(tok))
+        elif kind == "script":
+            put(True, tok[:2] + _math_piece(tok[2:-1]) + "}")
+        elif kind == "sup":
+            put(True, "^{" + "".join(_SUPERS[c] for c in tok) + "}")
+        elif kind == "sub":
+            put(True, "_{" + "".join(_SUBS[c] for c in tok) + "}")
+        elif kind == "hat":
+            put(True, rf"\hat{{{_math_piece(tok[0])}}}")
+        elif formula or tok in _MATH_CHARS or tok in _greek() or not tok.isascii():
+            if not tok.isspace():
+                put(True, _MATH_CHARS.get(tok) or _greek().get(tok) or (tok if tok.isascii() else _ascii(tok)))
+        else:
+            put(False, tok)
+    out = []
+    for i, (is_math, content) in enumerate(parts):
+        if not is_math:
+            out.append(rf"\text{{{content}}}")
+        else:
+            out.append("{}" + content if i == 0 and content.startswith(("^", "_")) else content)
+    return "".join(out)
+
+
+def _rule_tex(rule: str, names: dict) -> str:
+    """A rule name as LaTeX: ``identify the gradient: df = gᵀ dx`` keeps its formula as math."""
+    head, sep, tail = rule.partition(": ")
+    if sep and "=" in tail:
+        return tex_text(head + ": ", names) + tex_text(tail, formula=True)
+    return tex_text(rule, names)
+
+
+def _sci(x: float) -> str:
+    """3.0e-10 as LaTeX: 3.0 \\times 10^{-10}."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return r"\infty"
+    mantissa, _, exponent = f"{x:.1e}".partition("e")
+    exponent = int(exponent)
+    return mantissa if exponent == 0 else rf"{mantissa} \times 10^{{{exponent}}}"
+
+
+# --------------------------------------------------------------------------- pieces
+_DOUBLE_T = re.compile(r"\^T\^T(?![A-Za-z{])")
+
+
+def to_latex(e) -> str:
+    """``render.to_latex``, with the transpose of a row vector's differential (a symbol whose
+    LaTeX already ends in ``^T``) printed as the row itself, not the invalid ``x^T^T``."""
+    return _DOUBLE_T.sub("", _to_latex(e))
+
+
+def _names(d) -> dict:
+    return {name: s.tex for name, s in d.reading.symbols.items()}
 
 
 def _space_tex(s: Sym) -> str:
@@ -34,7 +182,9 @@ def _space_text(s: Sym) -> str:
 
 def interpretation_latex(d) -> str:
     parts = [rf"{s.tex} \in {_space_tex(s)}" for s in d.reading.symbols.values()]
-    return r",\ ".join(parts)
+    out = r",\ ".join(parts)
+    notes = [tex_text(n, _names(d)) for n in d.reading.notes]
+    return out + "".join(r";\ " + n for n in notes)
 
 
 def interpretation_text(d) -> str:
@@ -47,67 +197,221 @@ def target_latex(d) -> str:
     a = d.answer
     x = a.var.tex
     f = to_latex(a.function)
+    wrapped = f if isinstance(a.function, Sym) else rf"\left({f}\right)"
     if a.kind == "gradient":
-        return rf"\nabla_{{{x}}} \left({f}\right)" if not isinstance(a.function, Sym) else rf"\nabla_{{{x}}} {f}"
+        return rf"\nabla_{{{x}}} {wrapped}"
     if a.kind == "hessian":
-        return rf"\nabla^2_{{{x}}} \left({f}\right)"
+        return rf"\nabla^2_{{{x}}} {wrapped}"
     if a.kind == "directional":
-        return rf"\mathrm{{D}}\left[{f}\right][{to_latex(a.dsym)}]"
-    return rf"\frac{{\partial}}{{\partial {x}}} \left({f}\right)"
+        return rf"\mathrm{{D}}{wrapped}[{to_latex(a.dsym)}]"
+    return rf"\frac{{\partial}}{{\partial {x}}} {wrapped}"
 
 
 def target_text(d) -> str:
     a = d.answer
     x, f = to_text(a.var), to_text(a.function)
-    return {"gradient": f"∇_{x} {f}", "hessian": f"∇²_{x} {f}", "directional": f"D[{f}][{to_text(a.dsym)}]"}.get(
-        a.kind, f"∂/∂{x} ({f})")
+    f = f if isinstance(a.function, Sym) else f"({f})"
+    return {"gradient": f"∇_{x} {f}", "hessian": f"∇²_{x} {f}", "directional": f"D{f}[{to_text(a.dsym)}]"}.get(
+        a.kind, f"∂/∂{x} {f}")
 
 
-def derivation_latex(d) -> str:
-    rows = [rf"&\text{{reading: }} {interpretation_latex(d)}"]
-    for step in d.steps:
-        rows.append(step.latex)
-    rows.append(rf"{target_latex(d)} &= \boxed{{{to_latex(d.answer.result)}}} && \text{{{_plain(d.answer.description)}}}")
-    if d.check is not None:
-        rows.append(rf"&\text{{{_plain(d.check.summary)}}}")
-    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
-
-
-def derivation_text(d) -> str:
-    lines = [f"reading: {interpretation_text(d)}"]
-    for i, step in enumerate(d.steps, 1):
-        lines.append(f"  {i}. {step.text}")
-    lines.append(f"{target_text(d)} = {to_text(d.answer.result)}    [{d.answer.description}]")
-    if d.check is not None:
-        lines.append(f"check: {d.check.summary}")
-    return "\n".join(lines)
-
-
-def _plain(s: str) -> str:
-    """Text safe inside \\text{...}: no characters KaTeX or MathJax would reject there."""
-    table = {"×": r"$\times$", "ᵀ": "^T", "∇": r"$\nabla$", "✓": r"$\checkmark$", "✗": r"$\times$",
-             "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "{": r"\{", "}": r"\}", "′": "'", "⟩": "", "⟨": ""}
-    return "".join(table.get(ch, ch) for ch in s)
-
-
-def _step_lhs(step, latex: bool) -> str:
-    node = to_latex(step.node) if latex else to_text(step.node)
+def _differential_of(node, latex: bool) -> str:
+    inner = to_latex(node) if latex else to_text(node)
     if latex:
-        return rf"\mathrm{{d}}{node}" if isinstance(step.node, Sym) else rf"\mathrm{{d}}\left({node}\right)"
-    return f"d{node}" if isinstance(step.node, Sym) else f"d({node})"
+        return rf"\mathrm{{d}}{inner}" if isinstance(node, Sym) else rf"\mathrm{{d}}\left({inner}\right)"
+    return f"d{inner}" if isinstance(node, Sym) else f"d({inner})"
+
+
+def chain_factors(step):
+    """For a chain-rule step (``Step.shapes`` set): ``(outer, inner, dsym)`` with
+    ``d(node) = outer · inner · dsym``, outer the Jacobian of the node by its argument and
+    inner the Jacobian of the argument by the variable (numerator layout). ``None`` when
+    the step is not a chain of two Jacobians."""
+    if not step.shapes or len(step.children) != 1 or step.dvar is None:
+        return None
+    from .differentiate import jacobian
+    from .rules import transpose
+    from .simplify import simplify
+    (arg, darg), node = step.children[0], step.node
+    row = arg.shape[0] == 1 and arg.shape[1] != 1
+    du = Sym("\0du", (arg.shape[1] if row else arg.shape[0], 1), tex=r"\mathrm{d}u")
+    dnode = node.differential([(transpose(du) if row else du) if a == arg else None for a in node.args])
+    if node.shape[0] == 1 and node.shape[1] != 1:
+        dnode = transpose(dnode)
+    dsym = step.dvar if isinstance(step.dvar, Sym) else step.dvar.args[0]
+    if not isinstance(dsym, Sym) or dsym.shape[1] != 1:
+        return None
+    try:
+        outer = jacobian(dnode, du)
+        inner = jacobian(transpose(darg) if row else darg, dsym)
+    except DerivError:
+        return None
+    one = {Identity(1): ONE}
+    return simplify(substitute(outer, one)), simplify(substitute(inner, one)), dsym
+
+
+def _factor_tex(e) -> str:
+    """A factor of a product: a sum or a Hadamard product in parentheses."""
+    from .rules import Mul
+    s = to_latex(e)
+    return s if isinstance(e, Mul) or e.prec > 20 else rf"\left({s}\right)"
+
+
+def _step_rhs_latex(step) -> str:
+    factors = chain_factors(step)
+    if factors is None:
+        return to_latex(step.differential)
+    outer, inner, dsym = factors
+    return (rf"\underbrace{{{_factor_tex(outer)}}}_{{{shape_tex(outer.shape)}}}\,"
+            rf"\underbrace{{{_factor_tex(inner)}}}_{{{shape_tex(inner.shape)}}}\,{to_latex(dsym)}")
+
+
+def _step_note_latex(step, names: dict | None = None) -> str:
+    note = _rule_tex(step.rule, names or {})
+    if step.shapes and chain_factors(step) is None:
+        note += r";\ " + tex_text(step.shapes)
+    return note
 
 
 def step_latex(step) -> str:
-    label = rf"\text{{{_plain(step.rule)}}}"
-    if step.shapes:
-        label += r"\ " + shape_latex_annotation(step.shapes)
-    return rf"{_step_lhs(step, True)} &= {to_latex(step.differential)} && {label}"
+    """One step as a standalone display formula: ``d(node) = differential`` and its rule."""
+    return rf"{_differential_of(step.node, True)} = {_step_rhs_latex(step)} \qquad {_step_note_latex(step)}"
 
 
 def step_text(step) -> str:
-    shapes = f"  [{step.shapes}]" if step.shapes else ""
-    return f"{_step_lhs(step, False)} = {to_text(step.differential)}    ({step.rule}){shapes}"
+    shapes = f"; {step.shapes}" if step.shapes else ""
+    return f"{_differential_of(step.node, False)} = {to_text(step.differential)}    ({step.rule}{shapes})"
 
 
-def shape_latex_annotation(shapes: str) -> str:
-    return r"\scriptstyle " + shapes.replace("×", r"{\times}")
+# --------------------------------------------------------------------------- check and claims
+def _sizes(check) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(check.dims.items()))
+
+
+def check_latex(d) -> str:
+    c = d.check
+    if c is None:
+        return r"\text{not checked}"
+    sizes = r",\ ".join(f"{k} = {v}" for k, v in sorted(c.dims.items()))
+    where = (r"\text{ at }" + sizes) if sizes else r"\text{ (scalars only)}"
+    how = rf"\text{{finite differences along {c.probes} random direction{'s' if c.probes != 1 else ''}}}{where}"
+    if c.passed:
+        return rf"\checkmark\ {how}\text{{: max error }}{_sci(c.max_error)}"
+    mark = r"\boldsymbol{\times}\ \textbf{unverified}"
+    if c.message:
+        return rf"{mark}\text{{: }}{tex_text(c.message, _names(d))}"
+    return rf"{mark}\text{{: }}{how}\text{{: max error }}{_sci(c.max_error)}"
+
+
+def check_text(d) -> str:
+    c = d.check
+    if c is None:
+        return "not checked"
+    sizes = _sizes(c)
+    how = f"finite differences along {c.probes} random direction{'s' if c.probes != 1 else ''}" + (
+        f" at {sizes}" if sizes else " (scalars only)")
+    if c.passed:
+        return f"✓ {how}: max error {c.max_error:.1e}"
+    if c.message:
+        return f"✗ unverified: {c.message}"
+    return f"✗ unverified: {how}: max error {c.max_error:.1e}"
+
+
+def _claim_side(claim, latex: bool) -> str:
+    for attr in ("latex" if latex else "text", "claim", "expr", "rhs"):
+        v = getattr(claim, attr, None)
+        if isinstance(v, str) and attr in ("latex", "text"):
+            return v
+        if v is not None and not isinstance(v, str) and hasattr(v, "shape"):
+            return to_latex(v) if latex else to_text(v)
+    return tex_text(str(claim)) if latex else str(claim)
+
+
+def _counterexample(claim) -> str:
+    ce = getattr(claim, "counterexample", None)
+    if ce is None:
+        return ""
+    if isinstance(ce, dict):
+        return ", ".join(f"{k}={v}" for k, v in ce.items())
+    return str(ce)
+
+
+def claim_rows_latex(d) -> list[str]:
+    rows = []
+    for claim in d.claims:
+        holds = getattr(claim, "holds", None)
+        verdict = (r"\checkmark\ \text{holds}" if holds else
+                   r"\boldsymbol{\times}\ \textbf{does not hold}" if holds is not None else r"\text{undecided}")
+        rows.append(rf"{target_latex(d)} &= {_claim_side(claim, True)} && {verdict}")
+        ce = _counterexample(claim)
+        if not holds and ce:
+            rows.append(r"&\quad \text{counterexample: }" + tex_text(ce, _names(d)))
+    return rows
+
+
+def claim_lines_text(d) -> list[str]:
+    lines = []
+    for claim in d.claims:
+        holds = getattr(claim, "holds", None)
+        verdict = "✓ holds" if holds else "✗ does not hold" if holds is not None else "undecided"
+        lines.append(f"{target_text(d)} = {_claim_side(claim, False)}    {verdict}")
+        ce = _counterexample(claim)
+        if not holds and ce:
+            lines.append(f"    counterexample: {ce}")
+    return lines
+
+
+# --------------------------------------------------------------------------- the whole derivation
+def sections_latex(d, steps: bool = True) -> list[tuple[str, list[str]]]:
+    """(heading, rows) for each part; a row is an ``aligned`` row (``lhs &= rhs && note``)."""
+    names = _names(d)
+    out = [("Interpretation", [rf"&{interpretation_latex(d)}"])]
+    if steps and d.steps:
+        out.append(("Steps", [rf"{_differential_of(s.node, True)} &= {_step_rhs_latex(s)} && {_step_note_latex(s, names)}"
+                              for s in d.steps]))
+    result = [rf"{target_latex(d)} &= \boxed{{{to_latex(d.answer.result)}}}",
+              rf"&{tex_text(d.answer.description, names)}"]
+    out.append(("Result", result))
+    if d.claims:
+        out.append(("Claims", claim_rows_latex(d)))
+    out.append(("Check", [rf"&{check_latex(d)}"]))
+    return out
+
+
+def derivation_latex(d, steps: bool = True) -> str:
+    """The derivation as one ``aligned`` block: a heading per part, each part's rows aligned
+    at their ``=`` in a nested ``aligned``."""
+    rows = []
+    for heading, body in sections_latex(d, steps):
+        rows.append(rf"&\textbf{{{heading}}}")
+        rows.append(r"&\quad\begin{aligned}" + r" \\ ".join(body) + r"\end{aligned}")
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def derivation_text(d, steps: bool = True) -> str:
+    lines = ["Interpretation", f"  {interpretation_text(d)}"]
+    if steps and d.steps:
+        lines.append("Steps")
+        lhs = [_differential_of(s.node, False) for s in d.steps]
+        rhs = [to_text(s.differential) for s in d.steps]
+        wl, wr = max(map(len, lhs)), max(map(len, rhs))
+        for s, left, right in zip(d.steps, lhs, rhs):
+            note = s.rule + (f"; {s.shapes}" if s.shapes else "")
+            lines.append(f"  {left.ljust(wl)} = {right.ljust(wr)}    {note}")
+    lines += ["Result", f"  {target_text(d)} = {to_text(d.answer.result)}",
+              f"  {d.answer.description}"]
+    if d.claims:
+        lines += ["Claims"] + [f"  {line}" for line in claim_lines_text(d)]
+    lines += ["Check", f"  {check_text(d)}"]
+    return "\n".join(lines)
+
+
+def document_tex(d) -> str:
+    """A standalone LaTeX document (amsmath, amssymb) of the derivation, for homework."""
+    parts = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}", r"\allowdisplaybreaks",
+             r"\begin{document}", r"\section*{Derivation}"]
+    for heading, body in sections_latex(d):
+        parts.append(rf"\subsection*{{{heading}}}")
+        parts.append(r"\begin{align*}" + "\n" + " \\\\\n".join(body) + "\n" + r"\end{align*}")
+    parts.append(r"\end{document}")
+    return "\n".join(parts) + "\n"

@@ -20,6 +20,7 @@ class Step:
     children: tuple = ()      # (argument, its differential) pairs the rule used
     note: str = ""
     result: Expr | None = None  # for identification steps: the derivative read off
+    moves: tuple = ()           # every (variable, its differential) when several move at once
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
