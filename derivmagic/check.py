@@ -48,7 +48,16 @@ def choose_sizes(dim_names, fixed=(), overrides=None) -> dict:
 
 
 def concrete(shape, sizes) -> tuple[int, int]:
-    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
+    return tuple(_size(d, sizes) for d in shape)
+
+
+def _size(d, sizes) -> int:
+    if isinstance(d, int):
+        return d
+    out = 1
+    for factor in d.split("*"):  # a product of dimensions, as Kronecker products have
+        out *= int(factor) if factor.isdigit() else sizes[factor]
+    return out
 
 
 def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np.ndarray:

@@ -212,7 +212,9 @@ def probe(answer: Answer, env: dict, sizes: dict, rng) -> float:
             return numeric.relative_error(np.asarray(pred).reshape(-1), np.asarray(fd).reshape(-1))
         pred = numeric.evaluate(answer.pairing, env, sizes)
         fd = numeric.directional_fd(answer.function, var, env, sizes, v)
-        if fd.size == pred.size:
+        if answer.vectorized:
+            fd = fd.reshape(-1, 1, order="F")
+        elif fd.size == pred.size:
             fd = fd.reshape(pred.shape)
         return numeric.relative_error(pred, fd)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .errors import DerivError
 from .expr import ONE, Expr, Identity, Sym, postorder, substitute
 from .rules import Add, Hadamard, Mul, Trace, Transpose, add, diag, hadamard, mul, transpose
+from .rules.kron import kron
 from .simplify import simplify
 from .steps import Step
 
@@ -155,6 +156,34 @@ def _trace_as_product(m: Expr, dsym: Sym) -> Expr:
         if rotated[0].shape[0] == 1:  # c row: tr(c R) = c R (R a column)
             return mul(*scal, *rotated)
     raise TensorNeeded("this derivative needs a tensor; ask for the directional derivative D f(X)[V] instead")
+
+
+def vec_jacobian(dF: Expr, dsym: Sym) -> Expr:
+    """``K`` with vec(dF) = K vec(dX), read term by term: vec(L dX R) = (Rᵀ ⊗ L) vec(dX)."""
+    if isinstance(dF, Transpose) and isinstance(dF.args[0], Add):
+        dF = add(*[transpose(t) for t in dF.args[0].args])
+    terms = dF.args if isinstance(dF, Add) else (dF,)
+    return add(*[_kron_term(t, dsym) for t in terms if t.depends(dsym)])
+
+
+def _kron_term(t: Expr, dsym: Sym) -> Expr:
+    vector = dsym.shape[1] == 1
+    size = dsym.shape[0] if vector else None
+    if t == dsym or (vector and t == transpose(dsym)):
+        from .rules.kron import dim_product
+        return Identity(size if vector else dim_product(*dsym.shape))
+    if isinstance(t, Mul) and not any(s.depends(dsym) for s in t.scalars):
+        k = _dependent(t, dsym) - len(t.scalars)
+        c, left, right = t.chain[k], t.chain[:k], t.chain[k + 1:]
+        L = mul(*left) if left else Identity(c.shape[0])
+        R = mul(*right) if right else Identity(c.shape[1])
+        return mul(_num(t), *t.scalars, kron(transpose(R), L), vec_jacobian(c, dsym))
+    if isinstance(t, Hadamard) and t.shape[1] == 1:  # vec(w ⊙ T) = diag(w) vec(T) for vectors
+        i = _dependent(t, dsym)
+        return mul(diag(hadamard(*t.args[:i], *t.args[i + 1:])), vec_jacobian(t.args[i], dsym))
+    raise TensorNeeded(
+        "the Kronecker form of this derivative needs more than L·dX·R terms (a Hadamard product or a "
+        "scalar factor holding dX, or dXᵀ of a matrix); write D F(X)[V] for its differential form")
 
 
 def set_direction(df: Expr, dsym: Sym, direction: Expr) -> Expr:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .differentiate import Differentiator, TensorNeeded, differential_symbol, gradient, jacobian
+from .differentiate import Differentiator, differential_symbol, gradient, jacobian, vec_jacobian
+from .rules.kron import Vec, dim_product
 from .errors import DerivError
 from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, substitute, zero
 from .rules import mul, trace, transpose
@@ -34,6 +35,13 @@ class Answer:
     steps: list
     description: str
     gradient: Expr | None = None   # for Hessians: the gradient differentiated a second time
+
+    @property
+    def vectorized(self) -> bool:
+        """A Kronecker form: the Jacobian of vec F by vec X."""
+        shapes = (self.function.shape, self.var.shape)
+        return self.kind in ("gradient", "jacobian") and (1, 1) not in shapes \
+            and not all(_is_vector(s) for s in shapes)
 
 
 def _is_vector(shape) -> bool:
@@ -107,9 +115,14 @@ def _first_order(kind, layout, f, var, dsym, df):
             res = transpose(J)
             return res, mul(transpose(res), dsym), f"denominator layout: {fmt_shape(res.shape)} (the transposed Jacobian)"
         return J, mul(J, dsym), f"numerator layout: {fmt_shape(J.shape)} (the Jacobian)"
-    raise TensorNeeded(
-        f"the derivative of a {fmt_shape(fs)} function by a {fmt_shape(xs)} variable is a 4-D array; "
-        "ask for the directional derivative D f(X)[V] instead")
+    K = vec_jacobian(df, dsym) if df != zero(fs) else None
+    if K is None or K == zero(fs):
+        K = zero((dim_product(*fs), dim_product(*dsym.shape)))
+    res = transpose(K) if denominator else K
+    size = f"{fmt_shape(K.shape)}"
+    return res, mul(transpose(res) if denominator else res, Vec(dsym)), (
+        f"the Jacobian of vec F by vec X ({size}, vec stacks columns), "
+        f"{'denominator layout: its transpose' if denominator else 'numerator layout'}")
 
 
 def _identify_rule(kind, layout, f, var) -> str:

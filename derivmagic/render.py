@@ -175,6 +175,14 @@ class Printer:
             return f"{self.render(base)}^{{{exp}}}"
         return self.sup(self(base, 91), exp)
 
+    def p_Kron(self, e) -> str:
+        sep = r" \otimes " if self.latex else " ⊗ "
+        return sep.join(self(a, 21) for a in e.args)
+
+    def p_Vec(self, e) -> str:
+        name = r"\operatorname{vec}" if self.latex else "vec"
+        return f"{name}{self.paren(self(e.args[0]))}"
+
     def p_Hadamard(self, e: Hadamard) -> str:
         sep = r" \odot " if self.latex else " ⊙ "
         return sep.join(self(a, 21) for a in e.args)

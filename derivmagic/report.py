@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from .errors import DerivError
-from .expr import ONE, SCALAR, Identity, Sym, fmt_shape, substitute
+from .expr import ONE, SCALAR, Identity, Sym, substitute
 from .render import shape_tex, to_text
 from .render import to_latex as _to_latex
 
@@ -283,6 +283,15 @@ def step_text(step) -> str:
     return f"{_differential_of(step.node, False)} = {to_text(step.differential)}    ({step.rule}{shapes})"
 
 
+def description_latex(d) -> str:
+    """``Answer.description`` (shape and layout) as LaTeX, the variable in math."""
+    var, desc = d.answer.var, d.answer.description
+    head, sep, tail = desc.partition(f"shaped like {var.name}")
+    if not sep:
+        return tex_text(desc, _names(d))
+    return tex_text(head + "shaped like ", _names(d)) + var.tex + tex_text(tail, _names(d))
+
+
 # --------------------------------------------------------------------------- check and claims
 def _sizes(check) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(check.dims.items()))
@@ -369,8 +378,7 @@ def sections_latex(d, steps: bool = True) -> list[tuple[str, list[str]]]:
     if steps and d.steps:
         out.append(("Steps", [rf"{_differential_of(s.node, True)} &= {_step_rhs_latex(s)} && {_step_note_latex(s, names)}"
                               for s in d.steps]))
-    result = [rf"{target_latex(d)} &= \boxed{{{to_latex(d.answer.result)}}}",
-              rf"&{tex_text(d.answer.description, names)}"]
+    result = [rf"{target_latex(d)} &= \boxed{{{to_latex(d.answer.result)}}}", rf"&{description_latex(d)}"]
     out.append(("Result", result))
     if d.claims:
         out.append(("Claims", claim_rows_latex(d)))
@@ -384,8 +392,8 @@ def derivation_latex(d, steps: bool = True) -> str:
     rows = []
     for heading, body in sections_latex(d, steps):
         rows.append(rf"&\textbf{{{heading}}}")
-        rows.append(r"&\quad\begin{aligned}" + r" \\ ".join(body) + r"\end{aligned}")
-    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+        rows.append("&\\quad\\begin{aligned}\n" + " \\\\\n".join(body) + "\n\\end{aligned}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 def derivation_text(d, steps: bool = True) -> str:
@@ -409,6 +417,7 @@ def derivation_text(d, steps: bool = True) -> str:
 def document_tex(d) -> str:
     """A standalone LaTeX document (amsmath, amssymb) of the derivation, for homework."""
     parts = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}", r"\allowdisplaybreaks",
+             r"\setlength{\textwidth}{16cm}", r"\setlength{\oddsidemargin}{0cm}", r"\setlength{\evensidemargin}{0cm}",
              r"\begin{document}", r"\section*{Derivation}"]
     for heading, body in sections_latex(d):
         parts.append(rf"\subsection*{{{heading}}}")

@@ -14,6 +14,8 @@ def sympy_dim(d):
     import sympy
     if isinstance(d, int):
         return sympy.Integer(d)
+    if "*" in d:
+        return sympy.Mul(*[sympy_dim(int(f) if f.isdigit() else f) for f in d.split("*")])
     return sympy.Symbol(d, integer=True, positive=True)
 
 

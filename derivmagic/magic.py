@@ -1,0 +1,289 @@
+"""The ``%%derive`` cell magic and the ``%derive_config`` line magic.
+
+``%load_ext derivmagic`` calls :func:`load`; nothing is registered on import, and
+:func:`unload` takes both magics away again, so ``%reload_ext derivmagic`` works.
+
+A cell shows the interpretation, the steps, the result and the numeric check as one
+display: ``text/plain`` (Unicode) and ``text/latex`` (``$$\\begin{aligned}…\\end{aligned}$$``).
+An error in the cell (a :class:`~derivmagic.errors.DerivError`) is shown as its message with a
+caret under the offending text, without a traceback; anything unexpected keeps its traceback.
+"""
+from __future__ import annotations
+
+import difflib
+import keyword
+import sys
+
+import numpy as np
+from IPython.core import magic_arguments
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
+
+from . import report
+from .check import evaluate
+from .derivation import DEFAULTS, LAYOUTS, Derivation, derive
+from .errors import DerivError
+from .expr import fmt_shape, postorder
+
+SESSION_DEFAULTS = {"layout": None, "check": True, "steps": True}
+
+
+def _options(parser) -> list[str]:
+    return sorted({s for a in parser._actions for s in a.option_strings})
+
+
+def parse_line(func, line: str, magic: str):
+    """``magic_arguments`` parsing, with a list of the valid options (and the closest one)
+    when an option is unknown or misspelled; abbreviations are never accepted."""
+    parser = func.parser
+    try:
+        return parser.parse_argstring(line)
+    except UsageError as exc:
+        valid = _options(parser)
+        unknown = [t.split("=")[0] for t in line.split() if t.startswith("-") and t.split("=")[0] not in valid]
+        hints = []
+        for token in unknown:
+            close = difflib.get_close_matches(token, valid, n=1)
+            hints.append(f"unknown option {token}" + (f" (did you mean {close[0]}?)" if close else ""))
+        message = "; ".join(hints) if hints else str(exc)
+        raise UsageError(f"{magic}: {message}\nvalid options: {', '.join(valid)} (see {magic}? for help)") from None
+
+
+def parse_dims(text: str | None) -> dict:
+    """``m=3,n=4`` as ``{"m": 3, "n": 4}``."""
+    dims = {}
+    for item in (text or "").replace(" ", "").split(","):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value.isdigit() or int(value) < 1:
+            raise UsageError(f"--dims expects name=size pairs like m=3,n=4 (a size is a positive integer), not {item!r}")
+        dims[name] = int(value)
+    return dims
+
+
+def show_error(exc: DerivError) -> None:
+    """The message and the caret under the offending text, on stderr: no traceback."""
+    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+class Shown:
+    """What a cell displays: the derivation as text/plain and text/latex."""
+
+    def __init__(self, d: Derivation, steps: bool = True):
+        self.d, self.steps = d, steps
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": report.derivation_text(self.d, self.steps),
+                "text/latex": f"$${report.derivation_latex(self.d, self.steps)}$$"}
+
+
+@magics_class
+class DeriveMagics(Magics):
+    """``%%derive`` and ``%derive_config``; the session defaults live on this object."""
+
+    def __init__(self, shell):
+        super().__init__(shell)
+        self.defaults = dict(SESSION_DEFAULTS)
+
+    @magic_arguments.magic_arguments(name="%derive")
+    @magic_arguments.argument("--layout", choices=LAYOUTS, default=None,
+                              help="numerator (∂f/∂x is 1×n) or denominator (n×1); default: the session's")
+    @magic_arguments.argument("--check", action="store_true", default=None,
+                              help="run the numeric check (the default unless %%derive_config --no-check)")
+    @magic_arguments.argument("--no-check", dest="check", action="store_false", default=None,
+                              help="skip the numeric check")
+    @magic_arguments.argument("--steps", action="store_true", default=None, help="show the steps (the default)")
+    @magic_arguments.argument("--no-steps", dest="steps", action="store_false", default=None,
+                              help="show only the interpretation, the result and the check")
+    @magic_arguments.argument("--dims", metavar="m=3,n=4", default=None, help="sizes for the numeric check")
+    @magic_arguments.argument("--seed", type=int, default=0, metavar="N", help="seed of the numeric check")
+    @magic_arguments.argument("--name", metavar="VAR", default=None,
+                              help="store the Derivation in the notebook as VAR")
+    @magic_arguments.argument("--latex", action="store_true", help="also print the LaTeX, to copy")
+    @magic_arguments.argument("--at", action="store_true",
+                              help="evaluate the result at the notebook's NumPy arrays of the same names")
+    @cell_magic("derive")
+    def derive_cell(self, line, cell):
+        """Differentiate the matrix-calculus LaTeX of the cell, with steps and a numeric check.
+
+        A cell holds a target (\\nabla_x f, \\frac{\\partial f}{\\partial x}, \\nabla^2_x f, D f(X)[V]),
+        optionally definitions (f(x) = ...) and declarations (A \\in \\mathbb{R}^{m \\times n}).
+        """
+        args = parse_line(self.derive_cell, line, "%%derive")
+        layout = args.layout or self.defaults["layout"]
+        check = self.defaults["check"] if args.check is None else args.check
+        steps = self.defaults["steps"] if args.steps is None else args.steps
+        dims = parse_dims(args.dims)
+        if args.name is not None and (not args.name.isidentifier() or keyword.iskeyword(args.name)):
+            raise UsageError(f"--name needs a Python variable name, not {args.name!r}")
+        try:
+            d = derive(cell, layout=layout, check=check, seed=args.seed, dims=dims)
+            unknown = sorted(set(dims) - set(d.reading.dims))
+            if unknown:
+                have = ", ".join(sorted(d.reading.dims)) or "none"
+                raise UsageError(f"--dims: this cell has no dimension {', '.join(unknown)} (its dimensions: {have})")
+            value = evaluate_at(d, self.shell.user_ns, dims) if args.at else None
+        except DerivError as exc:
+            show_error(exc)
+            return None
+        if args.name is not None:
+            self.shell.user_ns[args.name] = d
+        display(Shown(d, steps))
+        if value is not None:
+            display(Evaluated(d, value))
+        if args.latex:
+            print(report.derivation_latex(d, steps))
+        return None
+
+    @magic_arguments.magic_arguments(name="derive_config")
+    @magic_arguments.argument("--layout", choices=LAYOUTS, default=None, help="default layout of %%derive")
+    @magic_arguments.argument("--check", action="store_true", default=None, help="check numerically (the default)")
+    @magic_arguments.argument("--no-check", dest="check", action="store_false", default=None,
+                              help="do not check by default")
+    @magic_arguments.argument("--steps", action="store_true", default=None, help="show the steps (the default)")
+    @magic_arguments.argument("--no-steps", dest="steps", action="store_false", default=None,
+                              help="hide the steps by default")
+    @magic_arguments.argument("--reset", action="store_true", help="back to the defaults")
+    @line_magic("derive_config")
+    def derive_config(self, line):
+        """Set the session defaults of %%derive; with no options, print them."""
+        args = parse_line(self.derive_config, line, "%derive_config")
+        if args.reset:
+            self.defaults = dict(SESSION_DEFAULTS)
+        for key in ("layout", "check", "steps"):
+            if getattr(args, key) is not None:
+                self.defaults[key] = getattr(args, key)
+        print(self.describe())
+
+    def describe(self) -> str:
+        d = self.defaults
+        return (f"%%derive defaults: layout={d['layout'] or DEFAULTS['layout']}, "
+                f"check={'on' if d['check'] else 'off'}, steps={'on' if d['steps'] else 'off'}")
+
+
+# --------------------------------------------------------------------------- --at
+def _as_2d(name: str, value, shape) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise UsageError(f"--at: {name} in the notebook is a {type(value).__name__}, not a numeric array") from None
+    if arr.ndim == 0:
+        return arr.reshape(1, 1)
+    if arr.ndim == 1:  # vectors as columns, unless the cell reads the symbol as a row
+        return arr.reshape(1, -1) if shape[0] == 1 and shape[1] != 1 else arr.reshape(-1, 1)
+    if arr.ndim == 2:
+        return arr
+    raise UsageError(f"--at: {name} in the notebook has {arr.ndim} dimensions; a symbol is a scalar, vector or matrix")
+
+
+def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None) -> np.ndarray:
+    """The result's numbers at the notebook's arrays of the cell's symbols; the sizes are
+    read from the arrays (``dims`` may give the others)."""
+    result = d.answer.result
+    needed = sorted(s.name for s in result.free)
+    missing = [n for n in needed if n not in namespace]
+    if missing:
+        raise UsageError(f"--at: the result depends on {', '.join(needed)}; the notebook has no "
+                      f"{', '.join(missing)} (define {'them' if len(missing) > 1 else 'it'} as NumPy arrays)")
+    sizes, origin, env = dict(dims or {}), {}, {}
+    for name, sym in d.reading.symbols.items():
+        if name not in namespace or (name not in needed and not _numeric(namespace[name])):
+            continue
+        arr = _as_2d(name, namespace[name], sym.shape)
+        for axis, (want, got) in enumerate(zip(sym.shape, arr.shape)):
+            if isinstance(want, int):
+                if want != got:
+                    raise UsageError(f"--at: {name} is {fmt_shape(arr.shape)}, but the cell reads {name} as "
+                                  f"{fmt_shape(sym.shape)}")
+            elif want in origin and sizes[want] != got:
+                other, other_shape = origin[want]
+                raise UsageError(f"--at: the shapes disagree: {other} is {fmt_shape(other_shape)} and {name} is "
+                              f"{fmt_shape(arr.shape)}, but the cell gives both the dimension {want} "
+                              f"({other} ∈ {_space(d, other)}, {name} ∈ {_space(d, name)})")
+            else:
+                sizes[want], origin[want] = got, (name, arr.shape)
+        env[name] = arr
+    unknown = sorted({dim for node in postorder(result) for dim in node.shape if isinstance(dim, str)} - set(sizes))
+    if unknown:
+        raise UsageError(f"--at: the size {', '.join(unknown)} is unknown: define an array that has it, or give --dims")
+    with np.errstate(all="ignore"):
+        return np.asarray(evaluate(result, env, sizes), dtype=float)
+
+
+def _numeric(value) -> bool:
+    return isinstance(value, (int, float, np.ndarray, np.number)) and not isinstance(value, bool)
+
+
+def _space(d: Derivation, name: str) -> str:
+    from .report import _space_text
+    return _space_text(d.reading.symbols[name])
+
+
+def _number_tex(v: float) -> str:
+    s = f"{v:.4g}"
+    if "e" in s:
+        mantissa, exponent = s.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return s
+
+
+def matrix_tex(a: np.ndarray, limit: int = 8) -> str:
+    """A small array as a ``bmatrix`` (at most ``limit`` rows and columns, then dots)."""
+    if a.shape == (1, 1):
+        return _number_tex(a[0, 0])
+    rows, cols = a.shape
+    ri = list(range(min(rows, limit))) + ([None] if rows > limit else [])
+    ci = list(range(min(cols, limit))) + ([None] if cols > limit else [])
+    out = []
+    for i in ri:
+        cells = []
+        for j in ci:
+            if i is None:
+                cells.append(r"\vdots" if j is not None else r"\ddots")
+            else:
+                cells.append(_number_tex(a[i, j]) if j is not None else r"\cdots")
+        out.append(" & ".join(cells))
+    return r"\begin{bmatrix}" + r" \\ ".join(out) + r"\end{bmatrix}"
+
+
+class Evaluated:
+    """The result evaluated at the notebook's arrays."""
+
+    def __init__(self, d: Derivation, value: np.ndarray):
+        self.d, self.value = d, value
+
+    def _names(self) -> list[str]:
+        return sorted(s.name for s in self.d.answer.result.free)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        names = self._names()
+        at = f" at the notebook's {', '.join(names)}" if names else ""
+        body = np.array2string(self.value, precision=4, suppress_small=True)
+        text = f"{report.target_text(self.d)}{at} ({fmt_shape(self.value.shape)}) =\n{body}"
+        where = ""
+        if names:
+            syms = [self.d.reading.symbols[n].tex for n in names if n in self.d.reading.symbols]
+            where = r"\quad \text{at the notebook's }" + ",\\ ".join(syms)
+        latex = rf"$${report.target_latex(self.d)} = {matrix_tex(self.value)}{where}$$"
+        return {"text/plain": text, "text/latex": latex}
+
+
+# --------------------------------------------------------------------------- the extension
+def load(ip) -> None:
+    ip.register_magics(DeriveMagics(ip))
+
+
+def unload(ip) -> None:
+    manager = ip.magics_manager
+    manager.magics["cell"].pop("derive", None)
+    manager.magics["line"].pop("derive_config", None)
+    manager.registry.pop(DeriveMagics.__name__, None)
+
+
+for _func in (DeriveMagics.derive_cell, DeriveMagics.derive_config):
+    _func.parser.allow_abbrev = False
+del _func
+
+__all__ = ["DeriveMagics", "load", "unload", "evaluate_at", "Evaluated", "Shown"]
