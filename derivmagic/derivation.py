@@ -11,7 +11,7 @@ from .errors import DerivError, ParseError
 from .expr import Expr, Sym, fmt_shape, size
 from .claims import judge_chain
 from .layout import Answer, solve, solve_many
-from .parse import parse_cell
+from .parse import Remark, parse_cell
 from .shapes import Reading, read
 
 LAYOUTS = ("numerator", "denominator")
@@ -111,6 +111,7 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
     limits.check_cell(cell)
     statements = parse_cell(cell)                       # parse
     reading = read(statements, cell)                    # shapes
+    reading.notes.extend(s.text for s in statements if isinstance(s, Remark))
     if len(reading.targets) != 1:
         target = reading.targets[1][0]
         raise ParseError("one derivative per cell, please", text=cell, pos=target.pos, end=target.end)

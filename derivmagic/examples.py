@@ -1,5 +1,14 @@
-"""``python -m derivmagic.examples``: derivations of the classic examples, printed."""
+"""The classic examples, and the demo notebook built from them.
+
+``python -m derivmagic.examples`` prints the derivations in a terminal;
+``python -m derivmagic.examples --notebook demo.ipynb`` rebuilds the demo notebook from
+``NOTEBOOK`` and executes it in a real kernel (nbclient), so it is stored with its outputs.
+"""
 from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
 
 from . import derive
 
@@ -14,13 +23,142 @@ EXAMPLES = [
     ("logistic regression", r"\nabla_w \mathbf{1}^T \log(1 + \exp(-y \odot Xw))"),
 ]
 
+# The demo notebook: (cell type, source, tags). A code cell tagged "derive-error" shows an
+# error a user made (its message on stderr, no traceback); every other %%derive cell shows
+# a derivation (text/latex). Keep the cells self-contained: they run top to bottom.
+NOTEBOOK = [
+    ("markdown", """# derivmagic: matrix calculus from LaTeX
 
-def main() -> None:
+Write the derivative the way lecture notes do, under `%%derive`. Each cell shows
+
+1. **Interpretation**: every symbol with the shape it was read with;
+2. **Steps**: the differential of each piece, the rule beside it, and for the chain rule the two
+   Jacobians it multiplies with their shapes under the braces;
+3. **Result**: boxed, with its shape and layout;
+4. **Check**: finite differences at random points, the sizes used and the largest error.""", ()),
+    ("code", "%load_ext derivmagic", ()),
+    ("markdown", """## Least squares
+
+Declarations are optional (shapes are inferred from use); here they fix the names of the sizes.""", ()),
+    ("code", """%%derive
+\\nabla_x \\|Ax - b\\|_2^2
+A \\in \\mathbb{R}^{m \\times n},\\; x \\in \\mathbb{R}^n,\\; b \\in \\mathbb{R}^m""", ()),
+    ("markdown", """## A quadratic form
+
+Nothing declared: `A` is read as a square matrix because $x^T A x$ must be a scalar.""", ()),
+    ("code", """%%derive
+\\nabla_x x^T A x""", ()),
+    ("markdown", """## The same derivative in both layouts, side by side
+
+$\\partial f / \\partial x$ of a scalar $f$ is a row $1 \\times n$ in numerator layout and a column
+$n \\times 1$ in denominator layout (the gradient). `--layout` picks one in a cell; the Python API
+gives both.""", ()),
+    ("code", """from derivmagic import derive
+from derivmagic.report import side_by_side
+
+cell = r"\\frac{\\partial}{\\partial x} \\|Ax - b\\|_2^2"
+side_by_side(derive(cell, layout="numerator"), derive(cell, layout="denominator"))""", ()),
+    ("code", """%%derive --layout denominator
+\\frac{\\partial}{\\partial x} \\|Ax - b\\|_2^2""", ()),
+    ("markdown", """## $\\log\\det\\Sigma$
+
+$\\Sigma$ declared symmetric positive definite, so the check samples such matrices.""", ()),
+    ("code", """%%derive
+\\nabla_\\Sigma \\log\\det\\Sigma
+\\Sigma \\in \\mathbb{S}^n_{++}""", ()),
+    ("markdown", """## Softmax cross-entropy
+
+Definitions can come before the target, like the *where* clauses of lecture notes.""", ()),
+    ("code", """%%derive
+\\hat{y} = \\operatorname{softmax}(\\theta)
+J = -y^T \\log \\hat{y}
+\\nabla_\\theta J""", ()),
+    ("markdown", "## A Hessian", ()),
+    ("code", """%%derive
+\\nabla^2_x \\left(x^T A x + b^T x\\right)""", ()),
+    ("markdown", """## A matrix variable
+
+For a matrix variable the steps stay in differential form, $\\mathrm{d}f = \\operatorname{tr}(G^T \\mathrm{d}X)$.""", ()),
+    ("code", """%%derive
+\\nabla_X \\|AX - B\\|_F^2""", ()),
+    ("markdown", """## A shape error caught
+
+$A$ is $3 \\times 4$ but $x$ has 3 entries: the message names both operands and their shapes, and the
+caret points at the product.""", ()),
+    ("code", """%%derive
+\\nabla_x \\|Ax - b\\|_2^2
+A \\in \\mathbb{R}^{3 \\times 4}, x \\in \\mathbb{R}^3""", ("derive-error",)),
+    ("markdown", """## The numbers at your own arrays
+
+`--at` evaluates the result at the notebook's NumPy arrays of the same names (sizes come from the
+arrays; vectors are columns). `--name` keeps the derivation as a Python object.""", ()),
+    ("code", """import numpy as np
+
+rng = np.random.default_rng(0)
+A, b, x = rng.standard_normal((4, 2)), rng.standard_normal(4), rng.standard_normal(2)""", ()),
+    ("code", """%%derive --at --no-steps --name ls
+\\nabla_x \\|Ax - b\\|_2^2""", ()),
+    ("code", """2 * A.T @ (A @ x - b)  # by hand: the numbers --at showed""", ()),
+    ("code", """ls.result  # the result as a SymPy expression in the cell's own symbols""", ()),
+    ("markdown", """## Session defaults and homework export
+
+`%derive_config` sets the defaults of every later cell; `--latex` prints the LaTeX to copy, and
+`Derivation.to_tex()` is a whole document that compiles with pdflatex.""", ()),
+    ("code", "%derive_config --layout denominator --no-steps", ()),
+    ("code", """%%derive --latex
+\\frac{\\partial}{\\partial x} x^T A x""", ()),
+    ("code", """%derive_config --reset
+print(ls.to_tex()[:400])""", ()),
+]
+
+
+def build_notebook():
+    """The demo notebook (unexecuted) as an ``nbformat`` node."""
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, (kind, source, tags) in enumerate(NOTEBOOK):
+        make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+        cell = make(source)
+        cell["id"] = f"cell-{i:02d}"
+        if tags:
+            cell.metadata["tags"] = list(tags)
+        nb.cells.append(cell)
+    return nb
+
+
+def execute_notebook(nb, cwd: str | Path = ".", timeout: int = 300):
+    """Run every cell in a fresh ipykernel (nbclient); the outputs are stored in ``nb``."""
+    from nbclient import NotebookClient
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def write_notebook(path: str | Path) -> None:
+    import nbformat
+    path = Path(path)
+    nb = execute_notebook(build_notebook(), cwd=path.resolve().parent)
+    for cell in nb.cells:       # no run-dependent noise in the stored file
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m derivmagic.examples", allow_abbrev=False)
+    ap.add_argument("--notebook", metavar="PATH", help="write the demo notebook, executed, to PATH")
+    args = ap.parse_args(argv)
+    if args.notebook:
+        write_notebook(args.notebook)
+        print(f"wrote {args.notebook}")
+        return 0
     for title, cell in EXAMPLES:
         print(f"── {title}: {cell}")
         print(derive(cell).text)
         print()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

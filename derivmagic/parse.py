@@ -73,6 +73,12 @@ class Declaration:
     end: int
 
 
+@dataclass
+class Remark:
+    """How the cell was read, in words (e.g. index notation turned into matrix form)."""
+    text: str
+
+
 # ---------------------------------------------------------------- the parser (built once, lazily)
 @lru_cache(maxsize=1)
 def parser() -> Lark:
@@ -161,6 +167,22 @@ class ToNode(Transformer):
 
     def func_bare(self, meta, tok, arg):
         return self._node("func", meta, arg, value=_function_name(str(tok)))
+
+    def index_sum(self, meta, tok, index, *rest):
+        upper = rest[0] if len(rest) == 2 else None
+        return self._node("index_sum", meta, rest[-1], value=(tuple(index), upper))
+
+    def sum_index(self, meta, *toks):
+        names, after_eq = [], False
+        for t in toks:
+            if t.type == "EQ":
+                after_eq = True
+            elif t.type == "NAME" and not after_eq:
+                names.extend(str(t))
+        return names
+
+    def sum_upper(self, meta, tok):
+        return str(tok)
 
     def norm(self, meta, open_, arg, close, sub=None):
         return self._node("norm", meta, arg, value=sub)
@@ -336,8 +358,14 @@ def _inside_norm(cell: str, start: int, i: int) -> bool:
     return seg.count("\\|") % 2 == 1
 
 
+_NAME = (r"(?:\\(?:mathbf|boldsymbol|bm|vec|hat|tilde|bar)\s*\{[^{}]*\}|\\(?:" + "|".join(GREEK_UNICODE)
+         + r")(?![a-zA-Z])|[a-zA-Z])(?:_\{?\w+\}?)?")
+_NAME_LIST = re.compile(rf"\s*{_NAME}(?:\s*,\s*{_NAME})*\s*,?\s*")
+
+
 def _is_name_list(text: str) -> bool:
-    return re.fullmatch(r"\s*(\\?[a-zA-Z]+(_\{?\w+\}?)?\s*,?\s*)+", text) is not None and "\\in" not in text
+    """``x`` or ``x, y``: names waiting for the ``\\in`` of the next piece."""
+    return _NAME_LIST.fullmatch(text) is not None
 
 
 _ALIGNED = re.compile(r"\\begin\{(aligned|align\*?|split|gathered|equation\*?)\}|\\end\{(aligned|align\*?|split|gathered|equation\*?)\}")
@@ -510,10 +538,13 @@ def _statement(text: str, offset: int) -> list:
         _, names, (shape, props), (p, e) = tree
         return [Declaration([_shift(n, offset) for n in names], shape, props, p + offset, e + offset)]
     _, sides, ops = tree
-    sides = [_shift(s, offset) for s in sides]
+    from .index import to_matrix_form
+    notes: list[str] = []
+    sides = [to_matrix_form(_shift(s, offset), notes) for s in sides]
+    remarks = [Remark(n) for n in notes]
     op, rest = extract_operator(sides[0])
     if op is not None:
-        return [_target(op, rest, sides[1:])]
+        return [_target(op, rest, sides[1:]), *remarks]
     for s in sides[1:]:
         _no_operator(s)
     if len(sides) == 1:
@@ -524,7 +555,7 @@ def _statement(text: str, offset: int) -> list:
     for lhs in sides[:-1]:
         name, params = _definition_head(lhs)
         defs.append(Definition(name, params, sides[-1], lhs.pos, sides[-1].end))
-    return defs
+    return defs + remarks
 
 
 def _definition_head(lhs: Node) -> tuple[str, list[str]]:

@@ -414,6 +414,31 @@ def derivation_text(d, steps: bool = True) -> str:
     return "\n".join(lines)
 
 
+class SideBySide:
+    """Several derivations' results next to each other (e.g. both layouts), for a notebook."""
+
+    def __init__(self, *derivations):
+        self.derivations = derivations
+
+    def latex(self) -> str:
+        ds = self.derivations
+        rows = [" & ".join(rf"\textbf{{{d.layout} layout}}" for d in ds),
+                " & ".join(rf"{target_latex(d)} = \boxed{{{to_latex(d.answer.result)}}}" for d in ds),
+                " & ".join(description_latex(d) for d in ds)]
+        return r"\begin{array}{" + "c" * len(ds) + "}" + r" \\[4pt] ".join(rows) + r"\end{array}"
+
+    def text(self) -> str:
+        return "\n\n".join(f"{d.layout} layout\n  {target_text(d)} = {to_text(d.answer.result)}\n  "
+                           f"{d.answer.description}" for d in self.derivations)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": self.text(), "text/latex": f"$${self.latex()}$$"}
+
+
+def side_by_side(*derivations) -> SideBySide:
+    return SideBySide(*derivations)
+
+
 def document_tex(d) -> str:
     """A standalone LaTeX document (amsmath, amssymb) of the derivation, for homework."""
     parts = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}", r"\allowdisplaybreaks",

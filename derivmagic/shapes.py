@@ -168,6 +168,8 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
             return
         if k in ("frac", "div") and node.args[1].kind == "name":
             hints.setdefault(node.args[1].value, "scalar")
+        if k == "scalar" and node.args[0].kind == "name":
+            hints.setdefault(node.args[0].value, "scalar")
         if k == "mul" and node.args[1].kind == "name" and default_kind(node.args[1].value) == "scalar" \
                 and _ends_with_matrix(node.args[0]):
             hints.setdefault(node.args[1].value, "vector")
@@ -348,6 +350,18 @@ class Typer:
             return self._sum(node, a, b, ew)
         if k == "neg":
             return self.type(node.args[0], ew)
+        if k == "ew":
+            return self.type(node.args[0], True)
+        if k == "scalar":
+            a = self.type(node.args[0], ew)
+            if not self.is_scalar(a):
+                raise Mismatch(f"{self.show(node.args[0])} ({self.fmt(a)}) must be a scalar: "
+                               "it does not carry the summation index", node)
+            return a
+        if k == "hpow":
+            if _exponent(node.args[1]) is None:
+                raise ParseError("an exponent must be a number", text=self.cell, pos=node.pos, end=node.end)
+            return self.type(node.args[0], True)
         if k == "mul":
             a, b = self.type(node.args[0], ew), self.type(node.args[1], ew)
             return self._product(node, a, b)
@@ -659,6 +673,10 @@ class Builder:
             return hadamard(a, power(b, -1))
         if k == "neg":
             return neg(self._expr(node.args[0], env))
+        if k in ("ew", "scalar"):
+            return self._expr(node.args[0], env)
+        if k == "hpow":
+            return power(self._expr(node.args[0], env), _exponent(node.args[1]))
         if k in ("mul", "call") and not (k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.defs):
             a, b = self._expr(node.args[0], env), self._expr(node.args[-1], env)
             return mul(a, b)
