@@ -381,7 +381,9 @@ def _join_aligned(cell: str) -> str:
 
 
 # ---------------------------------------------------------------- parsing one statement
+@lru_cache(maxsize=1024)
 def parse_statement(text: str):
+    """One statement's syntax tree (immutable nodes; cached, as notebooks re-run cells)."""
     try:
         return ToNode().transform(parser().parse(pair_bars(text)))
     except ParseError:
