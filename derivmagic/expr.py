@@ -8,6 +8,7 @@ themselves, each with its differentiation rule beside it, live in ``rules/``.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -210,8 +211,9 @@ def is_zero(e: Expr) -> bool:
     return isinstance(e, Zero) or (isinstance(e, Num) and e.value == 0)
 
 
-def postorder(root: Expr):
-    """Every distinct node once, children before parents."""
+@lru_cache(maxsize=4096)
+def postorder(root: Expr) -> tuple:
+    """Every distinct node once, children before parents (cached: expressions are immutable)."""
     seen, out, stack = set(), [], [(root, False)]
     while stack:
         node, done = stack.pop()
@@ -223,7 +225,7 @@ def postorder(root: Expr):
         seen.add(node)
         stack.append((node, True))
         stack.extend((a, False) for a in reversed(node.args))
-    return out
+    return tuple(out)
 
 
 def size(root: Expr) -> int:
