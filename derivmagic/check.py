@@ -37,12 +37,12 @@ class Check:
         return f"{mark} finite differences at random points ({sizes or 'scalars'}; {self.probes} probes): max error {self.max_error:.1e}"
 
 
-def choose_sizes(dim_names, fixed=(), overrides=None) -> dict:
+def choose_sizes(dim_names, fixed=(), overrides=None, reverse: bool = False) -> dict:
     overrides = dict(overrides or {})
     taken = {int(v) for v in fixed} | set(overrides.values())
     pool = [s for s in SIZES if s not in taken] + [s for s in SIZES if s in taken]
     out = {}
-    for name in sorted(dim_names):
+    for name in sorted(dim_names, reverse=reverse):
         out[name] = overrides[name] if name in overrides else pool.pop(0) if pool else 3
     return out
 
@@ -91,8 +91,10 @@ def domains(root: Expr) -> dict[str, str]:
         if isinstance(node, Func) and node.spec.positive_domain or isinstance(node, Pow) and node.exponent.denominator != 1:
             if isinstance(arg, Sym):
                 out.setdefault(arg.name, "positive")
-            elif isinstance(arg, Det) and isinstance(arg.args[0], Sym):
-                out[arg.args[0].name] = "spd"
+            elif isinstance(arg, Det):  # log det M: M positive definite (its square parts SPD)
+                for s in arg.args[0].free:
+                    if s.shape[0] == s.shape[1] and s.shape != (1, 1):
+                        out[s.name] = "spd"
         if isinstance(node, Pow) and node.exponent < 0 and isinstance(arg, Sym):
             out.setdefault(arg.name, "positive")
         if isinstance(node, (Inverse, Det)) and isinstance(arg, Sym):
@@ -145,3 +147,69 @@ def unit_direction(shape, rng, symmetric=False) -> np.ndarray:
     if symmetric:
         v = (v + v.T) / 2
     return v / max(np.linalg.norm(v), 1e-12)
+
+
+def verify(answer, reading, seed: int = 0, dims: dict | None = None) -> Check:
+    """The numeric check of one answer. Sizes are distinct per dimension; when the function
+    cannot be evaluated at one assignment of sizes (``det(XᵀX)`` with X wide is singular),
+    the sizes are tried in the other order before the check is declared impossible."""
+    fixed = [d for s in reading.symbols.values() for d in s.shape if isinstance(d, int) and d > 1]
+    first = None
+    for reverse in (False, True):
+        verdict = _verify(answer, reading, choose_sizes(reading.dims, fixed, dims, reverse), seed)
+        if verdict.passed or not verdict.message:
+            return verdict
+        first = first or verdict
+        if dims or len(reading.dims) < 2:
+            break
+    return first
+
+
+def _verify(answer, reading, sizes: dict, seed: int) -> Check:
+    rng = np.random.default_rng(seed)
+    symbols = list(reading.symbols.values())
+    kinds = domains(answer.function)
+    worst, probes = 0.0, 0
+    try:
+        for _ in range(PROBES):
+            env = sample_env(symbols, sizes, kinds, rng)
+            err = probe(answer, env, sizes, rng)
+            if not np.isfinite(err):
+                return Check(False, float("inf"), sizes, probes,
+                                     "the function is not finite at a random point (check its domain)")
+            worst, probes = max(worst, err), probes + 1
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+        return Check(False, float("inf"), sizes, probes, f"could not evaluate: {exc}")
+    tolerance = TOLERANCE_SECOND if answer.kind == "hessian" else TOLERANCE
+    return Check(worst <= tolerance, worst, sizes, probes)
+
+
+def probe(answer, env: dict, sizes: dict, rng) -> float:
+    """Error of the answer against finite differences along one random direction."""
+    var = answer.var
+    shape = concrete(var.shape, sizes)
+    symmetric = var.symmetric
+    with np.errstate(all="ignore"):
+        v = unit_direction(shape, rng, symmetric)
+        if answer.kind == "directional":
+            env = dict(env)
+            env[answer.dsym.name] = v
+            pred = evaluate(answer.result, env, sizes)
+            fd = directional_fd(answer.function, var, env, sizes, v)
+            return relative_error(pred, fd)
+        dsym_val = v if answer.dsym.shape == var.shape else v.T
+        env = dict(env)
+        env[answer.dsym.name] = dsym_val
+        if answer.kind == "hessian":
+            w = unit_direction(shape, rng)
+            H = evaluate(answer.result, env, sizes)
+            pred = (w.T @ H @ v) if H.shape[0] > 1 else H * v * w
+            fd = second_fd(answer.function, var, env, sizes, v, w)
+            return relative_error(np.asarray(pred).reshape(-1), np.asarray(fd).reshape(-1))
+        pred = evaluate(answer.pairing, env, sizes)
+        fd = directional_fd(answer.function, var, env, sizes, v)
+        if answer.vectorized:
+            fd = fd.reshape(-1, 1, order="F")
+        elif fd.size == pred.size:
+            fd = fd.reshape(pred.shape)
+        return relative_error(pred, fd)

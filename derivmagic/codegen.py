@@ -11,7 +11,7 @@ import re
 from fractions import Fraction
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
-from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
+from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
                     Transpose)
 
 BACKENDS = {
@@ -110,6 +110,8 @@ class Emitter:
             return f"_softmax({a[0]})"
         if isinstance(e, Diag):
             return b["diag"].format(x=a[0])
+        if isinstance(e, DiagonalOf):
+            return f"{m}.diagonal({a[0]}).reshape(-1, 1)"
         raise NotImplementedError(type(e).__name__)
 
     def func(self, name: str, x: str) -> str:

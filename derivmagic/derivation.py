@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import check as numeric
 from . import limits
 from .errors import DerivError, ParseError
@@ -129,7 +127,7 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
         raise exc.located(cell, target.pos) if exc.pos is not None else _at(exc, cell, target)
     for answer in answers:
         limits.check_size(size(answer.result), "the derivative")
-    verdicts = [run_check(a, reading, seed, dims) for a in answers] if check else None   # check
+    verdicts = [numeric.verify(a, reading, seed, dims) for a in answers] if check else None   # check
     claims = _judge_claims(cell, reading, target, answers[0], _claims, layout, seed)
     return Derivation(cell, reading, answers[0], _combined(verdicts), claims, answers)
 
@@ -166,58 +164,6 @@ def _judge_claims(cell, reading, target, answer, sides, layout, seed) -> list:
 def _at(exc: DerivError, cell: str, target) -> DerivError:
     exc.text, exc.pos, exc.end = cell, target.pos, target.end
     return exc
-
-
-def run_check(answer: Answer, reading: Reading, seed: int = 0, dims: dict | None = None) -> numeric.Check:
-    fixed = [d for s in reading.symbols.values() for d in s.shape if isinstance(d, int) and d > 1]
-    sizes = numeric.choose_sizes(reading.dims, fixed, dims)
-    rng = np.random.default_rng(seed)
-    symbols = list(reading.symbols.values())
-    kinds = numeric.domains(answer.function)
-    worst, probes = 0.0, 0
-    try:
-        for _ in range(numeric.PROBES):
-            env = numeric.sample_env(symbols, sizes, kinds, rng)
-            err = probe(answer, env, sizes, rng)
-            if not np.isfinite(err):
-                return numeric.Check(False, float("inf"), sizes, probes,
-                                     "the function is not finite at a random point (check its domain)")
-            worst, probes = max(worst, err), probes + 1
-    except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
-        return numeric.Check(False, float("inf"), sizes, probes, f"could not evaluate: {exc}")
-    tolerance = numeric.TOLERANCE_SECOND if answer.kind == "hessian" else numeric.TOLERANCE
-    return numeric.Check(worst <= tolerance, worst, sizes, probes)
-
-
-def probe(answer: Answer, env: dict, sizes: dict, rng) -> float:
-    """Error of the answer against finite differences along one random direction."""
-    var = answer.var
-    shape = numeric.concrete(var.shape, sizes)
-    symmetric = var.symmetric
-    with np.errstate(all="ignore"):
-        v = numeric.unit_direction(shape, rng, symmetric)
-        if answer.kind == "directional":
-            env = dict(env)
-            env[answer.dsym.name] = v
-            pred = numeric.evaluate(answer.result, env, sizes)
-            fd = numeric.directional_fd(answer.function, var, env, sizes, v)
-            return numeric.relative_error(pred, fd)
-        dsym_val = v if answer.dsym.shape == var.shape else v.T
-        env = dict(env)
-        env[answer.dsym.name] = dsym_val
-        if answer.kind == "hessian":
-            w = numeric.unit_direction(shape, rng)
-            H = numeric.evaluate(answer.result, env, sizes)
-            pred = (w.T @ H @ v) if H.shape[0] > 1 else H * v * w
-            fd = numeric.second_fd(answer.function, var, env, sizes, v, w)
-            return numeric.relative_error(np.asarray(pred).reshape(-1), np.asarray(fd).reshape(-1))
-        pred = numeric.evaluate(answer.pairing, env, sizes)
-        fd = numeric.directional_fd(answer.function, var, env, sizes, v)
-        if answer.vectorized:
-            fd = fd.reshape(-1, 1, order="F")
-        elif fd.size == pred.size:
-            fd = fd.reshape(pred.shape)
-        return numeric.relative_error(pred, fd)
 
 
 def describe_symbols(reading: Reading) -> str:

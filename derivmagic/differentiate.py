@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .errors import DerivError
 from .expr import ONE, Expr, Identity, Sym, postorder, substitute
-from .rules import Add, Hadamard, Mul, Trace, Transpose, add, diag, hadamard, mul, transpose
+from .rules import Add, Diag, Hadamard, Mul, Trace, Transpose, add, diag, hadamard, mul, transpose
 from .rules.kron import kron
 from .simplify import simplify
 from .steps import Step
@@ -120,6 +120,8 @@ def jacobian(df: Expr, dsym: Sym) -> Expr:
             k = i - ns
             c, left, right = g.chain[k], g.chain[:k], g.chain[k + 1:]
             scal = [_num(g), *g.scalars]
+            if isinstance(c, Diag) and right and mul(*right).shape[1] == 1:  # diag(h) r = h ⊙ r
+                return coef(mul(*scal, *left, hadamard(c.args[0], mul(*right))))
             if c.shape[1] == 1:
                 return mul(*scal, *([mul(*right)] if right else []), *left, coef(c))
             if c.shape[0] == 1:

@@ -88,6 +88,19 @@ caret points at the product.""", ()),
     ("code", """%%derive
 \\nabla_x \\|Ax - b\\|_2^2
 A \\in \\mathbb{R}^{3 \\times 4}, x \\in \\mathbb{R}^3""", ("derive-error",)),
+    ("markdown", """## A wrong answer from lecture notes caught
+
+Write the notes' answer after `=`: each claimed equality is judged, and a false one gets the reason,
+a small counterexample and the correct expression. (These notes give $2A^TAx + A^Tb$; the factor 2 is
+missing on the second term.)""", ()),
+    ("code", """%%derive
+\\nabla_x \\|Ax + b\\|_2^2 = 2A^TAx + A^Tb""", ()),
+    ("markdown", """A pasted derivation is judged line by line: $2Ax$ holds only for a symmetric $A$.""", ()),
+    ("code", """%%derive --no-steps
+\\begin{aligned}
+\\nabla_x x^T A x &= (A + A^T) x \\\\
+&= 2Ax
+\\end{aligned}""", ()),
     ("markdown", """## The numbers at your own arrays
 
 `--at` evaluates the result at the notebook's NumPy arrays of the same names (sizes come from the

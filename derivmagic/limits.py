@@ -1,32 +1,221 @@
 """Bounds on input size and work, so that a pathological cell returns promptly with a
-``LimitError`` that says which limit was hit and how to raise it."""
+``LimitError`` that says which limit was hit and how to raise it.
+
+Two kinds of bound:
+
+* ``check_cell(cell)``: cheap scans of the text before anything is parsed (characters,
+  bracket depth, number of operands and of + / - signs, length of numbers, size of
+  exponents). Every error carries the cell and a position, so it draws a caret.
+* a work budget for the stages after parsing: ``with budget(cell): ...`` around the
+  derivation, and ``tick(n)`` in the inner loops (constructors, traversals). ``tick``
+  raises ``LimitError`` once the work or the wall-clock time allowed for one cell is used
+  up; outside a ``budget`` block it does nothing. ``check_size`` bounds one expression.
+
+Raise a limit with ``derivmagic.limits.LIMITS[name] = value`` (``None`` switches off
+``work`` and ``seconds``).
+"""
 from __future__ import annotations
 
-from .errors import LimitError
+import re
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from fractions import Fraction
+
+from .errors import DerivError, LimitError
 
 LIMITS = {
-    "cell_chars": 20_000,      # characters in a cell
-    "nesting": 200,            # depth of brackets and braces
-    "expression_size": 20_000, # distinct operations in the function or its derivative
+    "cell_chars": 20_000,       # characters in a cell
+    "nesting": 200,             # depth of brackets and braces
+    "function_nesting": 40,     # functions applied inside functions: \exp(\exp(...)), \sqrt{\sqrt{...}}
+    "operands": 400,            # symbols, numbers and commands in a cell
+    "terms": 100,               # + and - signs in a cell
+    "number_digits": 30,        # digits of one number
+    "exponent": 32,             # largest |number| in an exponent (x^{32}; also 32 in x^{1/32})
+    "matrix_power": 16,         # largest |k| in A^k for a square matrix A (check_power)
+    "expression_size": 20_000,  # distinct operations in the function or its derivative
+    "work": 2_000_000,          # units of work (tick) for one cell after parsing
+    "seconds": 1.5,             # wall-clock seconds for one cell after parsing
 }
+
+_HOW = "(raise derivmagic.limits.LIMITS['{name}'] to allow it)"
+
+
+def _raise(name: str, message: str, text: str | None = None, pos: int | None = None, end: int | None = None):
+    raise LimitError(f"{message} {_HOW.format(name=name)}", text=text, pos=pos, end=end)
+
+
+# ---------------------------------------------------------------- the text, before parsing
+# an operand: a command (\alpha, \exp, \mathbf), a letter, or a number
+_OPERAND = re.compile(r"\\[a-zA-Z]+|[a-zA-Z]|\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SIGN = re.compile(r"(?<!\\)[+\-]")
+_SPACE_BEFORE = re.compile(r"(\\mathbb\s*\{?\s*[RS]\s*\}?|\\R)\s*$")   # \mathbb{R}^{100} is a size, not a power
+_ONE_TOKEN = re.compile(r"[-+]?\s*(\d+(?:\.\d+)?|\\[a-zA-Z]+|.)")
 
 
 def check_cell(cell: str) -> None:
+    """Cheap bounds on the text; raises ``LimitError`` with a caret at the first excess."""
     if len(cell) > LIMITS["cell_chars"]:
-        raise LimitError(f"the cell has {len(cell):,} characters, more than the limit of {LIMITS['cell_chars']:,} "
-                         "(raise derivmagic.limits.LIMITS['cell_chars'] to allow it)", text=cell, pos=LIMITS["cell_chars"])
+        _raise("cell_chars", f"the cell has {len(cell):,} characters, more than the limit of "
+               f"{LIMITS['cell_chars']:,}", cell, LIMITS["cell_chars"])
     depth = 0
     for i, ch in enumerate(cell):
         if ch in "({[":
             depth += 1
             if depth > LIMITS["nesting"]:
-                raise LimitError(f"brackets nest deeper than the limit of {LIMITS['nesting']} "
-                                 "(raise derivmagic.limits.LIMITS['nesting'] to allow it)", text=cell, pos=i)
+                _raise("nesting", f"brackets nest deeper than the limit of {LIMITS['nesting']}", cell, i)
         elif ch in ")}]":
             depth = max(0, depth - 1)
+    _function_nesting(cell)
+    _count(cell, _SIGN, "terms", "+ and - signs")
+    _count(cell, _OPERAND, "operands", "symbols, numbers and commands")
+    for m in _NUMBER.finditer(cell):
+        digits = len(m.group(0).replace(".", ""))
+        if digits > LIMITS["number_digits"]:
+            _raise("number_digits", f"this number has {digits:,} digits, more than the limit of "
+                   f"{LIMITS['number_digits']}", cell, m.start(), m.end())
+    for start, end in _exponents(cell):
+        for m in _NUMBER.finditer(cell, start, end):
+            value = Fraction(m.group(0)) if len(m.group(0)) <= LIMITS["number_digits"] else None
+            if value is None or value > LIMITS["exponent"]:
+                _raise("exponent", f"the exponent {m.group(0)} is larger than the limit of {LIMITS['exponent']}",
+                       cell, m.start(), m.end())
 
 
-def check_size(n: int, what: str) -> None:
+_FUNCTION = re.compile(r"\\(?:exp|log|ln|tanh|sin|cos|det|sigma|sqrt|tr|Tr)(?![a-zA-Z])"
+                       r"|\\(?:operatorname|mathrm|text|textrm|mathop)\s*\{\s*[a-zA-Z]+\s*\}")
+_TOKEN = re.compile(_FUNCTION.pattern + r"|\\(?:left|right|[bB]igg?[lr]?)(?![a-zA-Z])|\\[a-zA-Z]+|\\.|\s+|.", re.S)
+
+
+def _function_nesting(cell: str) -> None:
+    """Functions applied inside functions, with or without brackets (``\\exp \\exp x``): their
+    derivatives grow faster than the text, so their depth has a limit of its own."""
+    limit = LIMITS["function_nesting"]
+    stack: list[int] = []     # function levels opened by each open bracket
+    depth = pending = 0       # levels inside open brackets; functions waiting for their argument
+    for m in _TOKEN.finditer(cell):
+        tok = m.group(0)
+        if _FUNCTION.fullmatch(tok):
+            pending += 1
+            if depth + pending > limit:
+                _raise("function_nesting", f"functions nest deeper than the limit of {limit}", cell, m.start(), m.end())
+        elif tok.isspace() or tok.startswith(("\\left", "\\right", "\\big", "\\Big")):
+            continue
+        elif tok in "({[" and tok:
+            stack.append(pending)
+            depth += pending
+            pending = 0
+        elif tok in ")}]" and tok:
+            depth -= stack.pop() if stack else 0
+        else:
+            pending = 0
+
+
+def _count(cell: str, pattern: re.Pattern, name: str, what: str) -> None:
+    limit = LIMITS[name]
+    for k, m in enumerate(pattern.finditer(cell), 1):
+        if k > limit:
+            total = sum(1 for _ in pattern.finditer(cell))
+            _raise(name, f"the cell has {total:,} {what}, more than the limit of {limit:,}", cell, m.start(), m.end())
+
+
+def _exponents(cell: str):
+    """Spans of the superscripts of a cell: ``^{...}`` (to its matching brace) or ``^`` and one token."""
+    i = cell.find("^")
+    while i >= 0:
+        if _SPACE_BEFORE.search(cell, max(0, i - 20), i):
+            i = cell.find("^", i + 1)
+            continue
+        j = i + 1
+        while j < len(cell) and cell[j].isspace():
+            j += 1
+        if j < len(cell) and cell[j] == "{":
+            depth, k = 0, j
+            while k < len(cell):
+                if cell[k] == "{":
+                    depth += 1
+                elif cell[k] == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                k += 1
+            yield j, k
+        else:
+            m = _ONE_TOKEN.match(cell, j)
+            if m:
+                yield j, m.end()
+        i = cell.find("^", i + 1)
+
+
+# ---------------------------------------------------------------- hooks for the later stages
+def check_exponent(q, text: str | None = None, pos: int | None = None, end: int | None = None) -> None:
+    """An exponent after parsing (e.g. ``x^{99999/1}``, which the text scan reads as two numbers)."""
+    q = Fraction(q)
+    if abs(q.numerator) > LIMITS["exponent"] * max(1, q.denominator) or q.denominator > LIMITS["exponent"]:
+        _raise("exponent", f"the exponent {q} is larger than the limit of {LIMITS['exponent']}", text, pos, end)
+
+
+def check_power(k, text: str | None = None, pos: int | None = None, end: int | None = None) -> None:
+    """``A^k`` of a square matrix, written out as a product of k factors (or of k inverses):
+    its derivative has k terms of k factors each, so k is bounded on its own."""
+    k = Fraction(k)
+    if abs(k) > LIMITS["matrix_power"]:
+        _raise("matrix_power", f"the matrix power {k} is larger than the limit of {LIMITS['matrix_power']}",
+               text, pos, end)
+
+
+def check_size(n: int, what: str, text: str | None = None, pos: int | None = None, end: int | None = None) -> None:
     if n > LIMITS["expression_size"]:
-        raise LimitError(f"{what} has {n:,} operations, more than the limit of {LIMITS['expression_size']:,} "
-                         "(raise derivmagic.limits.LIMITS['expression_size'] to allow it)")
+        _raise("expression_size", f"{what} has {n:,} operations, more than the limit of "
+               f"{LIMITS['expression_size']:,}", text, pos, end)
+
+
+class Budget:
+    __slots__ = ("used", "work", "deadline", "seconds", "cell")
+
+    def __init__(self, cell: str | None):
+        self.used = 0
+        self.work = LIMITS["work"]
+        self.seconds = LIMITS["seconds"]
+        self.deadline = None if self.seconds is None else time.perf_counter() + self.seconds
+        self.cell = cell
+
+
+_BUDGET: ContextVar[Budget | None] = ContextVar("derivmagic_budget", default=None)
+
+
+@contextmanager
+def budget(cell: str | None = None):
+    """The work allowed for one cell. A ``LimitError`` (or any ``DerivError``) leaving the
+    block without a position gets the cell and a caret at its start."""
+    token = _BUDGET.set(Budget(cell))
+    try:
+        yield
+    except DerivError as exc:
+        if cell is not None and exc.text is None:
+            exc.text = cell
+            if exc.pos is None:
+                exc.pos, exc.end = 0, len(cell.split("\n", 1)[0]) or None
+        raise
+    finally:
+        _BUDGET.reset(token)
+
+
+def tick(n: int = 1) -> None:
+    """Count ``n`` units of work against the current budget (no-op outside ``budget``)."""
+    b = _BUDGET.get()
+    if b is None:
+        return
+    before = b.used
+    b.used = before + n
+    if b.work is not None and b.used > b.work:
+        _raise("work", f"this derivation needs more than {b.work:,} steps of work, the limit")
+    if b.deadline is not None and (b.used >> 10) != (before >> 10) and time.perf_counter() > b.deadline:
+        _raise("seconds", f"this derivation takes longer than {b.seconds:g} s, the limit")
+
+
+def used() -> int:
+    """Work counted so far in the current budget (0 outside one), for calibrating ``LIMITS['work']``."""
+    b = _BUDGET.get()
+    return 0 if b is None else b.used

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import keyword
+import re
 import sys
 
 import numpy as np
@@ -41,7 +42,8 @@ def parse_line(func, line: str, magic: str):
         return parser.parse_argstring(line)
     except UsageError as exc:
         valid = _options(parser)
-        unknown = [t.split("=")[0] for t in line.split() if t.startswith("-") and t.split("=")[0] not in valid]
+        options = [t.split("=")[0] for t in line.split() if re.match(r"--?[A-Za-z]", t)]
+        unknown = [t for t in options if t not in valid]
         hints = []
         for token in unknown:
             close = difflib.get_close_matches(token, valid, n=1)
@@ -116,6 +118,8 @@ class DeriveMagics(Magics):
         check = self.defaults["check"] if args.check is None else args.check
         steps = self.defaults["steps"] if args.steps is None else args.steps
         dims = parse_dims(args.dims)
+        if args.seed < 0:
+            raise UsageError(f"--seed needs a non-negative integer, not {args.seed}")
         if args.name is not None and (not args.name.isidentifier() or keyword.iskeyword(args.name)):
             raise UsageError(f"--name needs a Python variable name, not {args.name!r}")
         try:
@@ -124,15 +128,15 @@ class DeriveMagics(Magics):
             if unknown:
                 have = ", ".join(sorted(d.reading.dims)) or "none"
                 raise UsageError(f"--dims: this cell has no dimension {', '.join(unknown)} (its dimensions: {have})")
-            value = evaluate_at(d, self.shell.user_ns, dims) if args.at else None
+            values = [(a, evaluate_at(d, self.shell.user_ns, dims, a)) for a in report.answers(d)] if args.at else []
         except DerivError as exc:
             show_error(exc)
             return None
         if args.name is not None:
             self.shell.user_ns[args.name] = d
         display(Shown(d, steps))
-        if value is not None:
-            display(Evaluated(d, value))
+        for answer, value in values:
+            display(Evaluated(d, value, answer))
         if args.latex:
             print(report.derivation_latex(d, steps))
         return None
@@ -178,10 +182,11 @@ def _as_2d(name: str, value, shape) -> np.ndarray:
     raise UsageError(f"--at: {name} in the notebook has {arr.ndim} dimensions; a symbol is a scalar, vector or matrix")
 
 
-def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None) -> np.ndarray:
-    """The result's numbers at the notebook's arrays of the cell's symbols; the sizes are
-    read from the arrays (``dims`` may give the others)."""
-    result = d.answer.result
+def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None, answer=None) -> np.ndarray:
+    """The result's numbers at the notebook's arrays of the cell's symbols (vectors as columns);
+    the sizes are read from the arrays (``dims`` may give the others). ``answer``: one of
+    ``d.answers`` for a cell with several variables."""
+    result = (answer or d.answer).result
     needed = sorted(s.name for s in result.free)
     missing = [n for n in needed if n not in namespace]
     if missing:
@@ -251,22 +256,22 @@ def matrix_tex(a: np.ndarray, limit: int = 8) -> str:
 class Evaluated:
     """The result evaluated at the notebook's arrays."""
 
-    def __init__(self, d: Derivation, value: np.ndarray):
-        self.d, self.value = d, value
+    def __init__(self, d: Derivation, value: np.ndarray, answer=None):
+        self.d, self.value, self.answer = d, value, answer or d.answer
 
     def _names(self) -> list[str]:
-        return sorted(s.name for s in self.d.answer.result.free)
+        return sorted(s.name for s in self.answer.result.free)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         names = self._names()
         at = f" at the notebook's {', '.join(names)}" if names else ""
         body = np.array2string(self.value, precision=4, suppress_small=True)
-        text = f"{report.target_text(self.d)}{at} ({fmt_shape(self.value.shape)}) =\n{body}"
+        text = f"{report.target_text(self.d, self.answer)}{at} ({fmt_shape(self.value.shape)}) =\n{body}"
         where = ""
         if names:
             syms = [self.d.reading.symbols[n].tex for n in names if n in self.d.reading.symbols]
             where = r"\quad \text{at the notebook's }" + ",\\ ".join(syms)
-        latex = rf"$${report.target_latex(self.d)} = {matrix_tex(self.value)}{where}$$"
+        latex = rf"$${report.target_latex(self.d, self.answer)} = {matrix_tex(self.value)}{where}$$"
         return {"text/plain": text, "text/latex": latex}
 
 

@@ -100,10 +100,10 @@ class ToNode(Transformer):
 
     # names
     def letter(self, meta, tok):
-        return self._node("name", meta, value=str(tok))
+        return self._node("name", meta, value=_plain_subscript(str(tok)))
 
     def greek(self, meta, tok):
-        return self._node("name", meta, value=str(tok)[1:])
+        return self._node("name", meta, value=_plain_subscript(str(tok)[1:]))
 
     def font_name(self, meta, font, tok):
         name = str(tok).lstrip("\\")
@@ -163,10 +163,10 @@ class ToNode(Transformer):
         return self._node("func", meta, arg, value="sqrt")
 
     def func_paren(self, meta, tok, arg, close):
-        return self._node("func", meta, arg, value=_function_name(str(tok)))
+        return self._node("func", meta, arg, value=_function_name(tok))
 
     def func_bare(self, meta, tok, arg):
-        return self._node("func", meta, arg, value=_function_name(str(tok)))
+        return self._node("func", meta, arg, value=_function_name(tok))
 
     def index_sum(self, meta, tok, index, *rest):
         upper = rest[0] if len(rest) == 2 else None
@@ -249,11 +249,16 @@ class ToNode(Transformer):
         return int(str(tok)) if str(tok).isdigit() else str(tok)
 
 
-def _function_name(token: str) -> str:
-    m = re.match(r"\\(?:(?:operatorname|mathrm|text|textrm|mathop)\s*\{\s*)?([a-zA-Z]+)", token)
-    name = m.group(1) if m else token
+def _plain_subscript(name: str) -> str:
+    """``W_{1}`` and ``W_1`` are the same name, ``W_1``."""
+    return re.sub(r"_\{([^{}]*)\}", r"_\1", name)
+
+
+def _function_name(token) -> str:
+    m = re.match(r"\\(?:(?:operatorname|mathrm|text|textrm|mathop)\s*\{\s*)?([a-zA-Z]+)", str(token))
+    name = m.group(1) if m else str(token)
     if name not in FUNCTION_NAMES:
-        raise ParseError(f"unknown function \\operatorname{{{name}}}")
+        raise ParseError(f"unknown function \\operatorname{{{name}}}", pos=token.start_pos, end=token.end_pos)
     return FUNCTION_NAMES[name]
 
 
@@ -523,9 +528,13 @@ def parse_cell(cell: str) -> list:
     out = []
     for offset, text in split_statements(strip_decorations(cell)):
         try:
-            out.extend(_statement(text, offset))
+            tree = parse_statement(text)
         except ParseError as exc:
-            raise exc.located(cell, offset) from None
+            raise exc.located(cell, offset) from None  # positions within the statement
+        try:
+            out.extend(_statement(tree, offset))
+        except ParseError as exc:
+            raise exc.located(cell, 0) from None  # positions already within the cell
     return out
 
 
@@ -534,8 +543,7 @@ def _shift(node: Node, offset: int) -> Node:
                 node.pos + offset, node.end + offset, node.value)
 
 
-def _statement(text: str, offset: int) -> list:
-    tree = parse_statement(text)
+def _statement(tree, offset: int) -> list:
     if tree[0] == "decl":
         _, names, (shape, props), (p, e) = tree
         return [Declaration([_shift(n, offset) for n in names], shape, props, p + offset, e + offset)]
@@ -547,7 +555,7 @@ def _statement(text: str, offset: int) -> list:
     op, rest = extract_operator(sides[0])
     if op is not None:
         return [_target(op, rest, sides[1:]), *remarks]
-    for s in sides[1:]:
+    for s in sides:
         _no_operator(s)
     if len(sides) == 1:
         raise ParseError("this line has no target, definition or declaration: start it with \\nabla_x, "
@@ -584,7 +592,7 @@ def extract_operator(node: Node):
     if kind == "mul" and node.args[0].kind == "name" and node.args[0].value == "D" \
             and node.args[1].kind == "directional":
         return node.args[1], None
-    if kind in ("mul", "add", "sub", "hadamard"):
+    if kind in ("mul", "add", "sub", "hadamard", "div", "hdiv"):
         op, rest = extract_operator(node.args[0])
         if op is not None:
             if rest is None and kind == "mul":

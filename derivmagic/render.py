@@ -146,6 +146,10 @@ class Printer:
     def p_Diag(self, e: Diag) -> str:
         return f"{self.op('diag')}{self.paren(self(e.args[0]))}"
 
+    def p_DiagonalOf(self, e) -> str:
+        name = r"\operatorname{diag}" if self.latex else "diag"
+        return f"{name}{self.paren(self(e.args[0]))}"
+
     def p_Softmax(self, e: Softmax) -> str:
         return f"{self.op('softmax')}{self.paren(self(e.args[0]))}"
 

@@ -1,10 +1,11 @@
-"""A whole derivation as LaTeX and as readable text, in four parts:
+"""A whole derivation as LaTeX and as readable text, part by part:
 
 1. Interpretation: every symbol with the shape it was read with, and the reading's notes;
 2. Steps: the differential of each sub-expression, the rule beside it, and for a chain-rule
    step the two Jacobians it multiplies, each under an ``\\underbrace`` with its shape;
-3. Result: boxed, with its shape and layout;
-4. Check: the sizes used, the largest error, and ✓ or a visible ✗ "unverified".
+3. Result: boxed, with its shape and layout (one per variable of ``\\nabla_{W,b}``);
+4. Claims, when the cell states ``= ...``: each link ✓ or ✗ with the reason and a counterexample;
+5. Check: the sizes used, the largest error, and ✓ or a visible ✗ "unverified".
 
 The LaTeX uses only what both KaTeX and MathJax accept (``aligned``, ``\\boldsymbol``,
 ``\\operatorname``, no ``\\label``), and only ASCII, so ``document_tex`` compiles with pdflatex.
@@ -16,14 +17,14 @@ import unicodedata
 
 from .errors import DerivError
 from .expr import ONE, SCALAR, Identity, Sym, substitute
+from .parse import GREEK_UNICODE
 from .render import shape_tex, to_text
 from .render import to_latex as _to_latex
 
-HEADINGS = ("Interpretation", "Steps", "Result", "Check")
-
-
 # --------------------------------------------------------------------------- text inside LaTeX
-_GREEK = {}  # unicode letter -> LaTeX command, filled lazily from the parser's table
+_GREEK = {}  # unicode letter -> LaTeX command
+for _name, _ch in GREEK_UNICODE.items():
+    _GREEK.setdefault(_ch, "\\" + _name)
 _MATH_CHARS = {
     "×": r"\times", "∇": r"\nabla", "∂": r"\partial", "⊙": r"\odot", "∘": r"\circ", "…": r"\dots",
     "∈": r"\in", "ℝ": r"\mathbb{R}", "𝕊": r"\mathbb{S}", "‖": r"\|", "√": r"\surd", "≤": r"\le",
@@ -35,20 +36,12 @@ _MATH_CHARS = {
 _SUPERS = dict(zip("ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻′", ["T", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "-", r"\prime"]))
 _SUBS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₘₙₚₓ", "0123456789mnpx"))
 _TOKEN = re.compile(
-    r"(?P<shape>\b[A-Za-z0-9]+×[A-Za-z0-9]+\b)"           # a shape: m×n
+    r"(?P<shape>\b[A-Za-z0-9*]+×[A-Za-z0-9*]+\b)"         # a shape: m×n, p*q×m*n
     r"|(?P<macro>\\[A-Za-z]+(?:\{[^{}]*\})*)"              # LaTeX already: \exp, \mathbb{R}
-    r"|(?P<script>[\^_]\{[^{}]*\})"                        # ^{...} or _{...}
+    r"|(?P<script>[\^_](?:\{[^{}]*\}|[A-Za-z0-9]))"         # ^{...}, _{...}, ^n, _i
     r"|(?P<sup>[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻′]+)|(?P<sub>[₀₁₂₃₄₅₆₇₈₉ₘₙₚₓ]+)"
     r"|(?P<hat>\w\u0302)"
     r"|(?P<char>.)", re.S)
-
-
-def _greek() -> dict:
-    if not _GREEK:
-        from .parse import GREEK_UNICODE
-        for name, ch in GREEK_UNICODE.items():
-            _GREEK.setdefault(ch, "\\" + name)
-    return _GREEK
 
 
 def _math_piece(s: str) -> str:
@@ -57,8 +50,8 @@ def _math_piece(s: str) -> str:
     for ch in s:
         if ch in _MATH_CHARS and ch not in "{}_^\\":
             out.append(_MATH_CHARS[ch] + " ")
-        elif ch in _greek():
-            out.append(_greek()[ch] + " ")
+        elif ch in _GREEK:
+            out.append(_GREEK[ch] + " ")
         elif ch in _SUPERS:
             out.append("^{" + _SUPERS[ch] + "}")
         else:
@@ -97,21 +90,20 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
         if kind == "name":
             put(True, word_names[tok])
         elif kind == "shape":
-            r, c = tok.split("×")
-            put(True, rf"{r} \times {c}")
+            put(True, r" \times ".join(part.replace("*", r" \cdot ") for part in tok.split("×")))
         elif kind == "macro":
             put(True, _math_piece(tok))
         elif kind == "script":
-            put(True, tok[:2] + _math_piece(tok[2:-1]) + "}")
+            put(True, tok[0] + "{" + _math_piece(tok[2:-1] if tok[1] == "{" else tok[1]) + "}")
         elif kind == "sup":
             put(True, "^{" + "".join(_SUPERS[c] for c in tok) + "}")
         elif kind == "sub":
             put(True, "_{" + "".join(_SUBS[c] for c in tok) + "}")
         elif kind == "hat":
             put(True, rf"\hat{{{_math_piece(tok[0])}}}")
-        elif formula or tok in _MATH_CHARS or tok in _greek() or not tok.isascii():
+        elif formula or tok in _MATH_CHARS or tok in _GREEK or not tok.isascii():
             if not tok.isspace():
-                put(True, _MATH_CHARS.get(tok) or _greek().get(tok) or (tok if tok.isascii() else _ascii(tok)))
+                put(True, _MATH_CHARS.get(tok) or _GREEK.get(tok) or (tok if tok.isascii() else _ascii(tok)))
         else:
             put(False, tok)
     out = []
@@ -193,24 +185,34 @@ def interpretation_text(d) -> str:
     return ", ".join(parts) + (f"; {notes}" if notes else "")
 
 
-def target_latex(d) -> str:
-    a = d.answer
+def answers(d) -> list:
+    """Every derivative of the cell: one per variable of ``∇_{W,b}``."""
+    return list(getattr(d, "answers", None) or [d.answer])
+
+
+def target_latex(d, a=None) -> str:
+    r"""What was asked, as LaTeX: ``\nabla_{x} (f)``, ``\frac{\partial}{\partial x} (f)``, ..."""
+    a = a or d.answer
     x = a.var.tex
     f = to_latex(a.function)
     wrapped = f if isinstance(a.function, Sym) else rf"\left({f}\right)"
-    if a.kind == "gradient":
-        return rf"\nabla_{{{x}}} {wrapped}"
     if a.kind == "hessian":
         return rf"\nabla^2_{{{x}}} {wrapped}"
     if a.kind == "directional":
         return rf"\mathrm{{D}}{wrapped}[{to_latex(a.dsym)}]"
+    if getattr(a, "vectorized", False):
+        return rf"\frac{{\partial \operatorname{{vec}} {wrapped}}}{{\partial \operatorname{{vec}} {x}}}"
+    if a.kind == "gradient":
+        return rf"\nabla_{{{x}}} {wrapped}"
     return rf"\frac{{\partial}}{{\partial {x}}} {wrapped}"
 
 
-def target_text(d) -> str:
-    a = d.answer
+def target_text(d, a=None) -> str:
+    a = a or d.answer
     x, f = to_text(a.var), to_text(a.function)
     f = f if isinstance(a.function, Sym) else f"({f})"
+    if getattr(a, "vectorized", False):
+        return f"∂vec{f}/∂vec {x}"
     return {"gradient": f"∇_{x} {f}", "hessian": f"∇²_{x} {f}", "directional": f"D{f}[{to_text(a.dsym)}]"}.get(
         a.kind, f"∂/∂{x} {f}")
 
@@ -234,6 +236,7 @@ def chain_factors(step):
     from .simplify import simplify
     (arg, darg), node = step.children[0], step.node
     row = arg.shape[0] == 1 and arg.shape[1] != 1
+    # the argument's differential, as a column symbol no cell can name
     du = Sym("\0du", (arg.shape[1] if row else arg.shape[0], 1), tex=r"\mathrm{d}u")
     dnode = node.differential([(transpose(du) if row else du) if a == arg else None for a in node.args])
     if node.shape[0] == 1 and node.shape[1] != 1:
@@ -257,25 +260,26 @@ def _factor_tex(e) -> str:
     return s if isinstance(e, Mul) or e.prec > 20 else rf"\left({s}\right)"
 
 
-def _step_rhs_latex(step) -> str:
+def step_parts_latex(step, names: dict | None = None) -> tuple[str, str, str]:
+    """(``d(node)``, its differential, the rule) as LaTeX; for a chain-rule step the differential
+    is the two Jacobians, each under a brace with its shape, times the direction."""
     factors = chain_factors(step)
-    if factors is None:
-        return to_latex(step.differential)
-    outer, inner, dsym = factors
-    return (rf"\underbrace{{{_factor_tex(outer)}}}_{{{shape_tex(outer.shape)}}}\,"
-            rf"\underbrace{{{_factor_tex(inner)}}}_{{{shape_tex(inner.shape)}}}\,{to_latex(dsym)}")
-
-
-def _step_note_latex(step, names: dict | None = None) -> str:
     note = _rule_tex(step.rule, names or {})
-    if step.shapes and chain_factors(step) is None:
-        note += r";\ " + tex_text(step.shapes)
-    return note
+    if factors is None:
+        rhs = to_latex(step.differential)
+        if step.shapes:
+            note += r";\ " + tex_text(step.shapes)
+    else:
+        outer, inner, dsym = factors
+        rhs = (rf"\underbrace{{{_factor_tex(outer)}}}_{{{shape_tex(outer.shape)}}}\,"
+               rf"\underbrace{{{_factor_tex(inner)}}}_{{{shape_tex(inner.shape)}}}\,{to_latex(dsym)}")
+    return _differential_of(step.node, True), rhs, note
 
 
 def step_latex(step) -> str:
     """One step as a standalone display formula: ``d(node) = differential`` and its rule."""
-    return rf"{_differential_of(step.node, True)} = {_step_rhs_latex(step)} \qquad {_step_note_latex(step)}"
+    lhs, rhs, note = step_parts_latex(step)
+    return rf"{lhs} = {rhs} \qquad {note}"
 
 
 def step_text(step) -> str:
@@ -283,9 +287,10 @@ def step_text(step) -> str:
     return f"{_differential_of(step.node, False)} = {to_text(step.differential)}    ({step.rule}{shapes})"
 
 
-def description_latex(d) -> str:
+def description_latex(d, a=None) -> str:
     """``Answer.description`` (shape and layout) as LaTeX, the variable in math."""
-    var, desc = d.answer.var, d.answer.description
+    a = a or d.answer
+    var, desc = a.var, a.description
     head, sep, tail = desc.partition(f"shaped like {var.name}")
     if not sep:
         return tex_text(desc, _names(d))
@@ -293,10 +298,6 @@ def description_latex(d) -> str:
 
 
 # --------------------------------------------------------------------------- check and claims
-def _sizes(check) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(check.dims.items()))
-
-
 def check_latex(d) -> str:
     c = d.check
     if c is None:
@@ -316,7 +317,7 @@ def check_text(d) -> str:
     c = d.check
     if c is None:
         return "not checked"
-    sizes = _sizes(c)
+    sizes = ", ".join(f"{k}={v}" for k, v in sorted(c.dims.items()))
     how = f"finite differences along {c.probes} random direction{'s' if c.probes != 1 else ''}" + (
         f" at {sizes}" if sizes else " (scalars only)")
     if c.passed:
@@ -326,47 +327,81 @@ def check_text(d) -> str:
     return f"✗ unverified: {how}: max error {c.max_error:.1e}"
 
 
-def _claim_side(claim, latex: bool) -> str:
-    for attr in ("latex" if latex else "text", "claim", "expr", "rhs"):
-        v = getattr(claim, attr, None)
-        if isinstance(v, str) and attr in ("latex", "text"):
-            return v
-        if v is not None and not isinstance(v, str) and hasattr(v, "shape"):
-            return to_latex(v) if latex else to_text(v)
-    return tex_text(str(claim)) if latex else str(claim)
+def _claimed(claim, latex: bool) -> str:
+    e = getattr(claim, "claimed", None)
+    if e is not None and hasattr(e, "shape"):
+        return to_latex(e) if latex else to_text(e)
+    source = getattr(claim, "source", "") or str(claim)
+    return tex_text(source) if latex else source
 
 
-def _counterexample(claim) -> str:
-    ce = getattr(claim, "counterexample", None)
-    if ce is None:
-        return ""
-    if isinstance(ce, dict):
-        return ", ".join(f"{k}={v}" for k, v in ce.items())
+def _value_tex(v) -> str:
+    """A counterexample's value (a number, a vector as a list, a matrix as a list of rows)."""
+    if isinstance(v, (list, tuple)):
+        if v and isinstance(v[0], (list, tuple)):
+            rows = [" & ".join(_value_tex(x) for x in row) for row in v]
+        else:
+            rows = [_value_tex(x) for x in v]
+        return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+    return tex_text(str(v)) if not isinstance(v, (int, float)) else str(v)
+
+
+def counterexample_latex(d, ce) -> list[str]:
+    """A counterexample as rows: the values of the symbols, then both sides' values there."""
+    if not isinstance(ce, dict) or "values" not in ce:
+        return [r"\text{counterexample: }" + tex_text(str(ce), _names(d))]
+    symbols = d.reading.symbols
+    at = r",\ ".join(rf"{symbols[k].tex if k in symbols else tex_text(k)} = {_value_tex(v)}"
+                     for k, v in ce["values"].items())
+    rows = [rf"\text{{counterexample at }}{at}"]
+    if "correct" in ce and "claimed" in ce:
+        rows.append(rf"\text{{there the derivative is }}{_value_tex(ce['correct'])}"
+                    rf"\text{{, the claim }}{_value_tex(ce['claimed'])}")
+    return rows
+
+
+def counterexample_text(ce) -> str:
+    if isinstance(ce, dict) and "values" in ce:
+        from .claims import format_counterexample
+        return format_counterexample(ce)
     return str(ce)
 
 
 def claim_rows_latex(d) -> list[str]:
-    rows = []
-    for claim in d.claims:
-        holds = getattr(claim, "holds", None)
-        verdict = (r"\checkmark\ \text{holds}" if holds else
-                   r"\boldsymbol{\times}\ \textbf{does not hold}" if holds is not None else r"\text{undecided}")
-        rows.append(rf"{target_latex(d)} &= {_claim_side(claim, True)} && {verdict}")
-        ce = _counterexample(claim)
-        if not holds and ce:
-            rows.append(r"&\quad \text{counterexample: }" + tex_text(ce, _names(d)))
+    """One row per ``=`` link: the claimed side, ✓ or ✗; for a false one, why, a counterexample
+    and the correct expression, each on a row of its own."""
+    rows, names = [], _names(d)
+    for i, claim in enumerate(d.claims):
+        lhs = target_latex(d) if i == 0 else ""
+        if claim.holds:
+            rows.append(rf"{lhs} &= {_claimed(claim, True)} \qquad \checkmark\ \text{{holds}}")
+            continue
+        rows.append(rf"{lhs} &= {_claimed(claim, True)} \qquad \boldsymbol{{\times}}\ \textbf{{does not hold}}")
+        if getattr(claim, "reason", ""):
+            rows.append(r"&\quad " + tex_text(claim.reason, names))
+        if getattr(claim, "counterexample", None):
+            rows += [r"&\quad " + row for row in counterexample_latex(d, claim.counterexample)]
+        correct = getattr(claim, "correct", None)
+        if correct is not None and hasattr(correct, "shape"):
+            rows.append(rf"&\quad \text{{correct: }} {to_latex(correct)}")
     return rows
 
 
 def claim_lines_text(d) -> list[str]:
     lines = []
-    for claim in d.claims:
-        holds = getattr(claim, "holds", None)
-        verdict = "✓ holds" if holds else "✗ does not hold" if holds is not None else "undecided"
-        lines.append(f"{target_text(d)} = {_claim_side(claim, False)}    {verdict}")
-        ce = _counterexample(claim)
-        if not holds and ce:
-            lines.append(f"    counterexample: {ce}")
+    for i, claim in enumerate(d.claims):
+        lhs = target_text(d) if i == 0 else " " * len(target_text(d))
+        verdict = "✓ holds" if claim.holds else "✗ does not hold"
+        lines.append(f"{lhs} = {_claimed(claim, False)}    {verdict}")
+        if claim.holds:
+            continue
+        if getattr(claim, "reason", ""):
+            lines.append(f"    {claim.reason}")
+        if getattr(claim, "counterexample", None):
+            lines.append(f"    counterexample: {counterexample_text(claim.counterexample)}")
+        correct = getattr(claim, "correct", None)
+        if correct is not None and hasattr(correct, "shape"):
+            lines.append(f"    correct: {to_text(correct)}")
     return lines
 
 
@@ -376,9 +411,10 @@ def sections_latex(d, steps: bool = True) -> list[tuple[str, list[str]]]:
     names = _names(d)
     out = [("Interpretation", [rf"&{interpretation_latex(d)}"])]
     if steps and d.steps:
-        out.append(("Steps", [rf"{_differential_of(s.node, True)} &= {_step_rhs_latex(s)} && {_step_note_latex(s, names)}"
-                              for s in d.steps]))
-    result = [rf"{target_latex(d)} &= \boxed{{{to_latex(d.answer.result)}}}", rf"&{description_latex(d)}"]
+        out.append(("Steps", ["{} &= {} && {}".format(*step_parts_latex(s, names)) for s in d.steps]))
+    result = []
+    for a in answers(d):
+        result += [rf"{target_latex(d, a)} &= \boxed{{{to_latex(a.result)}}}", rf"&{description_latex(d, a)}"]
     out.append(("Result", result))
     if d.claims:
         out.append(("Claims", claim_rows_latex(d)))
@@ -406,8 +442,9 @@ def derivation_text(d, steps: bool = True) -> str:
         for s, left, right in zip(d.steps, lhs, rhs):
             note = s.rule + (f"; {s.shapes}" if s.shapes else "")
             lines.append(f"  {left.ljust(wl)} = {right.ljust(wr)}    {note}")
-    lines += ["Result", f"  {target_text(d)} = {to_text(d.answer.result)}",
-              f"  {d.answer.description}"]
+    lines.append("Result")
+    for a in answers(d):
+        lines += [f"  {target_text(d, a)} = {to_text(a.result)}", f"  {a.description}"]
     if d.claims:
         lines += ["Claims"] + [f"  {line}" for line in claim_lines_text(d)]
     lines += ["Check", f"  {check_text(d)}"]

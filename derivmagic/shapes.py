@@ -12,10 +12,10 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .errors import ParseError, ShapeError
-from .expr import ONE, SCALAR, Expr, Identity, Num, Ones, Sym
+from .errors import DerivError, ParseError, ShapeError
+from .expr import ONE, SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
 from .parse import GREEK_UNICODE, Declaration, Definition, Node, Target
-from .rules import (add, det, diag, func, hadamard, inverse, mul, neg, norm, power, softmax,
+from .rules import (add, det, diag, diagonal, func, hadamard, inverse, mul, neg, norm, power, softmax,
                     trace, transpose)
 
 ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
@@ -161,6 +161,8 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
         if k == "name" and node.value not in defs and (node.value not in SPECIAL or node.value in declared):
             seen.setdefault(node.value)
         if k == "pow" and (_is_transpose(node.args[1]) or node.args[1].kind == "neg" and _is_transpose(node.args[1].args[0])):
+            if node.args[0].kind == "name" and default_kind(node.args[0].value) != "matrix":
+                hints[node.args[0].value] = "transposed"  # xᵀ: x is a vector (or a matrix), not a scalar
             walk(node.args[0])
             return
         if k == "pow" and node.args[0].kind == "name" and node.args[0].value == "e" and "e" not in declared:
@@ -214,6 +216,8 @@ def candidate_kinds(name: str, hint: str | None) -> list[str]:
     """The kinds a symbol may take, the conventional one (or the one its use suggests) first."""
     kinds = {"matrix": ["matrix", "vector", "scalar"], "vector": ["vector", "scalar"],
              "scalar": ["scalar", "vector"]}[default_kind(name)]
+    if hint == "transposed":
+        return [k for k in kinds if k != "scalar"] + (["matrix"] if "matrix" not in kinds else [])
     if hint in kinds:
         kinds = [hint] + [k for k in kinds if k != hint]
     return kinds
@@ -520,11 +524,10 @@ class Typer:
             self.unify(a[1], ONE_DIM, err)
             return a if name == "softmax" else (ONE_DIM, ONE_DIM)
         if name == "diag":
-            if not self.dims.is_one(a[1]):
-                def err():
-                    return Mismatch(f"diag needs a column vector, not {self.show(arg)} ({self.fmt(a)})", node)
-                self.unify(a[1], ONE_DIM, err)
-            return (a[0], a[0])
+            if self.dims.is_one(a[1]):
+                return (a[0], a[0])  # diag(v): the diagonal matrix
+            self._require_square(node, a)
+            return (a[0], ONE_DIM)  # diag(X): the diagonal of a square matrix
         raise ParseError(f"unsupported function {name}", text=self.cell, pos=node.pos, end=node.end)
 
     # --- building expressions once the reading fits
@@ -560,6 +563,10 @@ def _dim_value(text: str):
     return int(text) if text.isdigit() else text
 
 
+def node_text(cell: str, node: Node) -> str:
+    return cell[node.pos:node.end].strip()
+
+
 def tex_name(name: str) -> str:
     base, _, sub = name.partition("_")
     accent = None
@@ -581,6 +588,7 @@ class Builder:
         self.final_dims = self._name_dims()
         self.syms: dict[str, Sym] = {}
         self.def_exprs: dict[str, Expr] = {}
+        self.notes: list[str] = []
 
     def _name_dims(self) -> dict[int, object]:
         t = self.t
@@ -623,7 +631,7 @@ class Builder:
             direction = self.expr(target.direction) if target.direction is not None else None
             variables = [self.sym(v.value) for v in target.variables]
             built.append((target, variables, body, direction, claims))
-        notes = []
+        notes = list(dict.fromkeys(self.notes))
         for name, kind in t.kinds.items():
             if name in t.flips:
                 notes.append(f"read {name} as a {kind}")
@@ -644,10 +652,21 @@ class Builder:
     def expr(self, node: Node) -> Expr:
         return self._expr(node, {})
 
+    def _expr(self, node: Node, env: dict) -> Expr:
+        """One node as an expression; a constructor's complaint is located at the node."""
+        try:
+            return self._build(node, env)
+        except DerivError as exc:
+            if exc.pos is None:
+                exc.text, exc.pos, exc.end = self.t.cell, node.pos, node.end
+            raise
+        except InternalShapeError as exc:
+            raise ShapeError(f"the shapes do not fit here: {exc}", text=self.t.cell, pos=node.pos, end=node.end) from None
+
     def _bcast(self, e: Expr, shape) -> Expr:
         return mul(e, Ones(shape)) if e.is_scalar and shape != SCALAR else e
 
-    def _expr(self, node: Node, env: dict) -> Expr:
+    def _build(self, node: Node, env: dict) -> Expr:
         k = node.kind
         shape = self.shape(self.t.shape[id(node)]) if id(node) in self.t.shape else None
         if k == "num":
@@ -699,10 +718,16 @@ class Builder:
             return self._func(node, env, shape)
         if k == "norm":
             a = self._expr(node.args[0], env)
-            p = node.value or "2"
-            if p not in ("1", "2", "F"):
+            p = node.value
+            if p not in (None, "1", "2", "F"):
                 raise ParseError(f"the {p}-norm is not supported (use 1, 2 or F)", text=self.t.cell, pos=node.pos, end=node.end)
-            return norm(a, p)
+            matrix = a.shape[0] != 1 and a.shape[1] != 1
+            if matrix and p in ("1", "2"):
+                raise ParseError(f"the matrix {p}-norm ({'spectral' if p == '2' else 'largest column sum'}) is not "
+                                 "supported; for the Frobenius norm write \\|X\\|_F", text=self.t.cell, pos=node.pos, end=node.end)
+            if matrix and p is None:
+                self.notes.append(f"read ‖{node_text(self.t.cell, node.args[0])}‖ as the Frobenius norm")
+            return norm(a, p or "2")
         if k == "bars":
             a = self._expr(node.args[0], env)
             if not a.is_scalar and a.shape[0] == a.shape[1] and shape == SCALAR:
@@ -751,7 +776,7 @@ class Builder:
         if name == "logsumexp":
             return func("log", mul(transpose(Ones(a.shape)), func("exp", a)))
         if name == "diag":
-            return diag(a)
+            return diag(a) if a.shape[1] == 1 else diagonal(a)
         raise ParseError(f"unsupported function {name}", text=self.t.cell, pos=node.pos, end=node.end)
 
 

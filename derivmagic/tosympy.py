@@ -4,9 +4,11 @@ with the cell's names and shapes, ``MatMul``/``MatAdd``/``Transpose``/``Inverse`
 trace of that product, so every part can be evaluated with explicit matrices and ``doit()``."""
 from __future__ import annotations
 
+import importlib
 from functools import lru_cache
 
-from .expr import SCALAR, Expr, Sym, postorder
+from .expr import SCALAR, Expr, Num, Ones, Sym, postorder
+from .rules import Add, Mul, Transpose, mul
 
 
 @lru_cache(maxsize=None)
@@ -42,9 +44,58 @@ class Context:
 
 
 def to_sympy(root: Expr, dims=None):
-    import sympy.matrices.expressions.applyfunc  # noqa: F401  (evaluators look for it by attribute)
+    importlib.import_module("sympy.matrices.expressions.applyfunc")  # evaluators look it up by attribute
     ctx = Context()
     vals = {}
     for node in postorder(root):
-        vals[node] = node.to_sympy([vals[a] for a in node.args], ctx)
+        special = _without_ones(node, vals, ctx)
+        vals[node] = special if special is not None else node.to_sympy([vals[a] for a in node.args], ctx)
     return vals[root]
+
+
+def _without_ones(node: Expr, vals: dict, ctx):
+    """SymPy 1.14 cannot multiply a ``OneMatrix`` by explicit matrices (``doit`` leaves
+    ``1*Matrix(...)``), so sums of entries are written with ones made from ``v`` and a scalar broadcast
+    over a vector becomes an elementwise function."""
+    import sympy
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+    if isinstance(node, Mul) and node.chain and not node.scalars and len(node.chain) > 1:
+        first, rest = node.chain[0], node.chain[1:]
+        last, head = node.chain[-1], node.chain[:-1]
+        inner = None
+        if isinstance(first, Transpose) and isinstance(first.args[0], Ones) and rest[-1].shape[1] == 1:
+            inner = sympy.MatMul(*[vals[c] for c in rest]) if len(rest) > 1 else vals[rest[0]]
+        elif isinstance(last, Ones) and head[0].shape[0] == 1:
+            row = sympy.MatMul(*[vals[c] for c in head]) if len(head) > 1 else vals[head[0]]
+            inner = sympy.Transpose(row)
+        if inner is not None:
+            total = entry_sum(inner)
+            return total if node.coeff == 1 else Num(node.coeff).to_sympy([], ctx) * total
+    if isinstance(node, Add) and not node.is_scalar:
+        ones = [t for t in node.args if _scaled_ones(t) is not None]
+        others = [t for t in node.args if _scaled_ones(t) is None]
+        if len(ones) == 1 and others:
+            scale = _scaled_ones(ones[0])
+            c = ctx.as_scalar(vals[scale]) if scale is not None and not isinstance(scale, Num) else scale.to_sympy([], ctx)
+            rest = sympy.MatAdd(*[vals[t] for t in others]) if len(others) > 1 else vals[others[0]]
+            t = sympy.Dummy("t")
+            return ElementwiseApplyFunction(sympy.Lambda(t, t + c), rest)
+    return None
+
+
+def entry_sum(v):
+    """The sum of the entries of a SymPy column vector, as ``tr(onesᵀ v)`` with the ones made
+    elementwise from ``v`` itself, so that it evaluates once ``v`` is explicit."""
+    import sympy
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+    t = sympy.Dummy("t")
+    return sympy.Trace(sympy.Transpose(v) * ElementwiseApplyFunction(sympy.Lambda(t, sympy.S.One), v))
+
+
+def _scaled_ones(t: Expr):
+    """``s`` if ``t`` is ``s·𝟏`` (a scalar times the ones vector or matrix), else None."""
+    if isinstance(t, Ones):
+        return Num(1)
+    if isinstance(t, Mul) and len(t.chain) == 1 and isinstance(t.chain[0], Ones):
+        return mul(Num(t.coeff), *t.scalars)
+    return None

@@ -1,5 +1,5 @@
 """Operations and their differentiation rules, one family per module."""
-from .elementwise import Diag, Func, FUNCTIONS, Hadamard, Pow, diag, func, hadamard, power
+from .elementwise import Diag, DiagonalOf, Func, FUNCTIONS, Hadamard, Pow, diag, diagonal, func, hadamard, power
 from .linear import Add, Mul, Transpose, add, mul, neg, transpose
 from .matrix import Det, Inverse, Trace, det, inverse, trace
 from .norms import Norm, norm
@@ -8,6 +8,6 @@ from .softmax import Softmax, softmax
 __all__ = [
     "Add", "Mul", "Transpose", "add", "mul", "neg", "transpose",
     "Det", "Inverse", "Trace", "det", "inverse", "trace",
-    "Diag", "Func", "FUNCTIONS", "Hadamard", "Pow", "diag", "func", "hadamard", "power",
+    "Diag", "DiagonalOf", "diagonal", "Func", "FUNCTIONS", "Hadamard", "Pow", "diag", "func", "hadamard", "power",
     "Norm", "norm", "Softmax", "softmax",
 ]

@@ -8,6 +8,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import DerivError
 from ..expr import ONE, SCALAR, Expr, InternalShapeError, Num, Ones, fmt_shape, is_zero, ones, zero
 from .linear import Add, Mul, add, mul, neg
 
@@ -172,6 +173,8 @@ def power(base: Expr, q) -> Expr:
     if q == 1:
         return base
     if isinstance(base, Num):
+        if base.value == 0 and q < 0:
+            raise DerivError("division by zero")
         exact = _exact_power(base.value, q)
         if exact is not None:
             return Num(exact)
@@ -279,7 +282,7 @@ def func(name: str, arg: Expr) -> Expr:
         if name == "log" and arg.value == 1:
             return Num(0)
     if name == "log" and isinstance(arg, Num) and arg.value <= 0:
-        raise InternalShapeError("log of a non-positive constant")
+        raise DerivError(f"the logarithm of {arg.value} is not defined")
     return Func(name, arg)
 
 
@@ -298,12 +301,21 @@ class Diag(Expr):
     def differential(self, ds):
         return diag(ds[0])
 
+    def vjp(self, seed, i):
+        return diagonal(seed)
+
     def evaluate(self, vals):
         return np.diagflat(vals[0])
 
     def to_sympy(self, sargs, ctx):
         import sympy
-        return sympy.DiagMatrix(sargs[0])
+        arg = sargs[0]
+        if isinstance(arg, sympy.MatMul):  # scalars outside, so one doit() evaluates it
+            scalars = [a for a in arg.args if not getattr(a, "is_Matrix", False)]
+            matrices = [a for a in arg.args if getattr(a, "is_Matrix", False)]
+            if scalars and len(matrices) == 1:
+                return sympy.MatMul(sympy.Mul(*scalars), sympy.DiagMatrix(matrices[0]))
+        return sympy.DiagMatrix(arg)
 
     def rebuild(self, args):
         return diag(args[0])
@@ -323,4 +335,52 @@ def diag(v: Expr) -> Expr:
     return Diag(v)
 
 
-__all__ = ["Hadamard", "hadamard", "Pow", "power", "Func", "func", "FUNCTIONS", "Diag", "diag", "ONE", "SCALAR"]
+class DiagonalOf(Expr):
+    """The diagonal of a square matrix, as a column vector."""
+
+    __slots__ = ()
+    prec = 100
+    rule = "linearity"
+    linear = True
+
+    def __init__(self, m: Expr):
+        super().__init__((m,), (m.shape[0], 1))
+
+    def differential(self, ds):
+        return diagonal(ds[0])
+
+    def vjp(self, seed, i):
+        return diag(seed)
+
+    def evaluate(self, vals):
+        return np.diag(vals[0]).reshape(-1, 1).copy()
+
+    def to_sympy(self, sargs, ctx):
+        from sympy.matrices.expressions.diagonal import DiagonalOf as SympyDiagonalOf
+        return SympyDiagonalOf(sargs[0])
+
+    def rebuild(self, args):
+        return diagonal(args[0])
+
+
+def diagonal(m: Expr) -> Expr:
+    from ..expr import Identity
+    if m.is_scalar:
+        return m
+    if isinstance(m, Diag):
+        return m.args[0]
+    if isinstance(m, Identity):
+        return Ones((m.shape[0], 1))
+    if isinstance(m, Mul) and (m.coeff != 1 or m.scalars):
+        return mul(Num(m.coeff), *m.scalars, diagonal(mul(*m.chain)))
+    if isinstance(m, Mul) and m.chain[-1].shape[0] == 1:  # diag(c rᵀ) = c ⊙ r
+        from .linear import transpose
+        column = mul(*m.chain[:-1])
+        if isinstance(column, Mul) and isinstance(column.chain[0], Diag) and len(column.chain) == 2:
+            column = hadamard(column.chain[0].args[0], column.chain[1])
+        return hadamard(column, transpose(m.chain[-1]))
+    return DiagonalOf(m)
+
+
+__all__ = ["Hadamard", "hadamard", "Pow", "power", "Func", "func", "FUNCTIONS", "Diag", "diag", "DiagonalOf",
+           "diagonal", "ONE", "SCALAR"]

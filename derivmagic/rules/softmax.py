@@ -32,7 +32,8 @@ class Softmax(Expr):
         import sympy
         from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
         e = ElementwiseApplyFunction(sympy.exp, sargs[0])
-        total = sympy.Trace(sympy.OneMatrix(1, sargs[0].shape[0]) * e)
+        from ..tosympy import entry_sum
+        total = entry_sum(e)
         return sympy.MatMul(1 / total, e)
 
     def rebuild(self, args):

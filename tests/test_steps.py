@@ -1,0 +1,138 @@
+"""Every emitted step is a true equality.
+
+A step states ``d(step.node) = step.differential`` with the differential linear in the
+direction ``step.dvar`` (for identification steps the differential is ``df`` written
+with the result).  It is checked numerically at a few random points: the symbols are
+sampled, the direction symbol is set to a random ``V`` shaped like the variable (its
+column symbol to ``Vᵀ`` when the variable is a row), and the differential is compared
+with the central finite difference of the node along ``V``.  The differential must also
+be linear in the direction (doubling ``V`` doubles it).
+
+Cases: the public corpus (``../shared/corpus/public_cases.py``, without its error and
+claim cases) and the rule table of ``test_rules.py``.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derivmagic import check as numeric
+from derivmagic import derive
+from derivmagic.expr import Sym
+from derivmagic.rules import Transpose
+from test_rules import RULE_CASES, as2d, bind_sizes, derive_case, make_env, sample
+
+STEP_TOL = 1e-5
+POINTS = 3
+CORPUS_FILE = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "public_cases.py"
+
+
+def load_corpus() -> list[dict]:
+    if not CORPUS_FILE.exists():
+        return []
+    spec = importlib.util.spec_from_file_location("derivmagic_public_cases", CORPUS_FILE)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return [c for c in mod.CASES if "expect_error" not in c and not any(k.startswith("claim") for k in c)]
+
+
+def _corpus_sample(kind, shape, rng):
+    if kind == "prob":
+        v = rng.uniform(0.1, 1.0, shape)
+        return v / v.sum()
+    return sample(kind, shape, rng)
+
+
+def corpus_env(case, rng) -> dict:
+    kinds = case.get("sample", {})
+    out = {}
+    for name, shape in case["shapes"].items():
+        shape = tuple(shape)
+        if len(shape) == 1:
+            shape = shape + (1,)
+        out[name] = _corpus_sample(kinds.get(name, "normal"), shape, rng)
+    return out
+
+
+CORPUS = load_corpus()
+CASES = [("corpus", c) for c in CORPUS] + [("rule", c) for c in RULE_CASES]
+IDS = [f"{src}-{c['id']}" for src, c in CASES]
+
+
+def _direction_env(env2: dict, step, var: Sym, V: np.ndarray) -> dict:
+    """env with the step's direction symbol set to V (or Vᵀ for a column symbol of a row variable)."""
+    out = dict(env2)
+    dvar = step.dvar
+    if isinstance(dvar, Transpose) and isinstance(dvar.args[0], Sym):
+        out[dvar.args[0].name] = V.T
+    elif isinstance(dvar, Sym):
+        out[dvar.name] = V if dvar.shape == var.shape else V.T
+    else:
+        raise AssertionError(f"step {step.rule!r}: unexpected direction {dvar!r}")
+    return out
+
+
+def check_steps(d, env2: dict, sizes: dict, rng) -> list[str]:
+    """Messages for the steps that do not hold at this point."""
+    bad = []
+    for i, step in enumerate(d.steps):
+        var = step.var if step.var is not None else d.answer.var
+        shape = env2[var.name].shape
+        V = rng.standard_normal(shape)
+        if var.symmetric:
+            V = (V + V.T) / 2
+        V /= np.linalg.norm(V)
+        with np.errstate(all="ignore"):
+            env_v = _direction_env(env2, step, var, V)
+            pred = np.asarray(numeric.evaluate(step.differential, env_v, sizes), float)
+            fd = np.asarray(numeric.directional_fd(step.node, var, env_v, sizes, V), float)
+            pred2 = np.asarray(numeric.evaluate(step.differential, _direction_env(env2, step, var, 2 * V), sizes), float)
+        if pred.size == fd.size:
+            fd = fd.reshape(pred.shape)
+        err = numeric.relative_error(pred, fd)
+        if not err <= STEP_TOL:
+            bad.append(f"step {i + 1} [{step.rule}]: d({step.node!r}) = {step.differential!r} is off by {err:.2e}")
+        lin = numeric.relative_error(pred2, 2 * pred)
+        if not lin <= 1e-9:
+            bad.append(f"step {i + 1} [{step.rule}]: {step.differential!r} is not linear in {step.dvar!r} ({lin:.1e})")
+    return bad
+
+
+@pytest.mark.parametrize("src,case", CASES, ids=IDS)
+def test_every_step_is_a_true_equality(src, case):
+    d = derive_case(case)
+    assert d.steps, "no steps emitted"
+    rng = np.random.default_rng(case.get("seed", 3) + 1000)
+    for _ in range(POINTS):
+        env = corpus_env(case, rng) if src == "corpus" else make_env(case, rng)
+        env2 = {k: as2d(v) for k, v in env.items()}
+        sizes = bind_sizes(d, env2)
+        bad = check_steps(d, env2, sizes, rng)
+        assert not bad, "\n".join(bad)
+
+
+def test_corpus_found_or_absent():
+    """The corpus, when present, contributes the cases this file promises to check."""
+    if not CORPUS_FILE.exists():
+        pytest.skip("../shared/corpus is absent")
+    assert len(CORPUS) >= 30, f"only {len(CORPUS)} corpus cases loaded"
+
+
+def test_step_check_detects_a_false_step():
+    """The step checker is not vacuous: a step whose differential is doubled is caught."""
+    from dataclasses import replace
+
+    from derivmagic.expr import Num
+    from derivmagic.rules import mul
+    case = next(c for c in RULE_CASES if c["id"] == "chain_residual")
+    d = derive(case["cell"])  # a fresh Derivation: it is modified below
+    rng = np.random.default_rng(0)
+    env2 = {k: as2d(v) for k, v in make_env(case, rng).items()}
+    sizes = bind_sizes(d, env2)
+    assert not check_steps(d, env2, sizes, rng)
+    wrong = replace(d.steps[0], differential=mul(Num(2), d.steps[0].differential))
+    d.answer.steps[0] = wrong
+    assert check_steps(d, env2, sizes, rng), "a doubled differential was accepted"
