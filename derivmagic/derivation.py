@@ -1,12 +1,13 @@
 """``derive()``: the pipeline parse → shapes → differentiate → layout → simplify → render/check."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from . import check as numeric
 from . import limits
 from .errors import DerivError, ParseError
-from .expr import Expr, Sym, fmt_shape, size
+from .expr import Expr, size
 from .claims import judge_chain
 from .layout import Answer, solve, solve_many
 from .parse import Remark, parse_cell
@@ -100,41 +101,62 @@ class Derivation:
 
 def derive(cell: str, layout: str | None = None, check: bool = True, seed: int = 0,
            dims: dict | None = None, **options) -> Derivation:
-    """Differentiate what a ``%%derive`` cell asks for; see the README for the notation."""
+    """Differentiate what a ``%%derive`` cell asks for; see the README for the notation.
+
+    ``layout``: "numerator" or "denominator" (default: ``DEFAULTS["layout"]``); ``check``: run the
+    numeric check; ``seed`` and ``dims`` (``{"n": 5}``): its random values and sizes."""
+    layout = _layout(layout, options)
+    limits.check_cell(cell)
+    statements = parse_cell(cell)                                       # parse
+    reading = read(statements, cell)                                    # shapes
+    target, variables, body, direction, sides = _target(reading, statements, cell)
+    with _located_at(cell, target):                                     # differentiate, layout, simplify
+        answers = (solve_many(target.kind, body, variables, layout) if len(variables) > 1
+                   else [solve(target.kind, body, variables[0], layout, direction)])
+    for answer in answers:
+        limits.check_size(size(answer.result), "the derivative")
+    verdict = _verify(answers, reading, seed, dims) if check else None  # check
+    claims = _judge_claims(cell, reading, target, answers[0], sides, layout, seed)
+    return Derivation(cell, reading, answers[0], verdict, claims, answers)
+
+
+def _layout(layout: str | None, options: dict) -> str:
     if options:
         raise TypeError(f"unknown option(s): {', '.join(sorted(options))}")
     layout = layout or DEFAULTS["layout"]
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be 'numerator' or 'denominator', not {layout!r}")
-    limits.check_cell(cell)
-    statements = parse_cell(cell)                       # parse
-    reading = read(statements, cell)                    # shapes
+    return layout
+
+
+def _target(reading: Reading, statements: list, cell: str):
+    """The cell's one derivative (target, variables, function, direction, claimed sides)."""
     reading.notes.extend(s.text for s in statements if isinstance(s, Remark))
     if len(reading.targets) != 1:
-        target = reading.targets[1][0]
-        raise ParseError("one derivative per cell, please", text=cell, pos=target.pos, end=target.end)
-    target, variables, body, direction, _claims = reading.targets[0]
+        extra = reading.targets[1][0]
+        raise ParseError("one derivative per cell, please", text=cell, pos=extra.pos, end=extra.end)
+    target, variables, body, direction, sides = reading.targets[0]
     if len(set(variables)) != len(variables):
         raise ParseError("a variable is repeated", text=cell, pos=target.pos, end=target.end)
-    if not body.depends(variables[0]):
-        reading.notes.append(f"the function does not depend on {variables[0].name}: its derivative is 0")
-    try:                                                # differentiate, in the layout asked for
-        if len(variables) == 1:
-            answers = [solve(target.kind, body, variables[0], layout, direction)]
-        else:
-            answers = solve_many(target.kind, body, variables, layout)
+    for v in variables:
+        if not body.depends(v):
+            reading.notes.append(f"the function does not depend on {v.name}: its derivative is 0")
+    return target, variables, body, direction, sides
+
+
+@contextmanager
+def _located_at(cell: str, node):
+    """Errors found while differentiating point at the derivative they concern."""
+    try:
+        yield
     except DerivError as exc:
-        raise exc.located(cell, target.pos) if exc.pos is not None else _at(exc, cell, target)
-    for answer in answers:
-        limits.check_size(size(answer.result), "the derivative")
-    verdicts = [numeric.verify(a, reading, seed, dims) for a in answers] if check else None   # check
-    claims = _judge_claims(cell, reading, target, answers[0], _claims, layout, seed)
-    return Derivation(cell, reading, answers[0], _combined(verdicts), claims, answers)
+        if exc.text is None:
+            exc.text, exc.pos, exc.end = cell, node.pos, node.end
+        raise
 
 
-def _combined(verdicts):
-    if not verdicts:
-        return None
+def _verify(answers: list, reading: Reading, seed: int, dims: dict | None) -> numeric.Check:
+    verdicts = [numeric.verify(a, reading, seed, dims) for a in answers]
     if len(verdicts) == 1:
         return verdicts[0]
     worst = max(verdicts, key=lambda v: (not v.passed, v.max_error))
@@ -144,43 +166,11 @@ def _combined(verdicts):
 
 def _judge_claims(cell, reading, target, answer, sides, layout, seed) -> list:
     """Each ``=`` link after the target, judged against the line before it."""
-    if not sides:
-        return []
     values = []
     for node, side in zip(target.claims, sides):
-        if isinstance(side, DerivError):  # a side whose shapes do not fit: a false claim, said why
-            values.append(side)
-        elif isinstance(side, tuple):  # the side is itself a derivative: its value is its result
+        if isinstance(side, tuple):  # the side is itself a derivative: its value is its result
             kind, var, body, _ = side
-            try:
-                values.append(solve(kind, body, var, layout).result)
-            except DerivError as exc:
-                raise exc.located(cell, node.pos) if exc.pos is not None else _at(exc, cell, node)
-        else:
-            values.append(side)
-    return judge_chain(answer, target.claims, values, cell, reading.symbols, reading.dims, seed)
-
-
-def _at(exc: DerivError, cell: str, target) -> DerivError:
-    exc.text, exc.pos, exc.end = cell, target.pos, target.end
-    return exc
-
-
-def describe_symbols(reading: Reading) -> str:
-    parts = []
-    for s in reading.symbols.values():
-        parts.append(f"{s.name} ∈ {_space(s)}")
-    return ", ".join(parts)
-
-
-def _space(s: Sym) -> str:
-    r, c = s.shape
-    if "spd" in s.props:
-        return f"𝕊^{r}_++"
-    if s.symmetric:
-        return f"𝕊^{r}"
-    if (r, c) == (1, 1):
-        return "ℝ"
-    if c == 1:
-        return f"ℝ^{r}"
-    return f"ℝ^{{{fmt_shape(s.shape)}}}"
+            with _located_at(cell, node):
+                side = solve(kind, body, var, layout).result
+        values.append(side)  # an expression, or the ShapeError of a side that does not fit
+    return judge_chain(answer, target.claims, values, cell, reading.symbols, reading.dims, seed) if values else []
