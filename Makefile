@@ -12,8 +12,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(PY) -m derivmagic.examples
+# `make demo`: demo.ipynb in JupyterLab. With HEADLESS=1 (or in CI) it is executed in a fresh
+# kernel instead and written to demo.html. Rebuild the notebook from derivmagic/examples.py with
+# `$(PY) -m derivmagic.examples --notebook demo.ipynb`.
+NOTEBOOK   := demo.ipynb
+DEMO_STAMP := $(VENV)/.installed-notebook
+HEADLESS   ?= $(if $(filter-out 0 false no,$(CI)),1,)
+
+$(DEMO_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,notebook]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+ifeq ($(filter 1 true yes,$(HEADLESS)),)
+	$(VENV)/bin/jupyter lab $(NOTEBOOK)
+else
+	$(VENV)/bin/jupyter nbconvert --to html --execute $(NOTEBOOK) --output demo.html
+endif
 
 test: $(STAMP)
 	$(PY) -m pytest

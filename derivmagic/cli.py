@@ -6,6 +6,7 @@ import sys
 
 from . import derive
 from .errors import DerivError
+from .report import derivation_latex, derivation_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,13 +35,8 @@ def main(argv=None) -> int:
     if args.check_only:
         print(verdict(d))
         return 1 if failed or (d.check is not None and not d.check.passed) else 0
-    if args.no_steps:
-        d.answer.steps = []
-    print(d.latex if args.latex else d.text)
-    if d.claims and "claim" not in d.text:
-        print("claims:")
-        for c in d.claims:
-            print("  " + c.text.replace("\n", "\n  "))
+    steps = not args.no_steps
+    print(derivation_latex(d, steps=steps) if args.latex else derivation_text(d, steps=steps))
     if failed or (d.check is not None and not d.check.passed):
         return 1
     return 0

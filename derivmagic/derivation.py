@@ -105,7 +105,7 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
 
     ``layout``: "numerator" or "denominator" (default: ``DEFAULTS["layout"]``); ``check``: run the
     numeric check; ``seed`` and ``dims`` (``{"n": 5}``): its random values and sizes."""
-    layout = _layout(layout, options)
+    layout = _layout(layout, options, seed)
     limits.check_cell(cell)
     statements = parse_cell(cell)                                       # parse
     reading = read(statements, cell)                                    # shapes
@@ -120,9 +120,11 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
     return Derivation(cell, reading, answers[0], verdict, claims, answers)
 
 
-def _layout(layout: str | None, options: dict) -> str:
+def _layout(layout: str | None, options: dict, seed: int) -> str:
     if options:
         raise TypeError(f"unknown option(s): {', '.join(sorted(options))}")
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
     layout = layout or DEFAULTS["layout"]
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be 'numerator' or 'denominator', not {layout!r}")

@@ -57,8 +57,8 @@ class Differentiator:
 def differential_symbol(var: Sym) -> tuple[Sym, Expr]:
     """The column (or matrix) symbol ``dX`` and the differential of ``var`` built from it."""
     r, c = var.shape
-    if r == 1 and c != 1:
-        d = Sym("d" + var.name, (c, 1), tex=rf"\mathrm{{d}}{var.tex}^T")
+    if r == 1 and c != 1:  # a row variable: the column dxᵀ is the symbol, dx its transpose
+        d = Sym("d" + var.name + "ᵀ", (c, 1), tex=rf"\mathrm{{d}}{var.tex}^{{T}}")
         return d, transpose(d)
     return Sym("d" + var.name, var.shape, tex=rf"\mathrm{{d}}{var.tex}"), None
 

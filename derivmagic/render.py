@@ -15,7 +15,7 @@ _TEX_TEXT = [
     (re.compile(r"\\hat\{(\\?\w+)\}"), lambda m: m.group(1) + "\u0302"),
     (re.compile(r"\\(?:tilde|bar|widehat|widetilde|overline|dot)\{(\\?\w+)\}"), lambda m: m.group(1)),
     (re.compile(r"_\{([^}]*)\}"), lambda m: "_" + m.group(1)),
-    (re.compile(r"\^T$"), lambda m: "ᵀ"),
+    (re.compile(r"\^T$|\^\{T\}$"), lambda m: "ᵀ"),
 ]
 
 
@@ -132,6 +132,8 @@ class Printer:
         a = e.args[0]
         if isinstance(a, Inverse):
             return self.sup(self(a.args[0], 91), "-T")
+        if isinstance(a, Sym) and a.tex.endswith("^{T}"):  # (dxᵀ)ᵀ of a row variable is dx
+            return a.tex[:-4] if self.latex else self.render(a)[:-1]
         return self.sup(self(a, 91), "T")
 
     def p_Inverse(self, e: Inverse) -> str:

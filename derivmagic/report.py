@@ -19,7 +19,7 @@ from .errors import DerivError
 from .expr import ONE, SCALAR, Identity, Sym, substitute
 from .parse import GREEK_UNICODE
 from .render import shape_tex, to_text
-from .render import to_latex as _to_latex
+from .render import to_latex
 
 # --------------------------------------------------------------------------- text inside LaTeX
 _GREEK = {}  # unicode letter -> LaTeX command
@@ -133,15 +133,6 @@ def _sci(x: float) -> str:
 
 
 # --------------------------------------------------------------------------- pieces
-_DOUBLE_T = re.compile(r"\^T\^T(?![A-Za-z{])")
-
-
-def to_latex(e) -> str:
-    """``render.to_latex``, with the transpose of a row vector's differential (a symbol whose
-    LaTeX already ends in ``^T``) printed as the row itself, not the invalid ``x^T^T``."""
-    return _DOUBLE_T.sub("", _to_latex(e))
-
-
 def _names(d) -> dict:
     return {name: s.tex for name, s in d.reading.symbols.items()}
 

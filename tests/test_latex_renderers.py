@@ -1,0 +1,255 @@
+"""Every LaTeX string derivmagic emits, over all public corpus cases and the examples, rendered by
+KaTeX (strict) and MathJax 3 (tests/texcheck.py); and the structure a notebook relies on."""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derivmagic import derive
+from derivmagic.check import Check, evaluate
+from derivmagic.examples import EXAMPLES
+from derivmagic.report import chain_factors, derivation_latex, derivation_text, side_by_side, tex_text
+from texcheck import node_available, validate
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "public_cases.py"
+# cells beyond the corpus that reach other parts of the output: claims (a chain of them), several
+# variables, Kronecker forms, index notation (notes), a directional derivative, a row vector
+EXTRA = {
+    "claim chain": "\\begin{aligned} \\nabla_x x^T A x &= (A + A^T) x \\\\ &= 2Ax \\end{aligned}",
+    "claim from the notes": r"\nabla_x \|Ax + b\|_2^2 = 2A^TAx + A^Tb",
+    "claim transposed": r"\frac{\partial}{\partial x} x^T A x = (A + A^T) x",
+    "several variables": r"\nabla_{W,b} \|\sigma(Wx + b) - y\|^2",
+    "kronecker": r"\frac{\partial}{\partial X} AXB",
+    "kronecker outer": r"\frac{\partial}{\partial x} x x^T",
+    "index notation": r"\nabla_w \sum_i (y_i - w^T x_i)^2",
+    "directional": "f(X) = AXC\nDf(X)[V]",
+    "scalar variable": r"\frac{d}{dt} t^3",
+    "row vector": "\\frac{\\partial (xW)}{\\partial x}\nx \\in \\mathbb{R}^{1 \\times n}",
+    "e as a vector": r"\nabla_x e^T x",
+}
+# text the engine might put into a message, a note or a rule name, with every special character
+TRICKY_TEXT = ["50% {a} & b_c d_ ^ ~ # $ \\ | < >", "ŷ σ θ Σ ✓ ✗ … ∈ ℝ 𝕊 ‖x‖ √2 ≤ ≥ ≠ → · 𝟏 ± − ≈ ⟨x⟩ é ü ⊙ ∘",
+               "x_iᵀ is row i, x₁₂, e^{…}, p*q×m*n, Aᵀb, dxᵀ dx⁻¹, f′", "read theta and y_hat as vectors",
+               "df = tr(Gᵀ dX)", "d(∇f) = H dx"]
+FORBIDDEN = [r"\begin{align}", r"\begin{align*}", r"\bm{", r"\DeclareMathOperator", r"\label", r"\tag", "$"]
+
+REQUIRE_TOOLS = os.environ.get("DERIVMAGIC_REQUIRE_TOOLS") == "1"   # set by .ci/run: nothing may be skipped
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip a test whose outside tool is absent, with the reason; under .ci/run, fail instead."""
+    if not available and REQUIRE_TOOLS:
+        pytest.fail(f"{reason} (DERIVMAGIC_REQUIRE_TOOLS=1: nothing may be skipped)")
+    if not available:
+        pytest.skip(reason, allow_module_level=True)
+
+
+NODE_REASON = "node or tests/js/node_modules missing (run `npm ci` in tests/js)"
+
+
+def corpus_cases() -> list[dict]:
+    """The public corpus cases derive() should answer (expect_error ones left out)."""
+    if not CORPUS.is_file():
+        return []
+    spec = importlib.util.spec_from_file_location("public_cases", CORPUS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [c for c in module.CASES if "expect_error" not in c]
+
+
+@lru_cache(maxsize=None)
+def derivations() -> dict:
+    """id -> Derivation, for every corpus case (in its layout) and every example."""
+    out = {c["id"]: derive(c["cell"], layout=c.get("layout")) for c in corpus_cases()}
+    out.update({f"example: {title}": derive(cell) for title, cell in EXAMPLES})
+    out.update({name: derive(cell) for name, cell in EXTRA.items()})
+    return out
+
+
+def emitted(d) -> dict:
+    """name -> every LaTeX string a derivation hands to a renderer, without $$ delimiters."""
+    out = {"latex": d.latex, "no steps": derivation_latex(d, steps=False)}
+    assert d._repr_latex_() == f"$${d.latex}$$"
+    assert d._repr_mimebundle_()["text/latex"] == d._repr_latex_()
+    for i, step in enumerate(d.steps):
+        out[f"step {i}"] = step.latex
+    return out
+
+
+def failed(d, message=""):
+    return dataclasses.replace(d, check=Check(False, 0.25, dict(d.check.dims), 3, message))
+
+
+def variants() -> dict:
+    """The other states of a cell: a failed check, a check that could not run, no check."""
+    d = derive(r"\nabla_x \|Ax - b\|_2^2")
+    return {"check failed": failed(d), "check could not run": failed(d, "could not evaluate: singular matrix"),
+            "not checked": derive(r"\nabla_x \|Ax - b\|_2^2", check=False)}
+
+
+@lru_cache(maxsize=None)
+def all_strings() -> dict:
+    strings = {}
+    for name, d in {**derivations(), **variants()}.items():
+        for part, tex in emitted(d).items():
+            strings[f"{name} / {part}"] = tex
+    for i, plain in enumerate(TRICKY_TEXT):
+        strings[f"tex_text {i}"] = tex_text(plain, {"theta": r"\theta", "y_hat": r"\hat{y}"})
+        strings[f"tex_text formula {i}"] = tex_text(plain, formula=True)
+    cell = r"\frac{\partial}{\partial x} \|Ax - b\|_2^2"
+    strings["side by side"] = side_by_side(derive(cell, layout="numerator"),
+                                           derive(cell, layout="denominator"))._repr_mimebundle_()["text/latex"][2:-2]
+    return strings
+
+
+def test_the_corpus_is_there():
+    if not CORPUS.is_file():
+        pytest.skip(f"the public corpus is not at {CORPUS}: only the examples are rendered")
+    assert len(corpus_cases()) > 30
+
+
+def test_katex_and_mathjax_render_every_string():
+    need(node_available(), NODE_REASON)
+    strings = all_strings()
+    names = sorted(set(strings))
+    # two node processes: MathJax takes about 0.1-0.3 s a derivation
+    chunks = [names[i::2] for i in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        results = dict(zip(chunks[0] + chunks[1],
+                           [r for rs in pool.map(lambda c: validate([strings[n] for n in c]), chunks) for r in rs]))
+    bad = {n: (r, strings[n][:300]) for n, r in results.items() if not r["ok"]}
+    assert not bad, "\n".join(f"{n}: {r}\n    {tex}" for n, (r, tex) in bad.items())
+
+
+@pytest.mark.parametrize("name", ["latex", "no steps"])
+def test_strings_are_ascii_and_portable(name):
+    for key, d in derivations().items():
+        tex = emitted(d)[name]
+        assert tex.isascii(), (key, [ch for ch in tex if not ch.isascii()])
+        for bad in FORBIDDEN:
+            assert bad not in tex, (key, bad)
+        assert tex.startswith(r"\begin{aligned}") and tex.endswith(r"\end{aligned}"), key
+        assert tex.count(r"\begin{") == tex.count(r"\end{"), key
+
+
+def test_every_part_is_there():
+    for key, d in derivations().items():
+        tex, text = d.latex, d.text
+        for heading in ("Interpretation", "Steps", "Result", "Check"):
+            assert rf"\textbf{{{heading}}}" in tex, (key, heading)
+            assert heading in text.splitlines(), (key, heading)
+        assert r"\boxed{" in tex, key
+        if d.check.passed:
+            assert r"\checkmark" in tex and "✓" in text, key
+        else:
+            assert r"\textbf{unverified}" in tex and "✗ unverified" in text, key
+        for s in d.reading.symbols.values():
+            assert s.tex in tex, (key, s.name)
+        if d.claims:
+            assert "Claims" in text and r"\textbf{Claims}" in tex, key
+        for a in getattr(d, "answers", None) or [d.answer]:
+            assert a.description in text, key
+
+
+def test_no_steps_leaves_out_only_the_steps():
+    d = derive(r"\nabla_x \|Ax - b\|_2^2")
+    tex, text = derivation_latex(d, steps=False), derivation_text(d, steps=False)
+    assert r"\textbf{Steps}" not in tex and "Steps" not in text
+    assert r"\boxed{" in tex and r"\textbf{Check}" in tex and r"\textbf{Interpretation}" in tex
+
+
+def test_rule_names_beside_each_step_and_shapes_under_braces():
+    d = derive("\\nabla_x \\|Ax-b\\|_2^2\nA \\in \\mathbb{R}^{m \\times n}")
+    rows = [r for r in d.latex.splitlines() if r.startswith(r"\mathrm{d}")]
+    assert len(rows) == len(d.steps)
+    for row, step in zip(rows, d.steps):
+        assert "&&" in row and r"\text{" in row.split("&&")[1]
+    assert r"\underbrace{A}_{m \times n}" in d.latex
+    assert re.search(r"\}_\{1 \\times m\}", d.latex)
+
+
+def test_chain_factors_multiply_to_the_step():
+    """The braced Jacobians of a chain-rule step, times the direction, are the step's differential."""
+    rng = np.random.default_rng(1)
+    checked = 0
+    for key, d in derivations().items():
+        sizes = {dim: 3 + i for i, dim in enumerate(sorted(d.reading.dims))}
+        for step in d.steps:
+            factors = chain_factors(step)
+            if factors is None:
+                continue
+            outer, inner, dsym = factors
+            assert outer.shape[1] == inner.shape[0], key
+            env = {}
+            for node in [step.differential, outer, inner, dsym]:
+                for s in node.free:
+                    if s.name not in env:
+                        shape = tuple(sizes.get(x, x) for x in s.shape)
+                        env[s.name] = np.abs(rng.standard_normal(shape)) + 0.5
+            got = evaluate(outer, env, sizes) @ evaluate(inner, env, sizes) @ evaluate(dsym, env, sizes)
+            want = evaluate(step.differential, env, sizes)
+            np.testing.assert_allclose(got.reshape(-1), want.reshape(-1), rtol=1e-9, atol=1e-12, err_msg=key)
+            checked += 1
+    assert checked >= 10
+
+
+def test_claims_are_judged_in_the_output():
+    d = derivations()["claim from the notes"]
+    tex, text = d.latex, d.text
+    assert r"&= 2 A^T A x + A^T b \qquad \boldsymbol{\times}\ \textbf{does not hold}" in tex
+    assert r"\text{correct: } 2 A^T (A x + b)" in tex and r"\text{counterexample at }" in tex
+    assert "= 2AᵀAx + Aᵀb    ✗ does not hold" in text and "correct: 2Aᵀ(Ax + b)" in text
+    chain = derivations()["claim chain"]
+    assert chain.latex.count(r"\checkmark\ \text{holds}") == 1 and "does not hold" in chain.latex
+    assert "A is not declared symmetric" in chain.text
+
+
+def test_several_variables_each_have_a_result():
+    d = derivations()["several variables"]
+    assert d.latex.count(r"\boxed{") == 2
+    assert r"\nabla_{W}" in d.latex and r"\nabla_{b}" in d.latex
+
+
+def test_check_states_are_visible():
+    v = variants()
+    for name in ("check failed", "check could not run"):
+        assert r"\boldsymbol{\times}\ \textbf{unverified}" in v[name].latex
+        assert "✗ unverified" in v[name].text
+    assert "could not evaluate: singular matrix" in v["check could not run"].text
+    assert "max error 2.5e-01" in v["check failed"].text
+    assert r"\text{not checked}" in v["not checked"].latex and "not checked" in v["not checked"].text
+    ok = derive(r"\nabla_x \|Ax - b\|_2^2", dims={"m": 7, "n": 5})
+    assert "m=7, n=5" in ok.text and r"m = 7,\ n = 5" in ok.latex
+
+
+def test_text_is_readable_unicode():
+    d = derive("\\nabla_x \\|Ax-b\\|_2^2\nA \\in \\mathbb{R}^{m \\times n}")
+    text = d.text
+    assert "\\" not in text.split("Steps")[0]  # the interpretation is not LaTeX
+    assert "A ∈ ℝ^(m×n)" in text and "x ∈ ℝ^n" in text
+    assert "∇_x (‖Ax - b‖₂²) = 2Aᵀ(Ax - b)" in text
+    assert "gradient, shaped like x: n×1" in text
+
+
+@pytest.mark.parametrize("plain, tex", [
+    ("gradient, shaped like x: n×1", r"\text{gradient, shaped like x: }n \times 1"),
+    ("read e as a vector (write \\exp or e^{…} for the exponential)",
+     r"\text{read e as a vector (write }\exp\text{ or e}^{\dots}\text{ for the exponential)}"),
+    ("50% {a} & b_c d_", r"\text{50}\%\text{ }\{\text{a}\}\text{ }\&\text{ b}_{c}\text{ d}\_"),
+    ("✓ σ", r"\checkmark\text{ }\sigma"),
+])
+def test_tex_text(plain, tex):
+    assert tex_text(plain) == tex
+
+
+def test_tex_text_formula_and_names():
+    assert tex_text("df = tr(Gᵀ dX)", formula=True) == r"\mathrm{d} f = \operatorname{tr} ( G ^{T} \mathrm{d} X )"
+    assert tex_text("read theta as a vector", {"theta": r"\theta"}) == r"\text{read }\theta\text{ as a vector}"

@@ -1,0 +1,284 @@
+"""The %%derive and %derive_config magics, in process (an IPython shell, outputs captured)."""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from test_latex_renderers import need
+
+need(importlib.util.find_spec("IPython") is not None, "IPython not installed (pip install -e '.[test]')")
+
+from IPython.core.error import UsageError  # noqa: E402
+from IPython.testing.globalipapp import start_ipython  # noqa: E402
+from IPython.utils.capture import capture_output  # noqa: E402
+
+from derivmagic import Derivation  # noqa: E402
+from derivmagic.magic import DeriveMagics  # noqa: E402
+
+LS = "\\nabla_x \\|Ax - b\\|_2^2"
+
+
+@pytest.fixture(scope="module")
+def shell():
+    return start_ipython()
+
+
+@pytest.fixture
+def ip(shell):
+    shell.run_line_magic("load_ext", "derivmagic")
+    names = set(shell.user_ns)
+    yield shell
+    shell.run_line_magic("unload_ext", "derivmagic")
+    for name in set(shell.user_ns) - names:
+        del shell.user_ns[name]
+
+
+def run(ip, source):
+    with capture_output() as out:
+        result = ip.run_cell(source)
+    return result, out
+
+
+def cell(ip, options, body=LS):
+    result, out = run(ip, f"%%derive {options}\n{body}")
+    assert result.success, (out.stdout, out.stderr, result.error_in_exec)
+    return out
+
+
+def bundle(out, i=0):
+    return out.outputs[i].data
+
+
+# ------------------------------------------------------------------ loading
+def test_nothing_is_registered_on_import(shell):
+    assert "derive" not in shell.magics_manager.magics["cell"]
+    assert "derive_config" not in shell.magics_manager.magics["line"]
+
+
+def test_load_unload_reload(shell):
+    shell.run_line_magic("load_ext", "derivmagic")
+    assert "derive" in shell.magics_manager.magics["cell"]
+    assert "derive_config" in shell.magics_manager.magics["line"]
+    shell.run_line_magic("unload_ext", "derivmagic")
+    assert "derive" not in shell.magics_manager.magics["cell"]
+    assert "derive_config" not in shell.magics_manager.magics["line"]
+    assert DeriveMagics.__name__ not in shell.magics_manager.registry
+    shell.run_line_magic("load_ext", "derivmagic")
+    shell.run_line_magic("reload_ext", "derivmagic")
+    out = cell(shell, "")
+    assert "text/latex" in bundle(out)
+    shell.run_line_magic("unload_ext", "derivmagic")
+
+
+# ------------------------------------------------------------------ what a cell shows
+def test_cell_shows_latex_and_text(ip):
+    out = cell(ip, "")
+    assert len(out.outputs) == 1 and out.stdout == "" and out.stderr == ""
+    data = bundle(out)
+    assert set(data) == {"text/plain", "text/latex"}
+    latex, text = data["text/latex"], data["text/plain"]
+    assert latex.startswith("$$\\begin{aligned}") and latex.endswith("\\end{aligned}$$")
+    for heading in ("Interpretation", "Steps", "Result", "Check"):
+        assert f"\\textbf{{{heading}}}" in latex and heading in text
+    assert "\\boxed{2 A^T (A x - b)}" in latex
+    assert "\\underbrace{" in latex and "\\text{derivative of the 2-norm}" in latex
+    assert "x ∈ ℝ^n" in text and "A ∈ ℝ^(m×n)" in text
+    assert "∇_x (‖Ax - b‖₂²) = 2Aᵀ(Ax - b)" in text
+    assert "gradient, shaped like x: n×1" in text
+    assert "✓ finite differences" in text and "max error" in text
+
+
+def test_interpretation_notes(ip):
+    text = bundle(cell(ip, "", "\\nabla_x e^T x"))["text/plain"]
+    assert "read e as a vector" in text.split("Steps")[0]
+
+
+def test_layouts(ip):
+    body = "\\frac{\\partial}{\\partial x} x^T A x"
+    num = bundle(cell(ip, "--layout numerator", body))["text/plain"]
+    den = bundle(cell(ip, "--layout denominator", body))["text/plain"]
+    assert "numerator layout: 1×n; the gradient is its transpose" in num
+    assert "denominator layout" in den and "n×1" in den
+
+
+def test_no_check_and_no_steps(ip):
+    data = bundle(cell(ip, "--no-check --no-steps"))
+    assert "not checked" in data["text/plain"] and "Steps" not in data["text/plain"]
+    assert "\\text{not checked}" in data["text/latex"] and "\\textbf{Steps}" not in data["text/latex"]
+
+
+def test_dims_and_seed(ip):
+    out = cell(ip, "--dims m=7,n=5 --seed 3 --name d")
+    assert "m=7, n=5" in bundle(out)["text/plain"]
+    assert ip.user_ns["d"].check.dims == {"m": 7, "n": 5}
+
+
+def test_name_stores_the_derivation(ip):
+    cell(ip, "--name grad")
+    d = ip.user_ns["grad"]
+    assert isinstance(d, Derivation) and d.check.passed
+    assert [str(n) for n in d.shape] == ["n", "1"] and set(d.symbols) == {"A", "x", "b"}
+
+
+def test_latex_prints_the_block_to_copy(ip):
+    out = cell(ip, "--latex")
+    printed = out.stdout.strip()
+    assert printed.startswith("\\begin{aligned}") and printed.endswith("\\end{aligned}")
+    assert bundle(out)["text/latex"] == f"$${printed}$$"
+
+
+def test_defaults_from_derive_config(ip):
+    with capture_output() as out:
+        ip.run_line_magic("derive_config", "--layout denominator --no-steps --no-check")
+    assert "layout=denominator, check=off, steps=off" in out.stdout
+    text = bundle(cell(ip, "", "\\frac{\\partial}{\\partial x} x^T A x"))["text/plain"]
+    assert "denominator layout" in text and "Steps" not in text and "not checked" in text
+    text = bundle(cell(ip, "--steps --check --layout numerator", "\\frac{\\partial}{\\partial x} x^T A x"))["text/plain"]
+    assert "numerator layout" in text and "Steps" in text and "✓" in text
+    with capture_output() as out:
+        ip.run_line_magic("derive_config", "--reset")
+    assert "layout=numerator, check=on, steps=on" in out.stdout
+    assert "Steps" in bundle(cell(ip, ""))["text/plain"]
+
+
+# ------------------------------------------------------------------ --at
+def test_at_evaluates_at_the_notebooks_arrays(ip):
+    rng = np.random.default_rng(0)
+    A, b, x = rng.standard_normal((4, 2)), rng.standard_normal(4), rng.standard_normal(2)
+    ip.user_ns.update(A=A, b=b, x=x)
+    out = cell(ip, "--at --name d")
+    assert len(out.outputs) == 2
+    shown = bundle(out, 1)
+    want = 2 * A.T @ (A @ x - b)
+    assert "\\begin{bmatrix}" in shown["text/latex"] and shown["text/latex"].startswith("$$")
+    for v in want:
+        assert f"{v:.4g}" in shown["text/latex"]
+    assert "at the notebook's A, b, x" in shown["text/plain"] and "(2×1)" in shown["text/plain"]
+    from derivmagic.magic import evaluate_at
+    np.testing.assert_allclose(evaluate_at(ip.user_ns["d"], ip.user_ns).ravel(), want)
+
+
+def test_at_scalar_and_matrix(ip):
+    X, A = np.arange(6.0).reshape(3, 2), np.eye(3) + 1
+    ip.user_ns.update(X=X, A=A)
+    out = cell(ip, "--at --no-check", "\\nabla_X \\operatorname{tr}(X^T A X)")
+    assert "\\begin{bmatrix}" in bundle(out, 1)["text/latex"]
+    ip.user_ns.update(t=2.0)
+    out = cell(ip, "--at --no-check", "\\frac{d}{dt} t^3")
+    assert "= 12\\quad" in bundle(out, 1)["text/latex"]
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"A": np.ones((3, 2)), "x": np.ones(2)}, "the notebook has no b"),
+    ({"A": np.ones((3, 2)), "x": np.ones(2), "b": np.ones(4)}, "the shapes disagree: A is 3×2 and b is 4×1"),
+    ({"A": np.ones((3, 2)), "x": np.ones(3), "b": np.ones(3)}, "the shapes disagree"),
+    ({"A": np.ones((3, 2)), "x": "two", "b": np.ones(3)}, "x in the notebook is a str"),
+])
+def test_at_errors(ip, arrays, message):
+    ip.user_ns.update(arrays)
+    result, out = run(ip, f"%%derive --at\n{LS}")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert message in out.stderr and "Traceback" not in out.stdout + out.stderr
+
+
+# ------------------------------------------------------------------ errors
+def test_deriv_error_shows_message_and_caret_without_traceback(ip):
+    result, out = run(ip, "%%derive\n\\nabla_x \\|Ax - b\\|_2^2\nA \\in \\mathbb{R}^{3 \\times 4}, x \\in \\mathbb{R}^3")
+    assert result.success and out.outputs == []
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("ShapeError: ") and "A (3×4)" in lines[0] and "x (3×1)" in lines[0]
+    assert lines[1] == "\\nabla_x \\|Ax - b\\|_2^2"
+    assert set(lines[2].strip()) == {"^"} and lines[2].index("^") == lines[1].index("Ax")
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_parse_error_has_a_caret(ip):
+    result, out = run(ip, "%%derive\n\\nabla_x \\frac{1}{2 \\|x\\|^2")
+    assert result.success
+    assert out.stderr.startswith("ParseError: ") and "^" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unexpected_failure_keeps_its_traceback(ip, monkeypatch):
+    import derivmagic.magic as magic
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine bug")
+    monkeypatch.setattr(magic, "derive", broken)
+    result, out = run(ip, f"%%derive\n{LS}")
+    assert isinstance(result.error_in_exec, RuntimeError)
+    assert "engine bug" in out.stdout + out.stderr and "broken" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("line, hint", [
+    ("--layuot numerator", "unknown option --layuot (did you mean --layout?)"),
+    ("--lay numerator", "unknown option --lay (did you mean --layout?)"),
+    ("--no-chek", "unknown option --no-chek (did you mean --no-check?)"),
+    ("--nam d", "unknown option --nam"),
+    ("--frobnicate", "unknown option --frobnicate"),
+    ("--layout numerater", "invalid choice: 'numerater'"),
+    ("--seed x", "invalid int value"),
+    ("stray", "unrecognized arguments: stray"),
+])
+def test_unknown_or_misspelled_options(ip, line, hint):
+    result, out = run(ip, f"%%derive {line}\n{LS}")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert hint in out.stderr
+    assert "valid options: --at, --check, --dims, --latex, --layout, --name, --no-check, --no-steps, --seed, --steps" \
+        in out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("line, hint", [
+    ("--dims m=x", "--dims expects name=size pairs"),
+    ("--dims k=3", "this cell has no dimension k (its dimensions: m, n)"),
+    ("--name 1x", "--name needs a Python variable name"),
+    ("--seed -3", "--seed needs a non-negative integer"),
+])
+def test_bad_option_values(ip, line, hint):
+    result, out = run(ip, f"%%derive {line}\n{LS}")
+    assert isinstance(result.error_in_exec, UsageError) and hint in out.stderr
+
+
+def test_derive_config_rejects_unknown_options(ip):
+    with pytest.raises(UsageError, match=r"unknown option --layou .*\n.*valid options: --check, --layout"):
+        ip.run_line_magic("derive_config", "--layou numerator")
+
+
+def test_help(ip):
+    doc = ip.find_cell_magic("derive").__doc__
+    for option in ("--layout", "--no-check", "--no-steps", "--dims", "--seed", "--name", "--latex", "--at"):
+        assert option in doc
+    assert "%%derive [--layout {numerator,denominator}]" in doc
+    result, out = run(ip, "%%derive?")
+    assert result.success
+    assert "--layout" in out.stdout + "".join(str(o.data) for o in out.outputs)
+    assert "--reset" in ip.find_line_magic("derive_config").__doc__
+
+
+
+def test_at_with_several_variables(ip):
+    rng = np.random.default_rng(2)
+    W, b, x, y = rng.standard_normal((3, 2)), rng.standard_normal(3), rng.standard_normal(2), rng.standard_normal(3)
+    ip.user_ns.update(W=W, b=b, x=x, y=y)
+    out = cell(ip, "--at --no-steps", "\\nabla_{W,b} \\|Wx + b - y\\|^2")
+    assert len(out.outputs) == 3
+    r = W @ x + b - y
+    assert "(3×2)" in bundle(out, 1)["text/plain"] and "(3×1)" in bundle(out, 2)["text/plain"]
+    assert f"{(2 * r)[0]:.4g}" in bundle(out, 2)["text/latex"]
+    assert f"{(2 * np.outer(r, x))[0, 0]:.4g}" in bundle(out, 1)["text/latex"]
+
+
+def test_evaluated_latex_renders():
+    from derivmagic import derive
+    from derivmagic.magic import Evaluated, matrix_tex
+    from test_latex_renderers import NODE_REASON
+    from texcheck import node_available, validate
+    need(node_available(), NODE_REASON)
+    big = np.arange(120.0).reshape(10, 12) * 1e-7
+    assert r"\cdots" in matrix_tex(big) and r"\vdots" in matrix_tex(big) and r"\times 10^{" in matrix_tex(big)
+    d = derive(LS)
+    strings = [matrix_tex(big), matrix_tex(np.array([[3.5]])), matrix_tex(np.ones((1, 3))),
+               Evaluated(d, np.ones((2, 1)))._repr_mimebundle_()["text/latex"][2:-2]]
+    assert all(r["ok"] for r in validate(strings)), validate(strings)
