@@ -18,6 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-check", action="store_true", help="skip the numeric check")
     ap.add_argument("--no-steps", action="store_true", help="print only the reading, the result and the check")
     ap.add_argument("--seed", type=int, default=0, help="seed of the numeric check")
+    ap.add_argument("--vec", action="store_true",
+                    help="for a matrix function of a matrix: also the Jacobian of vec F by vec X (Kronecker form)")
+    ap.add_argument("--code", choices=["numpy", "jax", "torch"], default=None,
+                    help="print Python code computing the function and its derivative")
     ap.add_argument("--check-only", action="store_true",
                     help="print a one-line verdict on the claims (exit status 1 when one fails)")
     return ap
@@ -36,7 +40,9 @@ def main(argv=None) -> int:
         print(verdict(d))
         return 1 if failed or (d.check is not None and not d.check.passed) else 0
     steps = not args.no_steps
-    print(derivation_latex(d, steps=steps) if args.latex else derivation_text(d, steps=steps))
+    print(derivation_latex(d, steps, args.vec) if args.latex else derivation_text(d, steps, args.vec))
+    if args.code:
+        print(d.to_source(args.code))
     if failed or (d.check is not None and not d.check.passed):
         return 1
     return 0

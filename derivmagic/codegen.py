@@ -11,6 +11,7 @@ import re
 from fractions import Fraction
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
+from .rules.kron import Kron
 from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
                     Transpose)
 
@@ -49,7 +50,11 @@ class Emitter:
         self.dims: dict[str, str] = {}
 
     def dim(self, d) -> str:
-        return str(d) if isinstance(d, int) else self.dims[d]
+        if isinstance(d, int):
+            return str(d)
+        if "*" in d:  # a product of dimensions (Kronecker forms)
+            return "(" + " * ".join(self.dim(int(f) if f.isdigit() else f) for f in d.split("*")) + ")"
+        return self.dims[d]
 
     def emit(self, root: Expr) -> str:
         for node in postorder(root):
@@ -108,6 +113,8 @@ class Emitter:
             return f"{b['sqrt']}({b['sum']}({a[0]} * {a[0]})).reshape(1, 1)"
         if isinstance(e, Softmax):
             return f"_softmax({a[0]})"
+        if isinstance(e, Kron):
+            return f"{m}.kron({a[0]}, {a[1]})"
         if isinstance(e, Diag):
             return b["diag"].format(x=a[0])
         if isinstance(e, DiagonalOf):

@@ -22,7 +22,7 @@ class InternalShapeError(Exception):
 
 
 def fmt_dim(d: Dim) -> str:
-    return str(d)
+    return str(d).replace("*", "")  # a product of dimensions, m*n, reads mn
 
 
 def fmt_shape(shape: Shape) -> str:

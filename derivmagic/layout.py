@@ -35,6 +35,7 @@ class Answer:
     steps: list
     description: str
     gradient: Expr | None = None   # for Hessians: the gradient differentiated a second time
+    differential: Expr | None = None  # df itself, in the direction dsym (shown for matrix functions)
 
     @property
     def vectorized(self) -> bool:
@@ -62,7 +63,8 @@ def solve(kind: str, f: Expr, var: Sym, layout: str, direction: Expr | None = No
     result, pairing, desc = _first_order(kind, layout, f, var, dsym, df)
     result, pairing = simplify(result), simplify(pairing)
     steps.append(Step(_identify_rule(kind, layout, f, var), f, pairing, var=var, dvar=dsym, result=result))
-    return Answer(kind, layout, f, var, result, pairing, dsym, steps, desc)
+    differential = simplify(df) if df is not None else zero(f.shape)
+    return Answer(kind, layout, f, var, result, pairing, dsym, steps, desc, differential=differential)
 
 
 def solve_many(kind: str, f: Expr, variables: list[Sym], layout: str) -> list[Answer]:
@@ -126,6 +128,8 @@ def _first_order(kind, layout, f, var, dsym, df):
 
 
 def _identify_rule(kind, layout, f, var) -> str:
+    if (1, 1) not in (f.shape, var.shape) and not (_is_vector(f.shape) and _is_vector(var.shape)):
+        return "identify the Jacobian: vec(dF) = J vec(dX)"
     if f.shape == SCALAR and var.shape != SCALAR:
         return "identify the gradient: df = tr(Gᵀ dX)" if not _is_vector(var.shape) else "identify the gradient: df = gᵀ dx"
     if var.shape == SCALAR:

@@ -23,6 +23,7 @@ from IPython.display import display
 
 from . import report
 from .check import evaluate
+from .codegen import BACKENDS
 from .derivation import DEFAULTS, LAYOUTS, Derivation, derive
 from .errors import DerivError
 from .expr import fmt_shape, postorder
@@ -73,12 +74,12 @@ def show_error(exc: DerivError) -> None:
 class Shown:
     """What a cell displays: the derivation as text/plain and text/latex."""
 
-    def __init__(self, d: Derivation, steps: bool = True):
-        self.d, self.steps = d, steps
+    def __init__(self, d: Derivation, steps: bool = True, vec: bool = False):
+        self.d, self.steps, self.vec = d, steps, vec
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": report.derivation_text(self.d, self.steps),
-                "text/latex": f"$${report.derivation_latex(self.d, self.steps)}$$"}
+        return {"text/plain": report.derivation_text(self.d, self.steps, self.vec),
+                "text/latex": f"$${report.derivation_latex(self.d, self.steps, self.vec)}$$"}
 
 
 @magics_class
@@ -106,6 +107,10 @@ class DeriveMagics(Magics):
     @magic_arguments.argument("--latex", action="store_true", help="also print the LaTeX, to copy")
     @magic_arguments.argument("--at", action="store_true",
                               help="evaluate the result at the notebook's NumPy arrays of the same names")
+    @magic_arguments.argument("--vec", action="store_true",
+                              help="for a matrix function of a matrix: also the Jacobian of vec F by vec X (Kronecker form)")
+    @magic_arguments.argument("--code", choices=BACKENDS, default=None,
+                              help="print Python code computing the function and its derivative (numpy, jax or torch)")
     @cell_magic("derive")
     def derive_cell(self, line, cell):
         """Differentiate the matrix-calculus LaTeX of the cell, with steps and a numeric check.
@@ -134,11 +139,13 @@ class DeriveMagics(Magics):
             return None
         if args.name is not None:
             self.shell.user_ns[args.name] = d
-        display(Shown(d, steps))
+        display(Shown(d, steps, args.vec))
         for answer, value in values:
             display(Evaluated(d, value, answer))
         if args.latex:
-            print(report.derivation_latex(d, steps))
+            print(report.derivation_latex(d, steps, args.vec))
+        if args.code:
+            print(d.to_source(args.code))
         return None
 
     @magic_arguments.magic_arguments(name="derive_config")

@@ -214,7 +214,7 @@ def to_text(e: Expr) -> str:
 
 
 def shape_tex(shape) -> str:
-    return r" \times ".join(str(d) for d in shape)
+    return r" \times ".join(str(d).replace("*", "") for d in shape)
 
 
 def shape_text(shape) -> str:

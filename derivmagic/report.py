@@ -397,7 +397,7 @@ def claim_lines_text(d) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the whole derivation
-def sections_latex(d, steps: bool = True) -> list[tuple[str, list[str]]]:
+def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, list[str]]]:
     """(heading, rows) for each part; a row is an ``aligned`` row (``lhs &= rhs && note``)."""
     names = _names(d)
     out = [("Interpretation", [rf"&{interpretation_latex(d)}"])]
@@ -405,6 +405,12 @@ def sections_latex(d, steps: bool = True) -> list[tuple[str, list[str]]]:
         out.append(("Steps", ["{} &= {} && {}".format(*step_parts_latex(s, names)) for s in d.steps]))
     result = []
     for a in answers(d):
+        if a.vectorized and a.differential is not None:
+            result.append(rf"\mathrm{{d}}\left({to_latex(a.function)}\right) &= "
+                          + (to_latex(a.differential) if vec else rf"\boxed{{{to_latex(a.differential)}}}")
+                          + r" && \text{the differential}")
+            if not vec:
+                continue
         result += [rf"{target_latex(d, a)} &= \boxed{{{to_latex(a.result)}}}", rf"&{description_latex(d, a)}"]
     out.append(("Result", result))
     if d.claims:
@@ -413,17 +419,17 @@ def sections_latex(d, steps: bool = True) -> list[tuple[str, list[str]]]:
     return out
 
 
-def derivation_latex(d, steps: bool = True) -> str:
+def derivation_latex(d, steps: bool = True, vec: bool = False) -> str:
     """The derivation as one ``aligned`` block: a heading per part, each part's rows aligned
     at their ``=`` in a nested ``aligned``."""
     rows = []
-    for heading, body in sections_latex(d, steps):
+    for heading, body in sections_latex(d, steps, vec):
         rows.append(rf"&\textbf{{{heading}}}")
         rows.append("&\\quad\\begin{aligned}\n" + " \\\\\n".join(body) + "\n\\end{aligned}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-def derivation_text(d, steps: bool = True) -> str:
+def derivation_text(d, steps: bool = True, vec: bool = False) -> str:
     lines = ["Interpretation", f"  {interpretation_text(d)}"]
     if steps and d.steps:
         lines.append("Steps")
@@ -435,6 +441,11 @@ def derivation_text(d, steps: bool = True) -> str:
             lines.append(f"  {left.ljust(wl)} = {right.ljust(wr)}    {note}")
     lines.append("Result")
     for a in answers(d):
+        if a.vectorized and a.differential is not None:
+            lines.append(f"  d({to_text(a.function)}) = {to_text(a.differential)}    the differential")
+            if not vec:
+                lines.append("  (the Jacobian of vec F by vec X, a Kronecker expression, with --vec)")
+                continue
         lines += [f"  {target_text(d, a)} = {to_text(a.result)}", f"  {a.description}"]
     if d.claims:
         lines += ["Claims"] + [f"  {line}" for line in claim_lines_text(d)]

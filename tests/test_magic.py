@@ -225,7 +225,7 @@ def test_unknown_or_misspelled_options(ip, line, hint):
     result, out = run(ip, f"%%derive {line}\n{LS}")
     assert isinstance(result.error_in_exec, UsageError)
     assert hint in out.stderr
-    assert "valid options: --at, --check, --dims, --latex, --layout, --name, --no-check, --no-steps, --seed, --steps" \
+    assert "valid options: --at, --check, --code, --dims, --latex, --layout, --name, --no-check, --no-steps, --seed, --steps, --vec" \
         in out.stderr
     assert "Traceback" not in out.stdout + out.stderr
 
@@ -282,3 +282,11 @@ def test_evaluated_latex_renders():
     strings = [matrix_tex(big), matrix_tex(np.array([[3.5]])), matrix_tex(np.ones((1, 3))),
                Evaluated(d, np.ones((2, 1)))._repr_mimebundle_()["text/latex"][2:-2]]
     assert all(r["ok"] for r in validate(strings)), validate(strings)
+
+
+def test_vec_and_code_options(ip):
+    with capture_output() as io:
+        ip.run_cell_magic("derive", "--vec --code numpy", r"\frac{\partial}{\partial X} AXB")
+    text = io.outputs[0].data["text/plain"]
+    assert "Bᵀ ⊗ A" in text and "d(AXB) = A dX B" in text
+    assert "def f_and_derivative(X, A, B):" in io.stdout
