@@ -113,6 +113,33 @@ A, b, x = rng.standard_normal((4, 2)), rng.standard_normal(4), rng.standard_norm
 \\nabla_x \\|Ax - b\\|_2^2""", ()),
     ("code", """2 * A.T @ (A @ x - b)  # by hand: the numbers --at showed""", ()),
     ("code", """ls.result  # the result as a SymPy expression in the cell's own symbols""", ()),
+    ("markdown", """## A matrix-valued function of a matrix
+
+The differential is always shown; `--vec` adds the Jacobian of $\\operatorname{vec} F$ by
+$\\operatorname{vec} X$ as a Kronecker expression.""", ()),
+    ("code", """%%derive --vec --no-steps
+\\frac{\\partial}{\\partial X} X^{-1}""", ()),
+    ("markdown", """## Index notation
+
+Sums over indices are read into matrix form, and the interpretation says how: here the $x_i$ are
+the rows of a data matrix $X$.""", ()),
+    ("code", """%%derive --no-steps
+\\nabla_w \\sum_i (y_i - w^T x_i)^2""", ()),
+    ("markdown", """## Several variables at once
+
+One differential, every variable moving; each gradient is read off it.""", ()),
+    ("code", """%%derive --no-steps
+\\nabla_{W,b} \\|\\sigma(Wx + b) - y\\|^2""", ()),
+    ("markdown", """## Code export
+
+`--code numpy|jax|torch` prints a function computing the value and the derivative from arrays;
+`Derivation.to_function()` returns it, ready to call.""", ()),
+    ("code", """%%derive --no-steps --code numpy --name layer
+\\nabla_W \\|V \\tanh(W x) - y\\|^2""", ()),
+    ("code", """f = layer.to_function()
+V, W, x, y = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(2), rng.standard_normal(3)
+value, grad = f(W, V, x, y)
+grad.shape""", ()),
     ("markdown", """## Session defaults and homework export
 
 `%derive_config` sets the defaults of every later cell; `--latex` prints the LaTeX to copy, and
