@@ -1,14 +1,16 @@
-"""Code export: a Python function computing the function and its derivative from arrays,
-for NumPy, JAX or PyTorch. Shared sub-expressions are computed once (one line each).
+"""Code export: the source of a Python function computing the function and its derivative
+from arrays, for NumPy, JAX or PyTorch (shared sub-expressions computed once, one line
+each), and a ready NumPy function that evaluates the expression trees directly.
 
-The generated source only ever contains names of the cell's symbols (validated
-identifiers) and numeric literals; it is compiled from the expression tree, never from
-the user's text."""
+The source is written from the expression tree: it contains only validated identifiers for
+the cell's symbols and numeric literals, and derivmagic itself never compiles or runs it."""
 from __future__ import annotations
 
 import keyword
 import re
 from fractions import Fraction
+
+import numpy as np
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
 from .rules.kron import Kron
@@ -124,7 +126,7 @@ class Emitter:
     def func(self, name: str, x: str) -> str:
         m = self.b["m"]
         if name == "sigmoid":
-            return f"0.5 * (1.0 + {m}.tanh(0.5 * {x}))"
+            return f"{m}.where({x} >= 0, 1.0 / (1.0 + {m}.exp(-{m}.abs({x}))), {m}.exp(-{m}.abs({x})) / (1.0 + {m}.exp(-{m}.abs({x}))))"
         if name in ("sign", "abs"):
             return f"{self.b[name]}({x})"
         return f"{m}.{name}({x})"
@@ -138,9 +140,7 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
     """Source of ``name(<symbols>) -> (value, derivative)`` for a Derivation ``d``."""
     em = Emitter(backend)
     answer = d.answer
-    symbols = [s for s in d.reading.symbols.values() if s in answer.function.free or s in answer.result.free]
-    if answer.var not in symbols:
-        symbols.insert(0, answer.var)
+    symbols = parameters(d)
     params = [identifier(s.name) for s in symbols]
     lines = [f"def {name}({', '.join(params)}):",
              f'    """{answer.kind} of the cell\'s function by {answer.var.name}: returns (value, derivative).',
@@ -181,12 +181,56 @@ def _reshape(s: Sym) -> str:
     return ""
 
 
+def parameters(d) -> list[Sym]:
+    """The function's arguments: the variable first, then the other symbols it needs, in the cell's order."""
+    answer = d.answer
+    symbols = [s for s in d.reading.symbols.values() if s in answer.function.free or s in answer.result.free]
+    if answer.var not in symbols:
+        symbols.insert(0, answer.var)
+    return symbols
+
+
 def to_function(d, backend: str = "numpy"):
-    """Compile the generated source into a function (only the tree's own code is compiled)."""
-    source = function_source(d, backend)
-    namespace: dict = {}
-    code = compile(source, f"<derivmagic {backend}>", "exec")
-    exec(code, namespace)  # noqa: S102 - source generated from the expression tree, not from user text
-    fn = namespace["f_and_derivative"]
-    fn.source = source
-    return fn
+    """A NumPy function ``(arrays...) -> (value, derivative)`` evaluating the expression trees
+    directly (no source is compiled); ``.source`` holds the equivalent code, and
+    ``function_source(d, "jax" | "torch")`` the code for those libraries."""
+    if backend != "numpy":
+        raise ValueError(f"to_function builds NumPy functions; for {backend}, use to_source({backend!r})")
+    from .check import evaluate
+    answer = d.answer
+    symbols = parameters(d)
+    gradient_shaped = answer.result.shape == answer.var.shape and answer.kind == "gradient"
+
+    def f_and_derivative(*args):
+        if len(args) != len(symbols):
+            raise TypeError(f"f_and_derivative takes {len(symbols)} arrays ({', '.join(s.name for s in symbols)})")
+        env, sizes = {}, {}
+        for s, a in zip(symbols, args):
+            arr = np.asarray(a, dtype=float)
+            arr = arr.reshape(_column_shape(s, arr))
+            env[s.name] = arr
+            for dim, n in zip(s.shape, arr.shape):
+                if isinstance(dim, str):
+                    sizes.setdefault(dim, n)
+        memo: dict = {}
+        value = evaluate(answer.function, env, sizes, memo)
+        deriv = evaluate(answer.result, env, sizes, memo)
+        if gradient_shaped:
+            deriv = deriv.reshape(np.shape(args[symbols.index(answer.var)]))
+        return (value.reshape(()) if answer.function.is_scalar else value), deriv
+
+    f_and_derivative.__doc__ = f"{answer.kind} of the cell's function by {answer.var.name}: (value, derivative)"
+    f_and_derivative.parameters = [s.name for s in symbols]
+    f_and_derivative.source = function_source(d, "numpy")
+    return f_and_derivative
+
+
+def _column_shape(s: Sym, arr) -> tuple:
+    r, c = s.shape
+    if (r, c) == (1, 1):
+        return (1, 1)
+    if c == 1:
+        return (-1, 1)
+    if r == 1:
+        return (1, -1)
+    return arr.shape

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from . import check as numeric
 from . import limits
-from .errors import DerivError, ParseError
+from .errors import DerivError, LimitError, ParseError
 from .expr import Expr, size
 from .claims import judge_chain
 from .layout import Answer, solve, solve_many
@@ -107,6 +107,16 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
     numeric check; ``seed`` and ``dims`` (``{"n": 5}``): its random values and sizes."""
     layout = _layout(layout, options, seed)
     limits.check_cell(cell)
+    try:
+        with limits.budget(cell), limits.deep_enough():
+            return _derive(cell, layout, check, seed, dims)
+    except RecursionError:
+        raise LimitError("this formula nests too deeply to read; split it with definitions such as u = …, "
+                         "or raise derivmagic.limits.LIMITS['recursion']",
+                         text=cell, pos=0, end=len(cell.split("\n", 1)[0])) from None
+
+
+def _derive(cell: str, layout: str, check: bool, seed: int, dims: dict | None) -> Derivation:
     statements = parse_cell(cell)                                       # parse
     reading = read(statements, cell)                                    # shapes
     target, variables, body, direction, sides = _target(reading, statements, cell)
@@ -114,7 +124,7 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
         answers = (solve_many(target.kind, body, variables, layout) if len(variables) > 1
                    else [solve(target.kind, body, variables[0], layout, direction)])
     for answer in answers:
-        limits.check_size(size(answer.result), "the derivative")
+        limits.check_size(size(answer.result), "the derivative", text=cell, pos=target.pos, end=target.end)
     verdict = _verify(answers, reading, seed, dims) if check else None  # check
     claims = _judge_claims(cell, reading, target, answers[0], sides, layout, seed)
     return Derivation(cell, reading, answers[0], verdict, claims, answers)

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .limits import tick
+
 Dim = int | str
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
@@ -225,6 +227,7 @@ def postorder(root: Expr) -> tuple:
         seen.add(node)
         stack.append((node, True))
         stack.extend((a, False) for a in reversed(node.args))
+    tick(len(out))
     return tuple(out)
 
 

@@ -17,6 +17,7 @@ Raise a limit with ``derivmagic.limits.LIMITS[name] = value`` (``None`` switches
 from __future__ import annotations
 
 import re
+import sys
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,7 +36,8 @@ LIMITS = {
     "matrix_power": 16,         # largest |k| in A^k for a square matrix A (check_power)
     "expression_size": 20_000,  # distinct operations in the function or its derivative
     "work": 2_000_000,          # units of work (tick) for one cell after parsing
-    "seconds": 1.5,             # wall-clock seconds for one cell after parsing
+    "seconds": 1.5,
+    "recursion": 20_000,        # Python's recursion limit while a cell is read (deep nesting recurses)             # wall-clock seconds for one cell after parsing
 }
 
 _HOW = "(raise derivmagic.limits.LIMITS['{name}'] to allow it)"
@@ -68,6 +70,7 @@ def check_cell(cell: str) -> None:
         elif ch in ")}]":
             depth = max(0, depth - 1)
     _function_nesting(cell)
+    _bar_nesting(cell)
     _count(cell, _SIGN, "terms", "+ and - signs")
     _count(cell, _OPERAND, "operands", "symbols, numbers and commands")
     for m in _NUMBER.finditer(cell):
@@ -110,6 +113,20 @@ def _function_nesting(cell: str) -> None:
             depth -= stack.pop() if stack else 0
         else:
             pending = 0
+
+
+def _bar_nesting(cell: str) -> None:
+    """Norms and absolute values inside each other (``\\|\\|x\\|\\|``) are functions too."""
+    from .parse import pair_bars
+    limit, depth = LIMITS["function_nesting"], 0
+    marked = pair_bars(cell)
+    for i, ch in enumerate(marked):
+        if marked.startswith("‖(", i) or ch == "⟨":
+            depth += 1
+            if depth > limit:
+                _raise("function_nesting", f"norms and absolute values nest deeper than the limit of {limit}", cell, i)
+        elif marked.startswith("‖)", i) or ch == "⟩":
+            depth = max(0, depth - 1)
 
 
 def _count(cell: str, pattern: re.Pattern, name: str, what: str) -> None:
@@ -219,3 +236,15 @@ def used() -> int:
     """Work counted so far in the current budget (0 outside one), for calibrating ``LIMITS['work']``."""
     b = _BUDGET.get()
     return 0 if b is None else b.used
+
+
+@contextmanager
+def deep_enough():
+    """Python's recursion limit raised to ``LIMITS['recursion']`` while a cell is read: the
+    parser and the readers recurse once or more per level of nesting."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, LIMITS["recursion"]))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)

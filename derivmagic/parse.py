@@ -283,7 +283,7 @@ def pair_bars(text: str) -> str:
         if not width:
             i += 1
             continue
-        closes = _after_operand(text, i) and (open_norms if kind == "norm" else open_bars)
+        closes = _after_operand("".join(out[:i]), i) and (open_norms if kind == "norm" else open_bars)
         if kind == "norm":
             mark = "‖)" if closes else "‖("
             open_norms += -1 if closes else 1
@@ -311,7 +311,7 @@ def _after_operand(text: str, i: int) -> bool:
                 return True
             return word in _OPERAND_COMMANDS
         return True
-    return text[j] in ")]}|'‖"
+    return text[j] in ")]}|'⟩"  # a closing bar already marked ends an operand; an opening one does not
 
 
 # ---------------------------------------------------------------- statements
@@ -347,8 +347,8 @@ def split_statements(cell: str) -> list[tuple[int, str]]:
             continue
         lead = len(text) - len(text.lstrip())
         off, text = off + lead, text.strip()
-        if merged and _is_name_list(merged[-1][1]) and re.search(r"\\in(?![a-zA-Z])", text):
-            prev_off, prev = merged.pop()
+        while merged and _is_name_list(merged[-1][1]) and re.search(r"\\in(?![a-zA-Z])", text):
+            prev_off, prev = merged.pop()  # x, b, c \in ...: the names wait for the \in
             text = prev + "," + " " * (off - prev_off - len(prev) - 1) + text
             off = prev_off
         merged.append((off, text.rstrip(".").rstrip()))
@@ -421,10 +421,10 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
         m = re.match(r"\\[a-zA-Z]+", text[pos:])
         if m:
             return ParseError(f"unknown or unsupported command {m.group(0)}", pos=pos, end=pos + len(m.group(0)))
-        return ParseError(f"unexpected character {text[pos]!r}", pos=pos)
+        return ParseError(f"unexpected character '{text[pos]}'", pos=pos)
     tok = exc.token
     shown = text[tok.start_pos:tok.end_pos] if tok.start_pos is not None else str(tok)
-    return ParseError(f"unexpected {shown.strip()!r} here: expected {_expected_words(exc)}",
+    return ParseError(f"unexpected '{shown.strip()}' here: expected {_expected_words(exc)}",
                       pos=tok.start_pos, end=tok.end_pos)
 
 

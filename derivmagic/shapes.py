@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from . import limits
 from .errors import DerivError, ParseError, ShapeError
 from .expr import ONE, SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
 from .parse import GREEK_UNICODE, Declaration, Definition, Node, Target
@@ -97,6 +98,7 @@ class Reading:
 def read(statements: list, cell: str) -> "Reading":
     decls = [s for s in statements if isinstance(s, Declaration)]
     defs = {s.name: s for s in statements if isinstance(s, Definition)}
+    _products_not_calls(statements, defs)
     targets = [s for s in statements if isinstance(s, Target)]
     if not targets:
         raise ParseError("nothing to differentiate: add a target such as \\nabla_x f or \\frac{\\partial f}{\\partial x}",
@@ -106,6 +108,7 @@ def read(statements: list, cell: str) -> "Reading":
     candidates = {n: candidate_kinds(n, hints.get(n)) for n in names if n not in declared}
     first_error = None
     for kinds in _readings(candidates, hints):
+        limits.tick(len(statements) + 1)
         typer = Typer(declared, defs, kinds, candidates, cell)
         try:
             typer.run(targets)
@@ -117,6 +120,32 @@ def read(statements: list, cell: str) -> "Reading":
     if first_error is None:
         raise ShapeError("no reading of the symbols' shapes fits this cell", text=cell, pos=0)
     raise ShapeError(first_error.message, text=cell, pos=first_error.node.pos, end=first_error.node.end)
+
+
+def _products_not_calls(statements, defs) -> None:
+    """``\\alpha (t + 1)^2`` is α·(t+1)², not (α(t+1))²: where the name before the bracket is no
+    defined function, a power after the bracket belongs to the bracket alone."""
+    def fix(node):
+        if not isinstance(node, Node):
+            return node
+        node = Node(node.kind, tuple(fix(a) for a in node.args), node.pos, node.end, node.value)
+        base = node.args[0] if node.kind == "pow" else None
+        if base is not None and base.kind == "call" and len(base.args) == 2 and base.args[1].kind != "name" \
+                and not (base.args[0].kind == "name" and base.args[0].value in defs):
+            head, inner = base.args
+            power = Node("pow", (inner, node.args[1]), inner.pos, node.end)
+            return Node("mul", (head, power), node.pos, node.end)
+        return node
+
+    for s in statements:
+        if isinstance(s, Definition):
+            s.body = fix(s.body)
+        elif isinstance(s, Target):
+            s.body, s.direction = fix(s.body), fix(s.direction)
+            for c in s.claims:
+                if isinstance(c, Target):
+                    c.body = fix(c.body)
+            s.claims = [c if isinstance(c, Target) else fix(c) for c in s.claims]
 
 
 def _readings(candidates: dict[str, list[str]], hints: dict[str, str]):
@@ -143,9 +172,13 @@ def _declared(decls: list[Declaration], cell: str) -> dict:
         rows, cols = d.shape
         if rows is None:
             raise ParseError("give the size of the symmetric matrix: \\mathbb{S}^n", text=cell, pos=d.pos, end=d.end)
+        if 0 in (rows, cols):
+            raise ParseError("a size must be positive", text=cell, pos=d.pos, end=d.end)
         for n in d.names:
             if n.kind != "name":
                 raise ParseError("only a symbol can be declared", text=cell, pos=n.pos, end=n.end)
+            if n.value in out and out[n.value] != ((rows, cols), d.props):
+                raise ParseError(f"{n.value} is declared twice, with different shapes", text=cell, pos=n.pos, end=n.end)
             out[n.value] = ((rows, cols), d.props)
     return out
 
@@ -754,6 +787,8 @@ class Builder:
             return power(a, q)
         if q == -1:
             return inverse(a)
+        if q.denominator == 1:
+            limits.check_power(q, text=self.t.cell, pos=node.pos, end=node.end)
         if q.denominator == 1 and q > 0:
             return mul(*([a] * int(q)))
         if q.denominator == 1:

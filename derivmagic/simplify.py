@@ -8,6 +8,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .expr import Expr, Identity, Num, postorder
+from .limits import tick
 from .rules.linear import Add, Mul, Transpose, add, mul, split_coeff
 
 
@@ -40,6 +41,7 @@ def _transposes(e: Expr) -> int:
 def factor(terms: list[Expr]) -> Expr | None:
     """Pull a common left or right matrix factor out of a sum, or out of the terms that
     share one: ``2A^TAx - 2A^Tb -> 2A^T(Ax - b)``, ``Ax + A^Tx + b -> (A + A^T)x + b``."""
+    tick(len(terms))
     whole = _factor_all(terms)
     if whole is not None:
         return whole

@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import DerivError
+from ..limits import tick
 from ..expr import ONE, SCALAR, Expr, InternalShapeError, Num, Ones, fmt_shape, is_zero, ones, zero
 from .linear import Add, Mul, add, mul, neg
 
@@ -57,6 +58,7 @@ class Hadamard(Expr):
 
 
 def hadamard(*args: Expr) -> Expr:
+    tick(len(args))
     if all(a.is_scalar for a in args):
         return mul(*args)
     spread = _distribute_to_cancel(args)
@@ -202,7 +204,9 @@ class Elementwise:
 
 
 def _sigmoid_np(v):
-    return 0.5 * (1.0 + np.tanh(0.5 * v))
+    """1 / (1 + e^{-v}) without overflow or underflow to 0 on either side."""
+    e = np.exp(-np.abs(v))
+    return np.where(v >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _sympy_sigmoid():

@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..limits import tick
 from ..expr import (ONE, SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym, Zero,
                     fmt_shape, is_zero, zero)
 
@@ -56,6 +57,7 @@ def split_coeff(e: Expr) -> tuple[Fraction, Expr]:
 
 
 def add(*terms: Expr) -> Expr:
+    tick(len(terms))
     flat: list[Expr] = []
     for t in terms:
         flat.extend(t.args if isinstance(t, Add) else (t,))
@@ -158,6 +160,7 @@ def _chain_shape(chain) -> tuple:
 
 
 def mul(*factors: Expr) -> Expr:
+    tick(len(factors))
     coeff = Fraction(1)
     scalars: list[Expr] = []
     chain: list[Expr] = []
