@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from derivmagic import derive
 from derivmagic.check import evaluate
 from derivmagic.claims import expand
 
-NOTES = Path(__file__).resolve().parents[1] / ".." / "shared" / "notes"
+from shared_data import NOTES  # noqa: E402
 
 
 @pytest.mark.parametrize("cell, holds, diagnosis, words", [
@@ -121,7 +120,7 @@ def _display_formulas():
             yield path.name, m.group(1).strip()
 
 
-@pytest.mark.skipif(not NOTES.is_dir(), reason="the shared lecture notes are not next to this checkout")
+@pytest.mark.skipif(not NOTES.is_dir(), reason="tests/data/notes is missing")
 @pytest.mark.parametrize("start, verdict", list(PINNED.items()), ids=list(range(len(PINNED))))
 def test_worked_results_of_the_notes(start, verdict):
     found = [f for _, f in _display_formulas() if f.startswith(start)]
@@ -131,7 +130,7 @@ def test_worked_results_of_the_notes(start, verdict):
         assert [c.holds for c in d.claims] == verdict, formula
 
 
-@pytest.mark.skipif(not NOTES.is_dir(), reason="the shared lecture notes are not next to this checkout")
+@pytest.mark.skipif(not NOTES.is_dir(), reason="tests/data/notes is missing")
 def test_the_notes_wrong_answers_are_caught_with_the_right_reason():
     reasons = {}
     for _, f in _display_formulas():

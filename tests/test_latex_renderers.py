@@ -8,7 +8,6 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ from derivmagic.examples import EXAMPLES
 from derivmagic.report import chain_factors, derivation_latex, derivation_text, side_by_side, tex_text
 from texcheck import node_available, validate
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "public_cases.py"
+from shared_data import CORPUS  # noqa: E402
 # cells beyond the corpus that reach other parts of the output: claims (a chain of them), several
 # variables, Kronecker forms, index notation (notes), a directional derivative, a row vector
 EXTRA = {

@@ -1,8 +1,8 @@
 """Hostile input: random edits of real cells must never crash, hang or leak internals.
 
-Seeds are the public corpus cells (../shared/corpus/public_cases.py), the display and
-inline formulas of the lecture notes (../shared/notes/*.txt) and a built-in list (so the
-test runs without ../shared). Each example applies a few random edits (delete, duplicate,
+Seeds are the public corpus cells (tests/data/corpus/public_cases.py), the display and
+inline formulas of the lecture notes (tests/data/notes/*.txt) and a built-in list (so the
+test runs without the data). Each example applies a few random edits (delete, duplicate,
 swap characters, drop a brace, insert unknown macros, huge exponents, deep nesting, stray
 characters) and calls ``derive``. It must return a Derivation (that renders) or raise a
 ``DerivError`` whose position lies inside the text, whose caret is drawn, and whose message
@@ -21,10 +21,11 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from derivmagic import DerivError, derive
+from shared_data import DATA
 from timing import Hang, time_limit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "shared"))
+SHARED = str(DATA)
 FUZZ_EXAMPLES = int(os.environ.get("DERIVMAGIC_FUZZ_EXAMPLES", "2000"))
 SECONDS = 2.0
 COMMON = dict(deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
@@ -238,7 +239,7 @@ def test_fuzz_mutated_cells(case, fuzz_stats):
 def test_every_note_formula_answers_or_raises_a_clear_error(key):
     """Every display or inline formula of the notes, as pasted: an answer or a clear error."""
     if key == "none":
-        pytest.skip("../shared/notes not found")
+        pytest.skip("tests/data/notes not found")
     failures = []
     for formula in NOTES[key]:
         try:

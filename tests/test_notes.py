@@ -11,18 +11,17 @@ import re
 import signal
 import time
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
 from derivmagic import Derivation, DerivError, derive
 
-NOTES = Path(__file__).resolve().parents[1] / ".." / "shared" / "notes"
+from shared_data import NOTES  # noqa: E402
 TIME_LIMIT = 2.0   # seconds per formula
 HARD_STOP = 10     # a hung formula is interrupted after this many seconds
 
 if not NOTES.is_dir():
-    pytest.skip("../shared/notes is absent", allow_module_level=True)
+    pytest.skip("tests/data/notes is missing", allow_module_level=True)
 
 DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 

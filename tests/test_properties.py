@@ -7,7 +7,7 @@ traces, norms, exp / log of positive parts / tanh / sigmoid, Hadamard products a
 quotients, softmax, diag, log det, scalar powers and fractions). Each tree is written
 out twice: as a LaTeX cell with declarations (numeric or named dimensions), and as a
 plain numpy function. The test differentiates the numpy function by central finite
-differences, arranges the numbers per kind and layout (as ../shared/corpus/harness.py
+differences, arranges the numbers per kind and layout (as tests/data/corpus/harness.py
 does) and compares them with ``derivmagic.check.evaluate(d.answer.result, env, sizes)``.
 
 ``make test`` runs a few hundred deterministic examples; ``make fuzz`` (the ``fuzz``
@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from derivmagic import DerivError, derive
 from derivmagic.check import evaluate
+from shared_data import HARNESS
 from timing import time_limit
 
 FUZZ_EXAMPLES = int(os.environ.get("DERIVMAGIC_FUZZ_EXAMPLES", "2000"))
@@ -588,11 +589,11 @@ def run_problem(problem: Problem, seed: int, stats: dict, label: str, via_sympy:
 
 
 def _harness():
-    """The shared corpus harness's own SymPy evaluator (skips when ../shared is absent)."""
+    """The shared corpus harness's own SymPy evaluator ."""
     import importlib.util
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "harness.py")
+    path = str(HARNESS)
     if not os.path.exists(path):
-        pytest.skip("../shared/corpus/harness.py not found")
+        pytest.skip("tests/data/corpus/harness.py not found")
     spec = importlib.util.spec_from_file_location("_harness", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

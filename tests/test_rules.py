@@ -5,7 +5,7 @@ reference function of the cell's symbols (written by hand, not derived from the
 engine).  The engine's answer (``d.answer.result``, evaluated with
 ``derivmagic.check.evaluate``) is compared with central finite differences of the
 reference, arranged in the case's layout (the conventions of the shared harness,
-``../shared/corpus/harness.py``):
+``tests/data/corpus/harness.py``):
 
 * ``gradient`` (``\\nabla``): shaped like the variable for a scalar function,
   denominator layout otherwise;

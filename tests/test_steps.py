@@ -8,13 +8,12 @@ column symbol to ``Vᵀ`` when the variable is a row), and the differential is c
 with the central finite difference of the node along ``V``.  The differential must also
 be linear in the direction (doubling ``V`` doubles it).
 
-Cases: the public corpus (``../shared/corpus/public_cases.py``, without its error and
+Cases: the public corpus (``tests/data/corpus/public_cases.py``, without its error and
 claim cases) and the rule table of ``test_rules.py``.
 """
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +26,7 @@ from test_rules import RULE_CASES, as2d, bind_sizes, derive_case, make_env, samp
 
 STEP_TOL = 1e-5
 POINTS = 3
-CORPUS_FILE = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "public_cases.py"
+from shared_data import CORPUS as CORPUS_FILE  # noqa: E402
 
 
 def load_corpus() -> list[dict]:
@@ -117,7 +116,7 @@ def test_every_step_is_a_true_equality(src, case):
 def test_corpus_found_or_absent():
     """The corpus, when present, contributes the cases this file promises to check."""
     if not CORPUS_FILE.exists():
-        pytest.skip("../shared/corpus is absent")
+        pytest.skip("tests/data/corpus is missing")
     assert len(CORPUS) >= 30, f"only {len(CORPUS)} corpus cases loaded"
 
 
