@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from .errors import DerivError
-from .expr import ONE, Expr, Identity, Sym, postorder, substitute
+from .expr import ONE, Expr, Identity, Sym, postorder
 from .rules import Add, Diag, Hadamard, Mul, Trace, Transpose, add, diag, hadamard, mul, transpose
 from .rules.kron import kron
 from .simplify import simplify
@@ -186,7 +186,3 @@ def _kron_term(t: Expr, dsym: Sym) -> Expr:
     raise TensorNeeded(
         "the Kronecker form of this derivative needs more than L·dX·R terms (a Hadamard product or a "
         "scalar factor holding dX, or dXᵀ of a matrix); write D F(X)[V] for its differential form")
-
-
-def set_direction(df: Expr, dsym: Sym, direction: Expr) -> Expr:
-    return substitute(df, {dsym: direction})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .expr import Expr, Identity, Num, Ones, Sym, Zero, fmt_shape
+from .expr import Expr, Identity, Num, Ones, Sym, Zero
 from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
                     Transpose)
 
@@ -215,8 +215,3 @@ def to_text(e: Expr) -> str:
 
 def shape_tex(shape) -> str:
     return r" \times ".join(str(d).replace("*", "") for d in shape)
-
-
-def shape_text(shape) -> str:
-    return fmt_shape(shape)
-

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .expr import Expr, Sym, fmt_shape
+from .expr import Expr, Sym
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,3 @@ def _numel(e: Expr):
     if c == 1:
         return r
     return None
-
-
-def describe_shape(e: Expr) -> str:
-    return fmt_shape(e.shape)

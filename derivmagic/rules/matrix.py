@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expr import SCALAR, Expr, Identity, InternalShapeError, Num, Sym, fmt_shape
+from ..expr import SCALAR, Expr, Identity, InternalShapeError, Num, fmt_shape
 from .linear import Add, Mul, Transpose, add, mul, neg, transpose
 
 
@@ -129,7 +129,3 @@ def det(e: Expr) -> Expr:
     if isinstance(e, Transpose):
         return det(e.args[0])
     return Det(e)
-
-
-def is_spd(e: Expr) -> bool:
-    return isinstance(e, Sym) and "spd" in e.props
