@@ -34,7 +34,7 @@ def fmt_shape(shape: Shape) -> str:
 class Expr:
     """A node: ``args`` are children, ``shape`` its shape, ``key`` its structural identity."""
 
-    __slots__ = ("args", "shape", "key", "_hash", "_free")
+    __slots__ = ("args", "shape", "key", "_hash", "_free", "_sort")
     prec = 100  # binding strength for printing: atoms bind tightest
     rule = ""   # the name of this operation's differentiation rule, shown as a step label
     linear = False  # linear in its arguments (so it may appear in a differential)
@@ -42,9 +42,11 @@ class Expr:
     def __init__(self, args: tuple, shape: Shape, extra=()):
         self.args = args
         self.shape = shape
-        self.key = (type(self).__name__, extra, tuple(a.key for a in args))
-        self._hash = hash(self.key)
+        # children by reference: hashing and comparing a node costs O(its own size), not its subtree's
+        self.key = (type(self).__name__, extra, args)
+        self._hash = hash((type(self).__name__, extra, tuple(a._hash for a in args)))
         self._free = None
+        self._sort = None
 
     def __eq__(self, other):
         return self is other or (isinstance(other, Expr) and self._hash == other._hash and self.key == other.key)
@@ -73,8 +75,11 @@ class Expr:
     def depends(self, sym) -> bool:
         return sym in self.free
 
-    def sort_key(self) -> str:
-        return repr(self.key)
+    def sort_key(self) -> tuple:
+        """A total order for canonical forms (cached; compared lazily, child by child)."""
+        if self._sort is None:
+            self._sort = (type(self).__name__, repr(self.key[1]), tuple(a.sort_key() for a in self.args))
+        return self._sort
 
     # --- what each operation supplies
     def differential(self, ds: list):

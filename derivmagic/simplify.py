@@ -6,21 +6,30 @@ that a user's own formula is shown as typed and only derived expressions are tid
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 from .expr import Expr, Identity, Num, postorder
 from .limits import tick
 from .rules.linear import Add, Mul, Transpose, add, mul, split_coeff
 
 
+_DONE: dict[Expr, Expr] = {}  # simplified forms; expressions are immutable, and steps share sub-expressions
+_DONE_LIMIT = 100_000
+
+
 def simplify(root: Expr) -> Expr:
-    memo: dict[Expr, Expr] = {}
     for node in postorder(root):
-        args = [memo[a] for a in node.args]
+        if node in _DONE:
+            continue
+        args = [_DONE[a] for a in node.args]
         new = node if all(n is o for n, o in zip(args, node.args)) else node.rebuild(args)
         if isinstance(new, Add):
             new = factor(list(new.args)) or _ordered(new)
-        memo[node] = new
-    return memo[root]
+        _DONE[node] = new
+    result = _DONE[root]
+    if len(_DONE) > _DONE_LIMIT:
+        _DONE.clear()
+    return result
 
 
 def _add_factored(terms: list[Expr]) -> Expr:
@@ -34,6 +43,7 @@ def _ordered(s: Add) -> Expr:
     return s if terms == list(s.args) else Add(terms)
 
 
+@lru_cache(maxsize=65536)
 def _transposes(e: Expr) -> int:
     return (1 if isinstance(e, Transpose) else 0) + sum(_transposes(a) for a in e.args)
 

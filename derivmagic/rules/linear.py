@@ -7,6 +7,7 @@ factors pulled out, transposes pushed through products.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -306,6 +307,7 @@ def transpose(e: Expr) -> Expr:
     return Transpose(e)
 
 
+@lru_cache(maxsize=65536)
 def _transposes(e: Expr) -> int:
     own = 1 if isinstance(e, Transpose) else 0
     return own + sum(_transposes(a) for a in e.args)
