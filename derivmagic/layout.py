@@ -18,7 +18,8 @@ from .differentiate import Differentiator, differential_symbol, gradient, jacobi
 from .rules.kron import Vec, dim_product
 from .errors import DerivError
 from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, substitute, zero
-from .rules import mul, trace, transpose
+from .expr import Num
+from .rules import Add, Diag, Mul, add, hadamard, mul, trace, transpose
 from .simplify import simplify
 from .steps import Step
 
@@ -115,8 +116,8 @@ def _first_order(kind, layout, f, var, dsym, df):
         J = jacobian(col, dsym) if col != zero(col.shape) else zero((col.shape[0], dsym.shape[0]))
         if denominator:
             res = transpose(J)
-            return res, mul(transpose(res), dsym), f"denominator layout: {fmt_shape(res.shape)} (the transposed Jacobian)"
-        return J, mul(J, dsym), f"numerator layout: {fmt_shape(J.shape)} (the Jacobian)"
+            return res, _apply(J, dsym), f"denominator layout: {fmt_shape(res.shape)} (the transposed Jacobian)"
+        return J, _apply(J, dsym), f"numerator layout: {fmt_shape(J.shape)} (the Jacobian)"
     K = vec_jacobian(df, dsym) if df != zero(fs) else None
     if K is None or K == zero(fs):
         K = zero((dim_product(*fs), dim_product(*dsym.shape)))
@@ -125,6 +126,17 @@ def _first_order(kind, layout, f, var, dsym, df):
     return res, mul(transpose(res) if denominator else res, Vec(dsym)), (
         f"the Jacobian of vec F by vec X ({size}, vec stacks columns), "
         f"{'denominator layout: its transpose' if denominator else 'numerator layout'}")
+
+
+def _apply(J: Expr, v: Expr) -> Expr:
+    """J v, with diag(u) v written u ⊙ v (the check then never forms an n×n diagonal)."""
+    if isinstance(J, Diag):
+        return hadamard(J.args[0], v)
+    if isinstance(J, Mul) and not J.chain[1:] and isinstance(J.chain[0], Diag):
+        return mul(Num(J.coeff), *J.scalars, hadamard(J.chain[0].args[0], v))
+    if isinstance(J, Add):
+        return add(*[_apply(t, v) for t in J.args])
+    return mul(J, v)
 
 
 def _identify_rule(kind, layout, f, var) -> str:
