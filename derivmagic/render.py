@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero
 from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
@@ -22,6 +23,8 @@ _TEX_TEXT = [
 class Printer:
     def __init__(self, latex: bool):
         self.latex = latex
+        self.memo: dict[Expr, str] = {}  # shared sub-expressions are printed once
+
 
     # --- small pieces that differ between the two styles
     def op(self, name: str) -> str:
@@ -56,8 +59,13 @@ class Printer:
         return self.paren(s) if e.prec < prec or (prec > 20 and isinstance(e, Num) and e.value < 0) else s
 
     def render(self, e: Expr) -> str:
-        method = getattr(self, "p_" + type(e).__name__)
-        return method(e)
+        out = self.memo.get(e)
+        if out is None:
+            out = getattr(self, "p_" + type(e).__name__)(e)
+            if len(self.memo) > 50_000:
+                self.memo.clear()
+            self.memo[e] = out
+        return out
 
     def p_Sym(self, e: Sym) -> str:
         return e.tex if self.latex else _plain_name(e)
@@ -195,8 +203,12 @@ class Printer:
 
 
 def _plain_name(e: Sym) -> str:
+    return _plain_tex(e.tex)
+
+
+@lru_cache(maxsize=4096)
+def _plain_tex(text: str) -> str:
     from .parse import GREEK_UNICODE
-    text = e.tex
     for pattern, repl in _TEX_TEXT:
         text = pattern.sub(repl, text)
     return re.sub(r"\\([A-Za-z]+)", lambda m: GREEK_UNICODE.get(m.group(1), m.group(1)), text)
