@@ -111,7 +111,7 @@ class Judge:
     def _symbols_of(self, *exprs) -> list[Sym]:
         seen = {}
         for e in (self.function, *exprs):
-            for s in e.free:
+            for s in sorted(e.free, key=lambda s: s.name):  # a fixed order: the same counterexample every run
                 seen[s.name] = s
         for name, s in self.symbols.items():
             seen.setdefault(name, s)

@@ -370,7 +370,7 @@ _NAME_LIST = re.compile(rf"\s*{_NAME}(?:\s*,\s*{_NAME})*\s*,?\s*")
 
 def _is_name_list(text: str) -> bool:
     """``x`` or ``x, y``: names waiting for the ``\\in`` of the next piece."""
-    return _NAME_LIST.fullmatch(text) is not None
+    return _NAME_LIST.fullmatch(_SPACING_ONLY.sub(" ", text)) is not None
 
 
 _ALIGNED = re.compile(r"\\begin\{(aligned|align\*?|split|gathered|equation\*?)\}|\\end\{(aligned|align\*?|split|gathered|equation\*?)\}")

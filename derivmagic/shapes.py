@@ -336,7 +336,10 @@ class Typer:
                 raise ParseError(f"{body.value} is not defined in this cell: add a definition such as "
                                  f"{body.value} = … (otherwise its derivative would be 0)",
                                  text=self.cell, pos=body.pos, end=body.end)
-            self.type(t.body)
+            f = self.type(t.body)
+            if t.kind in ("gradient", "hessian") and not (self.dims.is_one(f[0]) or self.dims.is_one(f[1])):
+                raise Mismatch(f"∇ needs a scalar (or vector) function, and this reading makes "
+                               f"{self.show(t.body)} a {self.fmt(f)} matrix", t.body)
             if t.direction is not None:
                 var = self.symbol(t.variables[0].value, t.variables[0])
                 d = self.type(t.direction)

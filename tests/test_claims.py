@@ -140,3 +140,13 @@ def test_the_notes_wrong_answers_are_caught_with_the_right_reason():
             reasons[f[:30]] = bad[0].reason
     assert len(reasons) == 2
     assert all("off by a factor 2" in r for r in reasons.values())
+
+
+def test_the_counterexample_is_the_same_in_every_run():
+    import subprocess
+    import sys
+    code = ("from derivmagic import derive; "
+            "print(derive(r'\\nabla_x \\|Ax + b\\|_2^2 = 2A^T A x + A^T b').claims[0].counterexample)")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout for seed in (1, 2, 3)}
+    assert len(outs) == 1 and "values" in outs.pop()

@@ -181,3 +181,14 @@ def test_sympy_result_gives_the_numbers(src, case):
                 dims[dim] = n
     shape = tuple(int(sp.sympify(x).xreplace(dims)) for x in d.shape)
     assert shape == got.shape, f"d.shape {d.shape} -> {shape}, numbers are {got.shape}"
+
+
+def test_declaration_lists_after_spacing_and_greek_vectors():
+    d = derive("\\nabla_x (x-\\mu)^T\\Sigma^{-1}(x-\\mu) \\quad \\Sigma \\in \\mathbb{S}^n_{++},\\; x, \\mu \\in \\mathbb{R}^n")
+    assert d.reading.symbols["mu"].shape == ("n", 1) and d.reading.symbols["x"].shape == ("n", 1)
+
+
+def test_a_gradient_is_not_read_as_of_a_matrix_function():
+    d = derive("\\nabla_x (x-\\mu)^T\\Sigma^{-1}(x-\\mu) \\quad \\Sigma \\in \\mathbb{S}^n_{++}")
+    assert d.reading.symbols["x"].shape == ("n", 1) and d.reading.symbols["mu"].shape == ("n", 1)
+    assert d.answer.result.shape == ("n", 1)
