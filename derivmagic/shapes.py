@@ -274,6 +274,7 @@ class Typer:
         self.flips = {n for n in kinds if kinds[n] != candidates[n][0] or candidates[n][0] != default_kind(n)}
         self.broadcasts: set[int] = set()
         self.claim_errors: dict[int, str] = {}
+        self.message_dims: dict[int, str] = {}
         self.special: dict[int, str] = {}
 
     # --- dimensions
@@ -307,16 +308,19 @@ class Typer:
         return self.cell[node.pos:node.end].strip() or node.kind
 
     def fmt(self, s) -> str:
-        names = {}
-
+        """A shape for a message; a dimension nothing has named yet gets a letter of its own, the
+        same in every message of this reading, so both operands' shapes can be compared."""
         def one(d):
             v = self.dims.get(d)
             if v is not None:
                 return str(v)
             root = self.dims.find(d)
-            if root not in names:
-                names[root] = "?"
-            return names[root]
+            if root not in self.message_dims:
+                used = set(self.kinds) | set(self.declared) | set(self.message_dims.values()) \
+                    | {v for v in self.dims.value if isinstance(v, str)}
+                free = [n for n in DIM_POOL if n not in used]
+                self.message_dims[root] = free[0] if free else f"d{len(self.message_dims) + 1}"
+            return self.message_dims[root]
         return f"{one(s[0])}×{one(s[1])}"
 
     def unify(self, a: int, b: int, message) -> None:
