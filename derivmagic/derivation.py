@@ -39,6 +39,13 @@ class Derivation:
         return to_sympy(self.answer.result, self.reading.dims)
 
     @property
+    def function(self):
+        """What was differentiated, as read: the function as a SymPy expression (``MatrixExpr`` or
+        scalar ``Expr``) built from the cell's symbols, definitions substituted."""
+        from .tosympy import to_sympy
+        return to_sympy(self.reading.targets[0][2], self.reading.dims)
+
+    @property
     def symbols(self) -> dict:
         from .tosympy import to_sympy
         return {name: to_sympy(s, self.reading.dims) for name, s in self.reading.symbols.items()}
