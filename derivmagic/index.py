@@ -21,7 +21,7 @@ def to_matrix_form(node: Node, notes: list[str]) -> Node:
     if not isinstance(node, Node):
         return node
     args = tuple(to_matrix_form(a, notes) if isinstance(a, Node) else a for a in node.args)
-    node = Node(node.kind, args, node.pos, node.end, node.value)
+    node = Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
     if node.kind == "index_sum":
         return IndexSum(node, notes).matrix_form()
     return node

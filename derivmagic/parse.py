@@ -15,6 +15,7 @@ from lark import Lark, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import ParseError
+from .tex import Braced, brace_arguments
 
 GREEK_UNICODE = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
@@ -39,9 +40,10 @@ class Node:
     pos: int = 0
     end: int = 0
     value: object = None  # a name, a number, a function name, ...
+    grouped: bool = False  # written inside ( ), \left( \right), [ ] or { }: TeX's grouping, kept
 
     def with_args(self, *args) -> "Node":
-        return Node(self.kind, tuple(args), self.pos, self.end, self.value)
+        return Node(self.kind, tuple(args), self.pos, self.end, self.value, self.grouped)
 
 
 @dataclass
@@ -105,14 +107,19 @@ class ToNode(Transformer):
     def greek(self, meta, tok):
         return self._node("name", meta, value=_plain_subscript(str(tok)[1:]))
 
-    def font_name(self, meta, font, tok):
-        name = str(tok).lstrip("\\")
+    def font_name(self, meta, font, tok, sub=None):
+        name = _plain_subscript(str(tok).lstrip("\\") + (str(sub) if sub is not None else ""))
         kind = "font_one" if name == "1" else "name"
         return self._node(kind, meta, value=name)
 
-    def accent(self, meta, acc, tok):
-        base = str(tok).lstrip("\\")
-        return self._node("name", meta, value=f"{base}_{str(acc)[1:]}")
+    def accent(self, meta, acc, tok, sub=None):
+        base = tok.value if isinstance(tok, Node) else _plain_subscript(str(tok).lstrip("\\"))
+        base, _, inner_sub = base.partition("_")
+        subscript = inner_sub or (_plain_subscript(str(sub))[1:] if sub is not None else "")
+        return self._node("name", meta, value=f"{base}_{str(acc)[1:]}" + (f"_{subscript}" if subscript else ""))
+
+    def font_accent(self, meta, font, acc, tok, sub=None):
+        return self.accent(meta, acc, tok, sub)
 
     def number(self, meta, tok):
         return self._node("num", meta, value=Fraction(str(tok)))
@@ -154,7 +161,7 @@ class ToNode(Transformer):
     def group(self, meta, *items):
         inner = next(i for i in items if isinstance(i, Node))
         p, e = _span(meta)
-        return Node(inner.kind, inner.args, p, e, inner.value)
+        return Node(inner.kind, inner.args, p, e, inner.value, True)
 
     def frac(self, meta, tok, num, den):
         return self._node("frac", meta, num, den)
@@ -188,6 +195,9 @@ class ToNode(Transformer):
         return self._node("norm", meta, arg, value=sub)
 
     def norm_sub(self, meta, tok):
+        return tok if isinstance(tok, str) and not hasattr(tok, "type") else ("*" if tok.type == "STAR" else str(tok))
+
+    def norm_font(self, meta, font, tok):
         return str(tok)
 
     def bars(self, meta, open_, arg, close):
@@ -388,18 +398,42 @@ def _join_aligned(cell: str) -> str:
 # ---------------------------------------------------------------- parsing one statement
 @lru_cache(maxsize=1024)
 def parse_statement(text: str):
-    """One statement's syntax tree (immutable nodes; cached, as notebooks re-run cells)."""
+    """One statement's syntax tree (immutable nodes; cached, as notebooks re-run cells).
+    The grammar reads the statement with every command argument braced (``tex.py``);
+    positions in the tree and in errors are positions in ``text``."""
+    braced = brace_arguments(text)
     try:
-        return ToNode().transform(parser().parse(pair_bars(text)))
-    except ParseError:
-        raise
+        return _map_positions(ToNode().transform(parser().parse(pair_bars(braced.text))), braced)
+    except ParseError as exc:
+        raise _map_error(exc, braced) from None
     except UnexpectedInput as exc:
-        raise _friendly(exc, text) from None
+        raise _map_error(_friendly(exc, braced.text), braced) from None
     except LarkError as exc:
         inner = getattr(exc, "orig_exc", None)
         if isinstance(inner, ParseError):
-            raise inner from None
+            raise _map_error(inner, braced) from None
         raise ParseError(f"cannot read this: {exc}", pos=0) from None
+
+
+def _map_error(exc: ParseError, braced: Braced) -> ParseError:
+    if exc.text is None and exc.pos is not None:
+        end = exc.end
+        exc.pos = braced.pos(exc.pos)
+        exc.end = None if end is None else max(braced.end(end), exc.pos + 1)
+    return exc
+
+
+def _map_node(node: Node, braced: Braced) -> Node:
+    args = tuple(_map_node(a, braced) if isinstance(a, Node) else a for a in node.args)
+    return Node(node.kind, args, braced.pos(node.pos), braced.end(node.end), node.value, node.grouped)
+
+
+def _map_positions(tree, braced: Braced):
+    if tree[0] == "decl":
+        _, names, space, (p, e) = tree
+        return ("decl", [_map_node(n, braced) for n in names], space, (braced.pos(p), braced.end(e)))
+    _, sides, ops = tree
+    return ("chain", [_map_node(n, braced) for n in sides], ops)
 
 
 _WORDS = {
@@ -540,7 +574,7 @@ def parse_cell(cell: str) -> list:
 
 def _shift(node: Node, offset: int) -> Node:
     return Node(node.kind, tuple(_shift(a, offset) if isinstance(a, Node) else a for a in node.args),
-                node.pos + offset, node.end + offset, node.value)
+                node.pos + offset, node.end + offset, node.value, node.grouped)
 
 
 def _statement(tree, offset: int) -> list:

@@ -128,9 +128,10 @@ def _products_not_calls(statements, defs) -> None:
     def fix(node):
         if not isinstance(node, Node):
             return node
-        node = Node(node.kind, tuple(fix(a) for a in node.args), node.pos, node.end, node.value)
+        node = Node(node.kind, tuple(fix(a) for a in node.args), node.pos, node.end, node.value, node.grouped)
         base = node.args[0] if node.kind == "pow" else None
-        if base is not None and base.kind == "call" and len(base.args) == 2 and base.args[1].kind != "name" \
+        if base is not None and base.kind == "call" and not base.grouped and len(base.args) == 2 \
+                and base.args[1].kind != "name" \
                 and not (base.args[0].kind == "name" and base.args[0].value in defs):
             head, inner = base.args
             power = Node("pow", (inner, node.args[1]), inner.pos, node.end)
