@@ -39,6 +39,12 @@ class Derivation:
         return to_sympy(self.answer.result, self.reading.dims)
 
     @property
+    def warnings(self) -> list[str]:
+        """Where the reading had to choose between meanings that give derivatives of different
+        shapes, what it chose and how to say otherwise."""
+        return list(self.reading.warnings)
+
+    @property
     def function(self):
         """What was differentiated, as read: the function as a SymPy expression (``MatrixExpr`` or
         scalar ``Expr``) built from the cell's symbols, definitions substituted."""

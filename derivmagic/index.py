@@ -16,6 +16,130 @@ from .parse import Node
 ELEMENTWISE_FUNCS = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
 
 
+_ENTRY = re.compile(r"(.+?)_\{?([a-zA-Z,]+)\}?")
+
+
+def _index_letters(name: str) -> set[str]:
+    m = _ENTRY.fullmatch(name)
+    return set(m.group(2).replace(",", "")) if m else set()
+
+
+def _uses(node: Node, indices) -> bool:
+    if node.kind == "name":
+        return node.value in indices or bool(_index_letters(node.value) & set(indices))
+    if node.kind == "index_sum":
+        return _uses(node.args[0], set(indices) - set(node.value[0]))
+    return any(_uses(a, indices) for a in node.args if isinstance(a, Node))
+
+
+def _last_sum(node: Node) -> Node | None:
+    """The ``\\sum`` that ends a term (``\\frac1n \\sum_i …``, ``-\\sum_i …``), if any."""
+    if node.grouped:
+        return None
+    if node.kind == "index_sum":
+        return node
+    if node.kind in ("mul", "neg", "add", "sub"):
+        return _last_sum(node.args[-1])
+    return None
+
+
+def _replace(node: Node, old: Node, new: Node) -> Node:
+    if node is old:
+        return new
+    args = tuple(_replace(a, old, new) if isinstance(a, Node) else a for a in node.args)
+    return Node(node.kind, args, node.pos, max(node.end, new.end), node.value, node.grouped)
+
+
+def extend_sums(node: Node, notes: list[str]) -> Node:
+    """Sums as printed: ``\\sum_i`` followed by terms joined by + or − that use i covers all of
+    them, as in ``\\sum_{i=1}^n y_i \\log p_i + (1 - y_i)\\log(1 - p_i)``."""
+    extended: dict[int, Node] = {}
+    out = _extend(node, extended)
+    for s in extended.values():
+        idx = ", ".join(s.value[0])
+        notes.append(f"read the sum over {idx} as covering all {_terms(s.args[0])} terms after it joined by "
+                     f"+ or − (each uses {idx}), as printed sums are read")
+    return out
+
+
+def _extend(node: Node, extended: dict) -> Node:
+    if not isinstance(node, Node):
+        return node
+    args = tuple(_extend(a, extended) if isinstance(a, Node) else a for a in node.args)
+    node = Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+    if node.kind in ("add", "sub") and not node.grouped:
+        left, right = node.args
+        s = _last_sum(left)
+        if s is not None and _uses(right, s.value[0]):
+            body = Node(node.kind, (s.args[0], right), s.args[0].pos, right.end)
+            wider = Node("index_sum", (body,), s.pos, right.end, s.value)
+            extended[s.pos] = wider
+            return _replace(left, s, wider)
+    return node
+
+
+def _terms(node: Node) -> int:
+    if node.kind in ("add", "sub") and not node.grouped:
+        return _terms(node.args[0]) + 1
+    return 1
+
+
+def check_indices(node: Node, bound=frozenset()) -> None:
+    """An index is used only inside a sum that binds it; a repeated index with no sum (the
+    summation convention) is refused rather than read as new symbols."""
+    if node.kind == "index_sum":
+        check_indices(node.args[0], bound | set(node.value[0]))
+        return
+    if node.kind == "name":
+        return
+    if node.kind == "mul":
+        _no_repeated_index(node, bound)
+    for a in node.args:
+        if isinstance(a, Node):
+            check_indices(a, bound)
+
+
+def free_index_names(node: Node, indices, bound=frozenset()):
+    """Names such as x_i whose index is one of ``indices`` and is not bound by a sum around them."""
+    if node.kind == "index_sum":
+        yield from free_index_names(node.args[0], indices, bound | set(node.value[0]))
+        return
+    if node.kind == "name":
+        letters = _index_letters(node.value) - bound
+        if letters & set(indices):
+            yield node, sorted(letters & set(indices))[0]
+        return
+    for a in node.args:
+        if isinstance(a, Node):
+            yield from free_index_names(a, indices, bound)
+
+
+def _factors(node: Node) -> list[Node]:
+    if node.kind == "mul" and not node.grouped:
+        return _factors(node.args[0]) + _factors(node.args[1])
+    return [node]
+
+
+def _no_repeated_index(node: Node, bound) -> None:
+    seen: dict[str, Node] = {}
+    for f in _factors(node):
+        letters = set()
+        for n, idx in free_index_names(f, "abcdefghijklmnopqrstuvwxyz", bound):
+            letters |= _index_letters(n.value) - set(bound)
+        for letter in sorted(letters):
+            if letter in seen:
+                raise ParseError(f"the index {letter} is repeated with no \\sum: write the sum, e.g. "
+                                 f"\\sum_{{{letter}}} …, or the matrix form (derivmagic does not apply the summation "
+                                 "convention)", pos=node.pos, end=node.end)
+            seen[letter] = f
+
+
+def sum_indices(node: Node) -> set[str]:
+    if node.kind == "index_sum":
+        return set(node.value[0]) | sum_indices(node.args[0])
+    return set().union(*[sum_indices(a) for a in node.args if isinstance(a, Node)]) if node.args else set()
+
+
 def to_matrix_form(node: Node, notes: list[str]) -> Node:
     """``node`` with every index sum rewritten in matrix form (a note says how each was read)."""
     if not isinstance(node, Node):

@@ -55,6 +55,7 @@ class Target:
     direction: Node | None = None
     pos: int = 0
     end: int = 0
+    scalar_variable: bool = False   # d/dt, d/dx: the variable is a scalar
 
 
 @dataclass
@@ -342,11 +343,11 @@ def split_statements(cell: str) -> list[tuple[int, str]]:
             depth = max(0, depth - 1)
         if depth == 0:
             m = _SEPARATORS.match(cell, i)
-            if m and m.end() > i:
+            if m and m.end() > i and not (m.group(0).startswith("\\q") and _joins(cell[start:i], cell[m.end():])):
                 pieces.append((start, cell[start:i]))
                 start = i = m.end()
                 continue
-            if ch == "," and not _inside_norm(cell, start, i):
+            if ch == "," and not _inside_norm(cell, start, i) and not (i > 0 and cell[i - 1] == "\\"):
                 pieces.append((start, cell[start:i]))
                 start = i + 1
         i += 1
@@ -363,6 +364,15 @@ def split_statements(cell: str) -> list[tuple[int, str]]:
             off = prev_off
         merged.append((off, text.rstrip(".").rstrip()))
     return merged
+
+
+_OPERATOR_END = re.compile(r"(?:[-+=(\[{^_/*]|\\(?:cdot|times|odot|circ|frac|left|big|Big|in))\s*$")
+_OPERATOR_START = re.compile(r"\s*(?:[-+=)\]}^_/*]|\\(?:cdot|times|odot|circ|right|in)(?![a-zA-Z]))")
+
+
+def _joins(before: str, after: str) -> bool:
+    """A ``\\quad`` between an operator and its operand is spacing, not a separator."""
+    return bool(_OPERATOR_END.search(before) or _OPERATOR_START.match(after)) and bool(before.strip())
 
 
 _SPACING_ONLY = re.compile(r"\\[,;:! ]|\\\\|~|\\q?quad(?![a-zA-Z])")
@@ -582,9 +592,16 @@ def _statement(tree, offset: int) -> list:
         _, names, (shape, props), (p, e) = tree
         return [Declaration([_shift(n, offset) for n in names], shape, props, p + offset, e + offset)]
     _, sides, ops = tree
-    from .index import to_matrix_form
+    from .index import check_indices, extend_sums, free_index_names, sum_indices, to_matrix_form
     notes: list[str] = []
-    sides = [to_matrix_form(_shift(s, offset), notes) for s in sides]
+    sides = [extend_sums(_shift(s, offset), notes) for s in sides]
+    bound = set().union(*[sum_indices(s) for s in sides])
+    for s in sides:
+        check_indices(s)
+        for name, index in free_index_names(s, bound):
+            raise ParseError(f"the index {index} of {name.value} is used outside the sum that binds it",
+                             pos=name.pos, end=name.end)
+    sides = [to_matrix_form(s, notes) for s in sides]
     remarks = [Remark(n) for n in notes]
     op, rest = extract_operator(sides[0])
     if op is not None:
@@ -652,8 +669,8 @@ def _factors(node: Node) -> list[Node]:
 def _frac_operator(node: Node):
     """For ``\\frac{∂ f}{∂ x}``, ``\\frac{∂}{∂x}``, ``\\frac{d}{dt}``, ``\\frac{∂^2 f}{∂x ∂x^T}``:
     (order, body or None, [variables]); None for an ordinary fraction."""
-    num, den = _factors(node.args[0]), _factors(node.args[1])
-    head = num[0]
+    head, body = _leading(node.args[0])
+    den = _factors(node.args[1])
     if head.kind == "partial":
         marker = "partial"
         order = head.value
@@ -672,12 +689,20 @@ def _frac_operator(node: Node):
         order_here = den[i].value if den[i].kind == "partial" else 1
         variables.extend([den[i + 1]] * (order_here - 1))
         i += 2
-    body = None
-    if len(num) > 1:
-        body = num[1]
-        for f in num[2:]:
-            body = Node("mul", (body, f), body.pos, f.end)
-    return order, body, variables
+    return order, body, variables, marker
+
+
+def _leading(node: Node) -> tuple[Node, Node | None]:
+    """The first factor of a numerator and what follows it: ``∂`` and ``xᵀAx + bᵀx`` in
+    ``\\frac{\\partial\\, x^TAx + b^Tx}{\\partial x}``."""
+    if node.grouped or node.kind not in ("mul", "add", "sub"):
+        return node, None
+    head, rest = _leading(node.args[0])
+    if rest is None:
+        if node.kind != "mul":
+            return node, None
+        return head, node.args[1]
+    return head, Node(node.kind, (rest, node.args[1]), rest.pos, node.end)
 
 
 def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
@@ -696,7 +721,7 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
         if call.args[0].kind != "name" or len(call.args) != 2:
             raise ParseError("write the directional derivative as D f(x)[v]", pos=op.pos, end=op.end)
         return Target("directional", [call.args[1]], call, claims, direction=direction, pos=op.pos, end=op.end)
-    order, body, variables = _frac_operator(op)
+    order, body, variables, marker = _frac_operator(op)
     if body is not None and rest is not None:
         raise ParseError("unexpected terms after the derivative", pos=rest.pos, end=rest.end)
     body = body if body is not None else rest
@@ -707,7 +732,8 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
         return Target("hessian", [_strip_transpose(v)], body, claims, pos=op.pos, end=body.end)
     if order != 1 or len(variables) != 1:
         raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
-    return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end)
+    return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end,
+                  scalar_variable=marker == "d" and variables[0].kind == "name")
 
 
 def _claim_side(side: Node):

@@ -25,6 +25,13 @@ SPECIAL = {"e", "I"}
 FUNCTION_LIKE = {"f", "g", "h", "F", "G", "H", "J", "L", "R", "E", "ell", "y", "z", "u", "v"}  # names of outputs
 MAX_FLIPS = 3       # at most this many symbols read against convention
 MAX_READINGS = 400  # and at most this many readings tried
+# What reading a symbol against its convention costs: a lower-case letter becomes a scalar before
+# an upper-case letter becomes a vector (c in ½xᵀQx + c is a scalar, not Q a vector).
+FLIP_COST = {("vector", "scalar"): 1, ("scalar", "vector"): 2, ("vector", "matrix"): 3,
+             ("matrix", "vector"): 3, ("matrix", "scalar"): 4, ("scalar", "matrix"): 4}
+AGAINST_HINT = 3          # more when it also contradicts how the cell uses the symbol (Xθ: θ a vector)
+NONSCALAR_GRADIENT = 3    # a reading that makes the function under ∇ a vector or matrix
+MAX_RUNNERS_UP = 40       # readings tried after the first that fits
 
 
 class Mismatch(Exception):
@@ -93,6 +100,7 @@ class Reading:
     targets: list
     notes: list[str] = field(default_factory=list)
     dims: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def read(statements: list, cell: str) -> "Reading":
@@ -107,7 +115,13 @@ def read(statements: list, cell: str) -> "Reading":
     names, hints = _used_names(statements, defs, declared)
     candidates = {n: candidate_kinds(n, hints.get(n)) for n in names if n not in declared}
     first_error = None
-    for kinds in _readings(candidates, hints):
+    fits: list[tuple[int, Typer]] = []   # readings that fit, with their cost
+    tried_after = 0
+    for cost, kinds in _readings(candidates, hints):
+        if fits and cost >= fits[0][0]:   # the best is known; look on only to tell an ambiguity
+            if not fits[0][1].flips or tried_after >= MAX_RUNNERS_UP:
+                break
+            tried_after += 1
         limits.tick(len(statements) + 1)
         typer = Typer(declared, defs, kinds, candidates, cell)
         try:
@@ -116,10 +130,39 @@ def read(statements: list, cell: str) -> "Reading":
             if first_error is None:
                 first_error = exc
             continue
-        return typer.build(targets)
+        fits.append((cost + (NONSCALAR_GRADIENT if typer.nonscalar_gradient else 0), typer))
+        fits.sort(key=lambda f: f[0])
+        if fits[0][0] <= cost and not fits[0][1].flips:
+            break   # nothing cheaper can follow, and nothing was read against convention
+    if fits:
+        best = fits[0][1]
+        reading = best.build(targets)
+        reading.warnings.extend(_ambiguity(fits, targets))
+        return reading
     if first_error is None:
         raise ShapeError("no reading of the symbols' shapes fits this cell", text=cell, pos=0)
     raise ShapeError(first_error.message, text=cell, pos=first_error.node.pos, end=first_error.node.end)
+
+
+def _ambiguity(fits: list, targets: list) -> list[str]:
+    """When the best reading reads a symbol against its convention and a reading that keeps the
+    convention also fits but gives a derivative of another shape, say so instead of choosing
+    silently (``c`` in ``½xᵀQx + c``: a scalar, unless it is a vector and the result a Jacobian)."""
+    best = fits[0][1]
+    sig = best.signature(targets)
+    out = []
+    for n in sorted(best.flips):
+        usual = default_kind(n)
+        if best.kinds.get(n) in (usual, best.candidates[n][0]):
+            continue   # the convention, or what the cell's use of n asks for (Xθ: θ a vector)
+        other = next((t for _, t in fits[1:] if t.kinds.get(n) == usual), None)
+        if other is not None and other.signature(targets) != sig:
+            out.append(f"read {n} as a {best.kinds[n]}; declare {n} \\in {_space(usual)} if it is a {usual}")
+    return out
+
+
+def _space(kind: str) -> str:
+    return {"scalar": "\\mathbb{R}", "vector": "\\mathbb{R}^n", "matrix": "\\mathbb{R}^{m \\times n}"}[kind]
 
 
 def _products_not_calls(statements, defs) -> None:
@@ -152,19 +195,25 @@ def _products_not_calls(statements, defs) -> None:
 def _readings(candidates: dict[str, list[str]], hints: dict[str, str]):
     """Kind assignments, cheapest first: each symbol read against its first kind costs the
     rank of the kind it takes, and more when that contradicts how the cell uses it."""
-    yield {n: c[0] for n, c in candidates.items()}
+    yield 0, {n: c[0] for n, c in candidates.items()}
     names = list(candidates)
     options = []
     for k in range(1, min(MAX_FLIPS, len(names)) + 1):
         for chosen in itertools.combinations(names, k):
             for alts in itertools.product(*[range(1, len(candidates[n])) for n in chosen]):
-                cost = sum(a + (2 if hints.get(n) == candidates[n][0] else 0) for n, a in zip(chosen, alts))
+                cost = sum(_flip_cost(n, candidates[n], a, hints) for n, a in zip(chosen, alts))
                 options.append((cost, k, chosen, alts))
     options.sort(key=lambda o: (o[0], o[1]))
-    for _, _, chosen, alts in options[:MAX_READINGS - 1]:
+    for cost, _, chosen, alts in options[:MAX_READINGS - 1]:
         kinds = {n: c[0] for n, c in candidates.items()}
         kinds.update({n: candidates[n][a] for n, a in zip(chosen, alts)})
-        yield kinds
+        yield cost, kinds
+
+
+def _flip_cost(name: str, kinds: list[str], alt: int, hints: dict) -> int:
+    first, new = kinds[0], kinds[alt]
+    base = FLIP_COST.get((default_kind(name), new), 0) if new != default_kind(name) else 0
+    return max(base, 1) + (AGAINST_HINT if hints.get(name) == first else 0)
 
 
 def _declared(decls: list[Declaration], cell: str) -> dict:
@@ -192,7 +241,7 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
 
     def walk(node: Node):
         k = node.kind
-        if k == "name" and node.value not in defs and (node.value not in SPECIAL or node.value in declared):
+        if k == "name" and node.value not in defs and (node.value in declared or not _special_name(node.value)):
             seen.setdefault(node.value)
         if k == "pow" and (_is_transpose(node.args[1]) or node.args[1].kind == "neg" and _is_transpose(node.args[1].args[0])):
             if node.args[0].kind == "name" and default_kind(node.args[0].value) != "matrix":
@@ -218,6 +267,9 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
                 walk(a)
 
     for s in statements:
+        if isinstance(s, Target) and s.scalar_variable:
+            hints[s.variables[0].value] = "scalar"   # d/dt: t is a scalar
+    for s in statements:
         if isinstance(s, Target):
             for node in [*s.variables, s.body, *([s.direction] if s.direction is not None else [])]:
                 walk(node)
@@ -229,6 +281,11 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
                 seen.setdefault(p)
             walk(s.body)
     return [n for n in seen if n not in defs], hints
+
+
+def _special_name(name: str) -> bool:
+    """e, and the identity: I, I_n, I_3 (\\mathbf I is I)."""
+    return name in SPECIAL or (name.startswith("I_") and name[2:].isalnum())
 
 
 def _ends_with_matrix(node: Node) -> bool:
@@ -272,11 +329,14 @@ class Typer:
         self.def_shapes: dict[str, tuple[int, int]] = {}
         self.named: dict[object, int] = {}
         self.kinds.update(kinds)
+        self.candidates = candidates
         self.flips = {n for n in kinds if kinds[n] != candidates[n][0] or candidates[n][0] != default_kind(n)}
         self.broadcasts: set[int] = set()
         self.claim_errors: dict[int, str] = {}
         self.message_dims: dict[int, str] = {}
         self.special: dict[int, str] = {}
+        self.nonscalar_gradient = False
+        self.first_target = None
 
     # --- dimensions
     def dim_of(self, value) -> int:
@@ -329,7 +389,18 @@ class Typer:
             raise message()
 
     # --- statements
+    def signature(self, targets: list[Target]) -> tuple:
+        """What the reading makes of the first derivative: the kinds of its function and variable."""
+        t = targets[0]
+        def kind(s):
+            one = (self.dims.is_one(s[0]), self.dims.is_one(s[1]))
+            return {(True, True): "scalar", (False, True): "vector", (True, False): "row"}.get(one, "matrix")
+        var = self.sym_dims.get(t.variables[0].value) if t.variables and t.variables[0].kind == "name" else None
+        return (kind(self.shape[id(t.body)]) if id(t.body) in self.shape else None, kind(var) if var else None)
+
     def run(self, targets: list[Target]) -> None:
+        if self.first_target is None and targets:
+            self.first_target = targets[0]
         for t in targets:
             for v in t.variables:
                 if v.kind != "name":
@@ -345,6 +416,9 @@ class Typer:
             if t.kind in ("gradient", "hessian") and not (self.dims.is_one(f[0]) or self.dims.is_one(f[1])):
                 raise Mismatch(f"∇ needs a scalar (or vector) function, and this reading makes "
                                f"{self.show(t.body)} a {self.fmt(f)} matrix", t.body)
+            if t.kind in ("gradient", "hessian") and t is self.first_target and not self.is_scalar(f) \
+                    and not all(self.is_scalar(self.symbol(v.value, v)) for v in t.variables):
+                self.nonscalar_gradient = True   # ∇_x of a vector function when x is no scalar: unusual
             if t.direction is not None:
                 var = self.symbol(t.variables[0].value, t.variables[0])
                 d = self.type(t.direction)
@@ -445,7 +519,7 @@ class Typer:
             n = self.dims.new(not_one=True)
             self.special[id(node)] = "identity"
             return (n, n)
-        if name.startswith("I_") and name not in self.declared and name not in self.kinds:
+        if _special_name(name) and name.startswith("I_") and name not in self.declared:
             n = self.dim_of(_dim_value(name[2:].strip("{}")))
             self.special[id(node)] = "identity"
             return (n, n)
@@ -475,7 +549,7 @@ class Typer:
                 aa = self.type(a, ew)
                 self._same(pa, aa, head, a, f"the argument of {name} must have the shape of {p}")
             return self._definition(name, head)
-        if len(args) != 1 or (args[0].kind == "name" and head.kind == "name"):
+        if len(args) != 1 or (args[0].kind == "name" and head.kind == "name" and name not in self.declared):
             raise ParseError(f"{self.show(head)} is not defined: define it first ({self.show(node)} = …), "
                              f"or write {self.show(head)} \\cdot ({self.show(args[0])}) for a product",
                              text=self.cell, pos=head.pos, end=head.end)
@@ -487,7 +561,9 @@ class Typer:
         sa, sb = self.is_scalar(a), self.is_scalar(b)
         if sa != sb:
             scalar_node = node.args[0] if sa else node.args[1]
-            if ew or _constant(scalar_node):
+            bare = scalar_node.kind == "name" and scalar_node.value not in self.declared \
+                and scalar_node.value not in self.defs
+            if _constant(scalar_node) or (ew and not bare):
                 self.broadcasts.add(id(scalar_node))
                 return b if sa else a
         na, nb = node.args
@@ -533,12 +609,15 @@ class Typer:
         q = _exponent(exp)
         if q is None:
             raise ParseError("an exponent must be a number, T or -1", text=self.cell, pos=exp.pos, end=exp.end)
-        if self.is_scalar(a) or ew:
-            return a
+        if self.is_scalar(a) or (ew and self._vector(a)):
+            return a   # a power of a vector is elementwise; of a matrix, the matrix power
         if q.denominator == 1:
             self._require_square(node, a)
             return a
         raise Mismatch(f"cannot raise {self.show(base)} ({self.fmt(a)}) to the power {q}: it is not a scalar", node)
+
+    def _vector(self, a) -> bool:
+        return self.dims.is_one(a[0]) or self.dims.is_one(a[1])
 
     def _require_square(self, node, a):
         def err():

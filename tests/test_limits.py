@@ -201,8 +201,8 @@ def test_raising_a_limit_gives_an_answer_or_another_clear_limit(monkeypatch, nam
     if isinstance(out, LimitError):
         other = assert_clear_limit_error(out, cell)
         assert other != name, f"still the {name} limit after raising it to {value}"
-    else:
-        assert out.check.passed
+    else:  # a product of 2,000 random matrices may overflow: the check must then say so, not pass
+        assert out.check.passed or "not finite" in out.check.message, out.check
 
 
 def test_expression_size_limit_is_clear(monkeypatch):
