@@ -86,26 +86,32 @@ def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np
 
 
 def domains(root: Expr) -> dict[str, str]:
-    """How to sample each symbol so the function is defined: positive under log and
-    roots, positive definite under log det, invertible under an inverse."""
+    """How to sample each symbol so the function is defined, and nothing more: positive under
+    log and roots, nonzero under a negative power, a positive determinant under log det,
+    invertible under an inverse. Symmetry comes only from a declaration (``\\mathbb{S}^n``,
+    ``\\mathbb{S}^n_{++}``), never from a domain: ``log det A`` alone does not make A symmetric.
+    Where a domain is a condition on a compound (``log det(A + B)``, ``log(aᵀx)``), the symbols are
+    sampled as usual and a sample outside the domain is drawn again (``sample_env``)."""
     out: dict[str, str] = {}
     for node in postorder(root):
         arg = node.args[0] if node.args else None
         if isinstance(node, Func) and node.spec.positive_domain or isinstance(node, Pow) and node.exponent.denominator != 1:
             if isinstance(arg, Sym):
                 out.setdefault(arg.name, "positive")
-            elif isinstance(arg, Det):  # log det M: M positive definite (its square parts SPD)
+            elif isinstance(arg, Det):  # log det M: det M > 0 (each square part with a positive determinant)
                 for s in arg.args[0].free:
                     if s.shape[0] == s.shape[1] and s.shape != (1, 1):
-                        out[s.name] = "spd"
+                        out[s.name] = "posdet"
         if isinstance(node, Pow) and node.exponent < 0 and isinstance(arg, Sym):
-            out.setdefault(arg.name, "positive")
+            out.setdefault(arg.name, "nonzero")
         if isinstance(node, (Inverse, Det)) and isinstance(arg, Sym):
             out.setdefault(arg.name, "invertible")
     return out
 
 
 def sample(sym: Sym, sizes: dict, kind: str | None, rng) -> np.ndarray:
+    """Random values for one symbol: from its declaration (symmetric, positive definite) and the
+    domain ``kind`` of ``domains()``."""
     r, c = concrete(sym.shape, sizes)
     m = rng.standard_normal((r, c))
     if "spd" in sym.props or kind == "spd":
@@ -114,13 +120,63 @@ def sample(sym: Sym, sizes: dict, kind: str | None, rng) -> np.ndarray:
         m = (m + m.T) / 2
     if kind == "positive":
         return np.abs(m) + 0.5
+    if kind == "nonzero":
+        return np.where(m < 0, -1.0, 1.0) * (np.abs(m) + 0.5)
+    if kind == "posdet" and r == c:
+        if sym.symmetric:
+            return positive_determinant(m, True)
+        # Q diag(d) R with Q, R orthogonal and d in [0.5, 2]: well conditioned, not symmetric
+        q, _ = np.linalg.qr(rng.standard_normal((r, r)))
+        w, _ = np.linalg.qr(m)
+        return positive_determinant(q @ np.diag(rng.uniform(0.5, 2.0, r)) @ w.T)
     if kind == "invertible" and r == c:
         return m + 3 * np.eye(r)
     return m
 
 
-def sample_env(symbols, sizes, kinds, rng) -> dict:
-    return {s.name: sample(s, sizes, kinds.get(s.name), rng) for s in symbols}
+def positive_determinant(m: np.ndarray, symmetric: bool = False) -> np.ndarray:
+    """``m`` with its determinant made positive without imposing anything else: a row's sign
+    flipped (or, for a symmetric matrix, one negative eigenvalue's sign)."""
+    m = np.array(m, dtype=float)
+    if m.size == 0 or (np.linalg.det(m) > 0 and not symmetric):
+        return m
+    if symmetric:  # eigenvalues kept away from 0; an odd count of negative ones: one flipped (definite or not)
+        lam, q = np.linalg.eigh(m)
+        lam = np.where(lam < 0, -1.0, 1.0) * np.maximum(np.abs(lam), 0.5)
+        neg = np.flatnonzero(lam < 0)
+        if neg.size % 2:
+            lam[neg[np.argmin(np.abs(lam[neg]))]] *= -1
+        out = (q * lam) @ q.T
+        return (out + out.T) / 2
+    m[0] = -m[0]
+    if np.linalg.det(m) <= 0:  # singular: move away from it
+        m = m + np.eye(len(m))
+        return positive_determinant(m) if np.linalg.det(m) != 0 else np.eye(len(m))
+    return m
+
+
+DOMAIN_TRIES = 20
+
+
+def defined_at(exprs, env: dict, sizes: dict) -> bool:
+    """Whether every expression evaluates to finite numbers at ``env``."""
+    try:
+        with np.errstate(all="ignore"):
+            return all(np.all(np.isfinite(evaluate(e, env, sizes))) for e in exprs)
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError, ZeroDivisionError):
+        return False
+
+
+def sample_env(symbols, sizes, kinds, rng, defined=(), sampler=None, tries: int = DOMAIN_TRIES) -> dict:
+    """Values for every symbol; with ``defined``, drawn again (a few times) until those expressions
+    are finite there, so a domain on a compound (``det(A + B) > 0``) is met without biasing the symbols."""
+    sampler = sampler or sample
+    env = {}
+    for _ in range(max(1, tries)):
+        env = {s.name: sampler(s, sizes, kinds.get(s.name), rng) for s in symbols}
+        if not defined or defined_at(defined, env, sizes):
+            return env
+    return env
 
 
 def relative_error(got: np.ndarray, want: np.ndarray) -> float:
@@ -177,7 +233,7 @@ def _verify(answer, reading, sizes: dict, seed: int) -> Check:
     worst, passed, probes = 0.0, True, 0
     try:
         for _ in range(PROBES):
-            env = sample_env(symbols, sizes, kinds, rng)
+            env = sample_env(symbols, sizes, kinds, rng, defined=[answer.function])
             err = probe(answer, env, sizes, rng)
             if not np.isfinite(err):
                 return Check(False, float("inf"), sizes, probes,
@@ -201,9 +257,15 @@ def probe(answer, env: dict, sizes: dict, rng) -> float:
         v = unit_direction(shape, rng, symmetric)
         if answer.kind == "directional":
             env = dict(env)
-            env[answer.dsym.name] = v
+            direction = answer.dsym
+            if isinstance(direction, Sym) and direction != var:
+                env[direction.name] = v if direction.shape == var.shape else v.T
+            # a direction that is an expression (2v, Av, v + w) is evaluated at the sampled values
+            d = np.asarray(evaluate(direction, env, sizes), dtype=float)
+            if d.shape != shape and d.T.shape == shape:
+                d = d.T
             pred = evaluate(answer.result, env, sizes)
-            fd = directional_fd(answer.function, var, env, sizes, v)
+            fd = directional_fd(answer.function, var, env, sizes, d.reshape(shape))
             return relative_error(pred, fd)
         dsym_val = v if answer.dsym.shape == var.shape else v.T
         env = dict(env)

@@ -9,14 +9,16 @@ that do not match.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
 from . import check as numeric
-from .errors import ShapeError
-from .expr import Expr, Num, Sym, fmt_shape, is_zero, postorder
+from .errors import DerivError, ShapeError
+from .expr import (Expr, Identity, InternalShapeError, Num, Ones, Sym, Zero, fmt_shape, is_zero,
+                   postorder, substitute)
 from .render import to_latex, to_text
 from .rules import Add, Hadamard, Mul, Transpose, add, hadamard, mul, neg, transpose
 from .rules.linear import split_coeff
@@ -27,13 +29,14 @@ AGREE = 1e-8
 
 @dataclass
 class Claim:
-    """One claimed equality ``previous = claimed``."""
-    claimed: Expr
+    """One claimed equality ``previous = claimed``; ``claimed`` is None when the claim's
+    shapes do not fit (it is then shown as written, ``source``)."""
+    claimed: Expr | None
     correct: Expr                 # what the line before evaluates to (the derivative, for the first link)
     holds: bool
     method: str                   # "symbolic", "numeric" or "shape"
     reason: str = ""              # for a false claim: what is wrong, in words
-    diagnosis: str = ""           # "symmetric", "transpose", "factor", "terms", "shape", "differs"
+    diagnosis: str = ""           # "symmetric", "transpose", "factor", "terms", "zero", "shape", "differs"
     counterexample: dict | None = None
     pos: int = 0
     end: int = 0
@@ -46,7 +49,7 @@ class Claim:
 
     @property
     def text(self) -> str:
-        line = f"{self.mark} {self.source or to_text(self.claimed)}"
+        line = f"{self.mark} {self.source or (to_text(self.claimed) if self.claimed is not None else '')}"
         if not self.holds:
             line += f"\n    {self.reason}"
             if self.counterexample:
@@ -127,13 +130,12 @@ class Judge:
         for e in (self.function, *exprs):
             kinds.update(numeric.domains(e))
         rng = np.random.default_rng(self.seed + (101 if integers else 0))
+        # each symbol from its declaration and its domain only (symmetric only if declared, or asked
+        # for by ``symmetric`` to test a diagnosis); a sample where a side is undefined is drawn again
+        syms = [Sym(s.name, s.shape, s.tex, s.props | {"symmetric"}) if s.name in symmetric else s for s in syms]
+        sampler = _integer_sample if integers else numeric.sample
         for _ in range(count):
-            env = {}
-            for s in syms:
-                if s.name in symmetric:
-                    s = Sym(s.name, s.shape, s.tex, s.props | {"symmetric"})
-                env[s.name] = (_integer_sample if integers else numeric.sample)(s, sizes, kinds.get(s.name), rng)
-            yield sizes, env
+            yield sizes, numeric.sample_env(syms, sizes, kinds, rng, defined=[self.function, *exprs], sampler=sampler)
 
     def values(self, a: Expr, b: Expr, **kw):
         with np.errstate(all="ignore"):
@@ -154,6 +156,8 @@ class Judge:
     def judge(self, correct: Expr, claimed: Expr, what: str, layout_note: str) -> Claim:
         if isinstance(claimed, Num) and claimed.value == 0:
             claimed = _zero_like(correct)  # "= 0" means the zero of the right shape
+        if claimed.shape != correct.shape:
+            claimed = _fit_free_dims(claimed, correct, self.function)
         if claimed.shape != correct.shape:
             return self._shape_mismatch(correct, claimed, what, layout_note)
         if expand(add(correct, neg(claimed))) in (_zero_like(correct),):
@@ -183,6 +187,11 @@ class Judge:
             return "symmetric", f"true only if {which}; {declared} {verb} not declared symmetric (declare {to_text(names[0])} \\in \\mathbb{{S}}^n)"
         if correct.shape[0] == correct.shape[1] and self.agree(transpose(correct), claimed):
             return "transpose", layout_note
+        zeros = self._zero_sides(correct, claimed)
+        if zeros == (False, True):
+            return "zero", f"the claim is 0 but {what} is {to_text(correct)}"
+        if zeros == (True, False):
+            return "zero", f"{what} is 0 but the claim is {to_text(claimed)}"
         ratio = self._constant_ratio(correct, claimed)
         if ratio is not None:
             return "factor", _factor_words(ratio)
@@ -190,6 +199,15 @@ class Judge:
         if terms:
             return "terms", terms
         return "differs", f"not equal to {what}"
+
+    def _zero_sides(self, correct, claimed) -> tuple[bool, bool]:
+        """Whether each side is 0 at every instance (numbers, so 0·x and x − x count)."""
+        zero_a = zero_b = seen = False
+        for _, _, va, vb in self.values(correct, claimed):
+            za, zb = _all_zero(va), _all_zero(vb)
+            zero_a, zero_b = (za, zb) if not seen else (zero_a and za, zero_b and zb)
+            seen = True
+        return (zero_a, zero_b) if seen else (is_zero(correct), is_zero(claimed))
 
     def _constant_ratio(self, correct, claimed) -> Fraction | None:
         ratios = []
@@ -203,7 +221,8 @@ class Judge:
         r = float(np.median(ratios))
         if not np.allclose(ratios, r, rtol=1e-7, atol=1e-9) or abs(r - 1) < 1e-9:
             return None
-        return Fraction(r).limit_denominator(64)
+        ratio = Fraction(r).limit_denominator(64)
+        return ratio if ratio != 0 else None  # a claim of 0 is no factor
 
     def _term_differences(self, correct, claimed) -> str:
         want = {t: c for t, c in _monomials(expand(correct)).items() if not is_zero(t)}
@@ -216,7 +235,7 @@ class Judge:
             if g is None:
                 notes.append(f"the term {_show_term(c, term)} is missing")
             elif g != c:
-                ratio = g / c
+                ratio = Fraction(g) / Fraction(c)
                 notes.append(f"the term {to_text(term)} has coefficient {g}, not {c}"
                              + (f" (off by a factor {_fraction_text(1 / ratio)})" if ratio not in (0, -1) else ""))
         for term, g in got.items():
@@ -233,10 +252,56 @@ class Judge:
     def counterexample(self, correct, claimed) -> dict | None:
         for env, sizes, va, vb in self.values(correct, claimed, integers=True, count=12):
             if va.shape == vb.shape and numeric.relative_error(vb, va) > 1e-6:
-                names = {s.name for s in self._symbols_of(correct, claimed)}
-                return {"sizes": dict(sizes), "values": {k: _plain(v) for k, v in env.items() if k in names},
+                syms = self._symbols_of(correct, claimed)
+                names = {s.name for s in syms}
+                used = {d for s in syms for d in s.shape if isinstance(d, str)}
+                used |= {d for e in (correct, claimed) for node in postorder(e) for d in node.shape if isinstance(d, str)}
+                return {"sizes": {k: v for k, v in sizes.items() if any(k in u.split("*") for u in used)},
+                        "values": {k: _plain(v) for k, v in env.items() if k in names},
                         "correct": _plain(va), "claimed": _plain(vb)}
         return None
+
+
+def _all_zero(v) -> bool:
+    v = np.asarray(v, dtype=float)
+    return bool(np.all(np.isfinite(v)) and np.max(np.abs(v), initial=0.0) <= 1e-12)
+
+
+def _fit_free_dims(claimed: Expr, correct: Expr, function: Expr) -> Expr:
+    """The claim with the dimensions only it has (``I`` in ``∇_X tr(X) = I``, a symbol only the claim
+    names) given the sizes of the correct side, when that makes the shapes agree; else unchanged."""
+    base = {d for e in (function, correct) for node in postorder(e) for d in node.shape if isinstance(d, str)}
+    mapping: dict = {}
+    for want, got in zip(correct.shape, claimed.shape):
+        if got == want:
+            continue
+        if not isinstance(got, str) or not isinstance(want, str) or got in base or "*" in got + want:
+            return claimed
+        if mapping.setdefault(got, want) != want:
+            return claimed
+    if not mapping:
+        return claimed
+
+    def shape(sh):
+        return tuple(mapping.get(d, d) for d in sh)
+
+    repl: dict = {}
+    for node in postorder(claimed):
+        if not any(d in mapping for d in node.shape):
+            continue
+        if isinstance(node, Sym):
+            repl[node] = Sym(node.name, shape(node.shape), node.tex, node.props)
+        elif isinstance(node, Identity):
+            repl[node] = Identity(shape(node.shape)[0])
+        elif isinstance(node, Ones):
+            repl[node] = Ones(shape(node.shape))
+        elif isinstance(node, Zero):
+            repl[node] = Zero(shape(node.shape))
+    try:
+        fitted = substitute(claimed, repl)
+    except (InternalShapeError, DerivError):
+        return claimed
+    return fitted if fitted.shape == correct.shape else claimed
 
 
 def _zero_like(e: Expr) -> Expr:
@@ -254,7 +319,7 @@ def _monomials(e: Expr) -> dict:
     for t in (e.args if isinstance(e, Add) else (e,)):
         c, rest = split_coeff(t)
         out[rest] = out.get(rest, 0) + c
-    return out
+    return {t: c for t, c in out.items() if c != 0}
 
 
 def _show_term(c: Fraction, term: Expr) -> str:
@@ -279,9 +344,26 @@ def _integer_sample(sym: Sym, sizes: dict, kind: str | None, rng) -> np.ndarray:
     if "spd" in sym.props or kind == "spd":
         return m @ m.T + np.eye(r)
     if sym.symmetric:
-        return np.triu(m) + np.triu(m, 1).T
+        m = np.triu(m) + np.triu(m, 1).T
     if kind == "positive":
         return np.abs(m) + 1
+    if kind == "nonzero":
+        return np.where(m < 0, m, m + 1)
+    if kind == "posdet" and r == c:
+        for _ in range(20):  # a nonsingular integer matrix, then its determinant made positive
+            if abs(np.linalg.det(m)) > 0.5:
+                break
+            m = rng.integers(-3, 4, (r, c)).astype(float)
+            m = np.triu(m) + np.triu(m, 1).T if sym.symmetric else m
+        else:
+            m = m + (3 * r) * np.eye(r)
+        if np.linalg.det(m) < 0 and not sym.symmetric:
+            m[0] = -m[0]
+        elif np.linalg.det(m) < 0 and r % 2:
+            m = -m
+        while np.linalg.det(m) <= 0.5:  # symmetric of even size: shift until positive, still integers
+            m = m + np.eye(r)
+        return m
     if kind == "invertible" and r == c:
         return m + (3 * r) * np.eye(r)
     return m
@@ -297,6 +379,7 @@ def _plain(v: np.ndarray):
 
 
 def _number(x: float):
+    x = float(x)
     return int(round(x)) if abs(x - round(x)) < 1e-9 else round(x, 4)
 
 
@@ -308,7 +391,44 @@ def format_counterexample(ce: dict) -> str:
 def claim_latex_row(claim: Claim) -> str:
     mark = r"\checkmark" if claim.holds else r"\times"
     color = "" if claim.holds else r"\color{red}"
-    return rf"&= {to_latex(claim.claimed)} && {color}{mark}"
+    shown = to_latex(claim.claimed) if claim.claimed is not None else source_latex(claim.source)
+    return rf"&= {shown} && {color}{mark}"
+
+
+def source_latex(source: str) -> str:
+    """A claim as written in the cell, as LaTeX: the cell's own LaTeX when it stands on its own
+    (balanced braces and ``\\left``/``\\right``, no alignment or math-mode characters, ASCII), else
+    as literal text."""
+    s = source.strip()
+    depth = 0
+    for ch in s.replace(r"\{", "").replace(r"\}", ""):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            break
+    standalone = (s and depth == 0 and s.isascii() and not any(c in s for c in "&$%#")
+                  and "\\\\" not in s and not re.search(r"\\(?:begin|end|label|tag|eqref|ref)(?![A-Za-z])", s)
+                  and len(re.findall(r"\\left(?![A-Za-z])", s)) == len(re.findall(r"\\right(?![A-Za-z])", s)))
+    return s if standalone else literal_latex(s)
+
+
+_LITERAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
+            "_": r"\_", "^": r"\hat{}\,", "~": r"\sim ", " ": r"\ "}
+
+
+def literal_latex(s: str) -> str:
+    """Any text as LaTeX that shows it character for character (typewriter), ASCII only."""
+    from .report import tex_text
+    out = []
+    for ch in s:
+        if ch in _LITERAL:
+            out.append(_LITERAL[ch])
+        elif ch.isascii() and ch.isprintable():
+            out.append(ch)
+        elif ch.isspace():
+            out.append(r"\ ")
+        else:
+            out.append("{" + tex_text(ch, formula=True) + "}")
+    return r"\mathtt{" + "".join(out) + "}"
 
 
 # ---------------------------------------------------------------- a whole chain of claims
@@ -331,7 +451,8 @@ def judge_chain(answer, sides: list, values: list, cell: str, symbols: dict, dim
     out, previous, previous_what = [], answer.result, what
     for node, value in zip(sides, values):
         if isinstance(value, ShapeError):
-            claim = Claim(previous, previous, False, "shape", f"the claim's shapes do not fit: {value.message}", "shape")
+            # the claim has no reading to show: it is shown as written (its source), never as the answer
+            claim = Claim(None, previous, False, "shape", f"the claim's shapes do not fit: {value.message}", "shape")
             claim.pos, claim.end, claim.source = node.pos, node.end, cell[node.pos:node.end].strip()
             out.append(claim)
             continue

@@ -319,11 +319,16 @@ def check_text(d) -> str:
 
 
 def _claimed(claim, latex: bool) -> str:
+    """The claimed side: its reading, or, when it has none (its shapes do not fit), the claim as
+    written in the cell; never the correct answer, which has a row of its own."""
     e = getattr(claim, "claimed", None)
     if e is not None and hasattr(e, "shape"):
         return to_latex(e) if latex else to_text(e)
-    source = getattr(claim, "source", "") or str(claim)
-    return tex_text(source) if latex else source
+    source = getattr(claim, "source", "") or "?"
+    if latex:
+        from .claims import source_latex
+        return source_latex(source)
+    return source
 
 
 def _value_tex(v) -> str:

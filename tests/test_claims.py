@@ -150,3 +150,157 @@ def test_the_counterexample_is_the_same_in_every_run():
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout for seed in (1, 2, 3)}
     assert len(outs) == 1 and "values" in outs.pop()
+
+
+# ---------------------------------------------------------------- regressions
+@pytest.mark.parametrize("cell, diagnosis, words", [
+    (r"\nabla_x \|x\|_2^2 = 0", "zero", r"^the claim is 0 but the gradient is 2x$"),
+    (r"\nabla_x \|x\|_2^2 = 0x", "zero", r"^the claim is 0 but the gradient is 2x$"),
+    (r"\nabla^2_\theta \lambda^T x = 2", "zero", r"^the Hessian is 0 but the claim is 2$"),
+    (r"\nabla_x \lambda^T y = x", "zero", r"^the gradient is 0 but the claim is x$"),
+], ids=["claim-0", "claim-0x", "hessian-is-0", "gradient-is-0"])
+def test_a_zero_side_is_a_false_claim_with_a_reason(cell, diagnosis, words):
+    """Once a ZeroDivisionError (a ratio of 0 turned into a factor 1/0)."""
+    d = derive(cell)
+    (claim,) = d.claims
+    assert not claim.holds and claim.diagnosis == diagnosis
+    assert re.search(words, claim.reason), claim.reason
+    ce = claim.counterexample
+    assert ce is not None and not np.allclose(np.ravel(ce["correct"]), np.ravel(ce["claimed"]))
+    assert claim.reason in d.text
+
+
+@pytest.mark.parametrize("cell, direction", [
+    ("D f(x)[2v]\nf(x) = x^Tx", lambda env: 2 * env["v"]),
+    ("D f(x)[Av]\nf(x) = x^Tx", lambda env: env["A"] @ env["v"]),
+    ("D f(x)[v+w]\nf(x) = x^T x", lambda env: env["v"] + env["w"]),
+    ("D f(X)[2V^T]\nf(X) = X^TX", lambda env: 2 * env["V"].T),
+    ("f(A) = A^3\nD f(A)[dA]", None),
+], ids=["2v", "Av", "v+w", "2V^T", "dA"])
+def test_a_direction_may_be_an_expression(cell, direction):
+    """Once an AttributeError: the check took the direction for a symbol."""
+    from derivmagic.check import concrete, directional_fd, verify
+    d = derive(cell)
+    assert d.check.passed and d.check.probes == 3, d.check.summary
+    d.to_source()
+    if direction is None:
+        return
+    rng = np.random.default_rng(5)
+    sizes = {k: 3 + i for i, k in enumerate(sorted(d.reading.dims))}
+    env = {s.name: rng.standard_normal(concrete(s.shape, sizes)) for s in d.reading.symbols.values()}
+    got = evaluate(d.answer.result, env, sizes)
+    want = directional_fd(d.answer.function, d.answer.var, env, sizes, direction(env))
+    assert np.allclose(got, want, atol=1e-6)
+    # the check really compares along the expression: a wrong derivative fails it
+    import dataclasses
+    from derivmagic.rules import add
+    wrong = dataclasses.replace(d.answer, result=add(d.answer.result, d.answer.result))
+    assert not verify(wrong, d.reading).passed
+
+
+def test_a_claim_on_an_expression_direction_is_judged():
+    assert [c.holds for c in derive("D f(x)[2v] = 4x^Tv\nf(x) = x^Tx").claims] == [True]
+    (claim,) = derive("D f(x)[2v] = 2x^Tv\nf(x) = x^Tx").claims
+    assert not claim.holds and claim.diagnosis == "factor"
+
+
+@pytest.mark.parametrize("cell, holds, diagnosis", [
+    (r"\nabla_X \operatorname{tr}(XA) + \log\det A = A", False, "symmetric"),
+    (r"\nabla_X \operatorname{tr}(XA) + \log\det A = A^T", True, None),
+    (r"\nabla_X \log\det X = X^{-1}", False, "symmetric"),
+    (r"\nabla_X \log\det X = X^{-T}", True, None),
+    ("\\nabla_X \\log\\det X = X^{-1}\nX \\in \\mathbb{S}^n", True, None),
+    ("\\nabla_X \\log\\det X = X^{-1}\nX \\in \\mathbb{S}^n_{++}", True, None),
+    (r"\frac{d}{dt} t^{-1} = -t^{-2}", True, None),
+], ids=["logdet-term-A", "logdet-term-At", "logdet-inverse", "logdet-inverse-T", "declared-S", "declared-S++",
+        "negative-power"])
+def test_symbols_are_sampled_from_declarations_and_domains_only(cell, holds, diagnosis):
+    """``log det A`` needs det A > 0, not A = Aᵀ: once, A was sampled symmetric positive definite
+    and ∇_X tr(XA) = A was judged to hold."""
+    d = derive(cell)
+    assert d.check.passed
+    (claim,) = d.claims
+    assert claim.holds is holds, claim.reason
+    if diagnosis:
+        assert claim.diagnosis == diagnosis and "not declared symmetric" in claim.reason
+
+
+def test_samples_for_log_det_have_a_positive_determinant_and_no_symmetry():
+    from derivmagic.check import domains, sample
+    from derivmagic.claims import _integer_sample
+    from derivmagic.expr import Sym
+    d = derive(r"\nabla_X \operatorname{tr}(XA) + \log\det A")
+    kinds = domains(d.answer.function)
+    assert kinds["A"] == "posdet"
+    rng = np.random.default_rng(0)
+    general, symmetric, spd = Sym("A", (4, 4)), Sym("S", (4, 4), props={"symmetric"}), Sym("P", (4, 4), props={"spd"})
+    for draw in (sample, _integer_sample):
+        for _ in range(20):
+            a = draw(general, {}, "posdet", rng)
+            assert np.linalg.det(a) > 0 and not np.allclose(a, a.T)
+            s = draw(symmetric, {}, "posdet", rng)
+            assert np.linalg.det(s) > 0 and np.allclose(s, s.T)
+            p = draw(spd, {}, "posdet", rng)
+            assert np.allclose(p, p.T) and np.all(np.linalg.eigvalsh(p) > 0)
+    for sym in (general, symmetric):
+        ints = _integer_sample(sym, {}, "posdet", rng)
+        assert np.array_equal(ints, np.round(ints))   # counterexamples stay small integers
+
+
+@pytest.mark.parametrize("cell", [r"\nabla_X \log\det(X + A)", r"\nabla_X \log\det(X^T A X)",
+                                  r"\nabla_x \log(a^T x)"])
+def test_a_domain_on_a_compound_is_met_by_drawing_again(cell):
+    assert derive(cell).check.passed
+
+
+def test_a_claim_whose_shapes_do_not_fit_is_shown_as_written():
+    d = derive(r"\nabla_w \frac{1}{2}\|Xw-y\|^2 = X(Xw-y)")
+    (claim,) = d.claims
+    assert not claim.holds and claim.diagnosis == "shape" and claim.claimed is None
+    assert claim.source == "X(Xw-y)"
+    assert re.search(r"X \(m×n\) by Xw-y \(m×1\): n ≠ m", claim.reason), claim.reason
+    # text: the claim line is the claim as written; the answer appears only labelled as the correct one
+    lines = d.text.splitlines()
+    start = lines.index("Claims")
+    claim_lines = lines[start + 1:lines.index("Check")]
+    assert claim_lines[0].rstrip().endswith("= X(Xw-y)    ✗ does not hold"), claim_lines[0]
+    assert [ln for ln in claim_lines if "Xᵀ(Xw - y)" in ln] == ["      correct: Xᵀ(Xw - y)"]
+    assert claim.text.splitlines()[0] == "✗ X(Xw-y)"
+    # LaTeX: the same
+    tex = d.latex
+    block = tex[tex.index(r"\textbf{Claims}"):tex.index(r"\textbf{Check}")]
+    rows = [r.replace(r"\end{aligned}", "").strip() for r in block.split(r" \\")]
+    assert r"&= X(Xw-y) \qquad \boldsymbol{\times}\ \textbf{does not hold}" in rows[1]
+    answer = r"X^T (X w - y)"
+    assert [r for r in rows if answer in r] == [r"&\quad \text{correct: } X^T (X w - y)"]
+    assert r"\boxed{X^T (X w - y)}" in tex   # the result, in its own part
+
+
+def test_a_claim_as_written_is_valid_latex():
+    from derivmagic.claims import source_latex
+    assert source_latex("X(Xw-y)") == "X(Xw-y)"
+    assert source_latex(r"\left(A + B\right)^T x") == r"\left(A + B\right)^T x"
+    for odd in ["a & b", r"\left( x", "{x", r"x \\ y", "50% x", "x}", r"\tag{1} x", "x²"]:
+        assert source_latex(odd).startswith(r"\mathtt{"), odd
+    try:
+        from texcheck import node_available, validate
+    except ImportError:
+        return
+    if node_available():
+        d = derive(r"\nabla_w \frac{1}{2}\|Xw-y\|^2 = X(Xw-y)")
+        strings = [d.latex] + [source_latex(odd) for odd in ["a & b", r"\left( x", "{x", r"x \\ y", "50% #x$",
+                                                              "x}", r"\tag{1} x", "x² ~ y_i^T"]]
+        assert all(r["ok"] for r in validate(strings)), validate(strings)
+
+
+@pytest.mark.parametrize("cell, holds", [
+    (r"\nabla_X \operatorname{tr}(X) = I", [True]),
+    (r"\nabla_X \operatorname{tr}(X) = 2I", [False]),
+    (r"\nabla_x \mathbf{1}^T x = \mathbf{1}", [True]),
+    (r"\nabla_x a^T x = c", [False]),
+])
+def test_a_claims_own_dimensions_take_the_derivatives_sizes(cell, holds):
+    """``I`` in a claim has no size of its own: once "the claim is n×n but the gradient is m×m"."""
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == holds
+    assert all(c.diagnosis != "shape" for c in d.claims)
