@@ -266,10 +266,15 @@ def _plain_subscript(name: str) -> str:
 
 
 def _function_name(token) -> str:
-    m = re.match(r"\\(?:(?:operatorname|mathrm|text|textrm|mathop)\s*\{\s*)?([a-zA-Z]+)", str(token))
+    m = re.match(r"\\(?:(?:operatorname|mathrm|text|textrm|mathop)\s*\{\s*)?([a-zA-Z][a-zA-Z0-9]*)", str(token))
     name = m.group(1) if m else str(token)
+    if name not in FUNCTION_NAMES and name.lower() in FUNCTION_NAMES:
+        name = name.lower()   # \\text{ReLU}, \\operatorname{Softmax}
     if name not in FUNCTION_NAMES:
-        raise ParseError(f"unknown function \\operatorname{{{name}}}", pos=token.start_pos, end=token.end_pos)
+        known = ", ".join(sorted(set(FUNCTION_NAMES) - {"Tr", "sgn", "lse", "ln"}))
+        command = re.match(r"\\[a-zA-Z]+(\s*\{[^{}]*\})?", str(token))
+        raise ParseError(f"unknown function {name}; known: {known}", pos=token.start_pos,
+                         end=token.start_pos + len(command.group(0)) if command else token.end_pos)
     return FUNCTION_NAMES[name]
 
 
@@ -491,20 +496,23 @@ _TAG = re.compile(r"\(\s*\d+(\.\d+)?\s*\)\s*[.,]?\s*$", re.M)
 _KEEP_TEXT = re.compile(r"\\(?:text|textrm|mathrm|operatorname)\s*\{\s*(?:tr|Tr|trace|softmax|diag|sign|sgn|exp|log|lse|logsumexp|sigmoid|tanh|det|where|and|with|d|T)\s*\}")
 
 
-def strip_decorations(cell: str) -> str:
+def strip_decorations(cell: str, removed: list | None = None) -> str:
     """Blank out what notes wrap around the mathematics, keeping every position:
     ``\\underbrace{X}_{…}`` and ``\\boxed{X}`` keep X; ``\\text{…}`` remarks, ``\\checkmark``,
-    ``\\therefore``, ``(when A is symmetric)`` and ``(1)`` tags disappear."""
+    ``\\therefore``, ``(when A is symmetric)`` and ``(1)`` tags disappear. The spans of what
+    disappeared (not the wrappers' own commands) are appended to ``removed``."""
     out = list(cell)
 
-    def blank(a, b):
+    def blank(a, b, remark=True):
+        if remark and removed is not None and cell[a:b].strip():
+            removed.append((a, b))
         for i in range(a, min(b, len(out))):
             if out[i] != "\n":
                 out[i] = " "
 
     for m in _WRAPPERS.finditer(cell):
         name = m.group(1)
-        blank(m.start(), m.end())
+        blank(m.start(), m.end(), remark=False)
         i = m.end()
         if name in ("color", "textcolor", "bbox", "underset", "overset"):
             close = _matching(cell, i)  # the colour, box style or the annotation: dropped
@@ -519,8 +527,8 @@ def strip_decorations(cell: str) -> str:
         close = _matching(cell, i)
         if close is None:
             continue
-        blank(i, i + 1)
-        blank(close, close + 1)
+        blank(i, i + 1, remark=False)
+        blank(close, close + 1, remark=False)
         j = close + 1
         while j < len(cell) and cell[j].isspace():
             j += 1
@@ -538,17 +546,29 @@ def strip_decorations(cell: str) -> str:
         text = "".join(out)
     text = "".join(out)
     for m in _TEXT_REMARK.finditer(text):
-        if not _KEEP_TEXT.match(text, m.start()):
+        if not _KEEP_TEXT.match(text, m.start()) and not _function_word(text, m):
             blank(m.start(), m.end())
     text = "".join(out)
     for pattern in (_REMARK_WORDS, _TAG):
         for m in pattern.finditer(text):
-            blank(m.start(), m.end())
+            blank(m.start(), m.end(), remark=m.group(0) != "\\displaystyle")
         text = "".join(out)
     return text
 
 
-_TEXT_REMARK = re.compile(r"\\(?:text|textrm|textbf|textit|mbox)\s*\{[^{}]*\}")
+_TEXT_REMARK = re.compile(r"\\(?:text|textrm|textbf|textit|mbox)\s*\{([^{}]*)\}")
+_PROSE = {"where", "and", "with", "for", "if", "when", "since", "is", "are", "then", "so", "all", "any", "each",
+          "otherwise", "else", "as", "by", "of", "in", "on", "to", "the", "a", "an", "or", "s", "t", "st", "ie",
+          "eg", "let", "because", "thus", "hence", "i", "we", "note", "assuming", "provided", "given", "such", "that"}
+_OPERAND_AFTER = re.compile(r"(?:\s|\\[,;:!](?![a-zA-Z])|~)*(?:\(|\\left|\\[bB]igg?l?(?![a-zA-Z])|\\[a-zA-Z]|[a-zA-Z0-9])")
+
+
+def _function_word(text: str, m: re.Match) -> bool:
+    """``\\text{ReLU}(Wx)``: one word where a function name stands is a function name, read (or
+    refused as unknown) like ``\\operatorname{ReLU}`` — never dropped as a remark."""
+    word = m.group(1).strip()
+    return (re.fullmatch(r"[A-Za-z][A-Za-z0-9]+", word) is not None and word.lower() not in _PROSE
+            and _OPERAND_AFTER.match(text, m.end()) is not None)
 
 
 def _matching(text: str, i: int) -> int | None:
@@ -569,17 +589,50 @@ def parse_cell(cell: str) -> list:
     """Targets, definitions and declarations of a cell, positions relative to the cell."""
     if not cell.strip():
         raise ParseError("the cell is empty: write a target such as \\nabla_x f", text=cell, pos=0)
-    out = []
-    for offset, text in split_statements(strip_decorations(cell)):
+    out: list = []
+    removed: list[tuple[int, int]] = []
+    stripped = strip_decorations(cell, removed)
+    for offset, text in split_statements(stripped):
         try:
             tree = parse_statement(text)
         except ParseError as exc:
+            if _only_names(text) and any(offset <= a <= offset + len(text) + 1 for a, _ in removed):
+                removed.append((offset, offset + len(text)))   # "A \\text{is symmetric}": prose
+                continue
             raise exc.located(cell, offset) from None  # positions within the statement
         try:
             out.extend(_statement(tree, offset))
         except ParseError as exc:
+            if _only_names(text) and any(offset <= a <= offset + len(text) + 1 for a, _ in removed):
+                removed.append((offset, offset + len(text)))
+                continue
             raise exc.located(cell, 0) from None  # positions already within the cell
+    ignored = [_plain_words(cell[a:b]) for a, b in _merged(removed, cell)]
+    out.extend(Remark(f"ignored: “{w}”") for w in dict.fromkeys(w for w in ignored if w))
     return out
+
+
+def _merged(spans: list, cell: str) -> list:
+    """Spans next to each other (only spaces between) as one."""
+    out: list[list[int]] = []
+    for a, b in sorted(spans):
+        if out and not cell[out[-1][1]:a].strip():
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def _only_names(text: str) -> bool:
+    return re.fullmatch(rf"\s*{_NAME}(\s*,?\s*{_NAME})*\s*", _SPACING_ONLY.sub(" ", text)) is not None
+
+
+def _plain_words(text: str) -> str:
+    """A remark in plain words (commands and braces dropped), safe to show anywhere."""
+    text = re.sub(r"\\(?:text|textrm|textbf|textit|mbox|mathrm|operatorname)\s*", "", text)
+    text = re.sub(r"\\([a-zA-Z]+)", lambda m: m.group(1) if m.group(1) in GREEK_UNICODE else " ", text)
+    text = re.sub(r"[^A-Za-z0-9 ,.;:'()=+\-]", " ", text)
+    return re.sub(r"\s+", " ", text).strip(" ,;")
 
 
 def _shift(node: Node, offset: int) -> Node:

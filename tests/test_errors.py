@@ -74,7 +74,7 @@ CASES = [
     ("unknown_command_second_line", "u = Ax - b\n\\nabla_x \\foo{u}",
      ParseError, r"unknown or unsupported command \\foo", ("\\nabla_x \\foo{u}", r"\foo", 9)),
     ("unknown_operatorname", r"\nabla_x \log(x) + \operatorname{foo}(x)",
-     ParseError, r"unknown function \\operatorname\{foo\}",
+     ParseError, r"unknown function foo; known: cos, det, diag, exp, log",
      (r"\nabla_x \log(x) + \operatorname{foo}(x)", r"\operatorname{foo}", 19)),
     ("unknown_space", "\\nabla_x x^T x\nx \\in \\mathbb{Q}^n",
      ParseError, r"unknown or unsupported command \\mathbb", ("x \\in \\mathbb{Q}^n", r"\mathbb", 6)),
