@@ -773,7 +773,8 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
         call, direction = op.args
         if call.args[0].kind != "name" or len(call.args) != 2:
             raise ParseError("write the directional derivative as D f(x)[v]", pos=op.pos, end=op.end)
-        return Target("directional", [call.args[1]], call, claims, direction=direction, pos=op.pos, end=op.end)
+        return Target("directional", [call.args[1]], call, claims, direction=_differential(direction),
+                      pos=op.pos, end=op.end)
     order, body, variables, marker = _frac_operator(op)
     if body is not None and rest is not None:
         raise ParseError("unexpected terms after the derivative", pos=rest.pos, end=rest.end)
@@ -787,6 +788,14 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
         raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
     return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end,
                   scalar_variable=marker == "d" and variables[0].kind == "name")
+
+
+def _differential(direction: Node) -> Node:
+    """``[dA]`` in ``D f(A)[dA]`` is one symbol, the differential dA, not d·A."""
+    if direction.kind == "mul" and not direction.grouped and direction.args[0].kind == "name" \
+            and direction.args[0].value == "d" and direction.args[1].kind == "name":
+        return Node("name", (), direction.pos, direction.end, "d" + direction.args[1].value)
+    return direction
 
 
 def _claim_side(side: Node):

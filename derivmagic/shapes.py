@@ -298,6 +298,8 @@ def _ends_with_matrix(node: Node) -> bool:
 
 def default_kind(name: str) -> str:
     base = name.split("_")[0]
+    if len(base) > 1 and base[0] == "d" and (base[1:] in GREEK_UNICODE or len(base) == 2):
+        return default_kind(name[1:])   # the differential dX is shaped like X
     if base in GREEK_UNICODE:
         return "matrix" if base[0].isupper() else "scalar"
     return "matrix" if base[:1].isupper() else "vector"
@@ -687,12 +689,19 @@ def node_text(cell: str, node: Node) -> str:
     return cell[node.pos:node.end].strip()
 
 
+ACCENTS = ("hat", "tilde", "bar", "widehat", "widetilde", "overline", "dot")
+
+
 def tex_name(name: str) -> str:
     base, _, sub = name.partition("_")
     accent = None
-    if sub in ("hat", "tilde", "bar", "widehat", "widetilde", "overline", "dot"):
-        accent, sub = sub, ""
-    body = "\\" + base if base in GREEK_UNICODE else base
+    head, _, rest = sub.partition("_")
+    if head in ACCENTS:
+        accent, sub = head, rest     # y_hat, y_hat_i
+    if len(base) > 1 and base[0] == "d" and base[1:] in GREEK_UNICODE:
+        body = f"d\\{base[1:]}"      # the differential dθ
+    else:
+        body = "\\" + base if base in GREEK_UNICODE else base
     if accent:
         body = f"\\{accent}{{{body}}}"
     if sub:
