@@ -159,6 +159,9 @@ class ToNode(Transformer):
     def pow(self, meta, base, exp):
         return self._node("pow", meta, base, exp)
 
+    def hpow(self, meta, base, circ, exp):
+        return self._node("hpow", meta, base, exp)   # x^{\circ 2}: the elementwise power
+
     def group(self, meta, *items):
         inner = next(i for i in items if isinstance(i, Node))
         p, e = _span(meta)

@@ -150,6 +150,8 @@ class Mul(Expr):
         coeff = sympy.Mul(c, *scal)
         if coeff == 1:
             return sympy.MatMul(*chain) if len(chain) > 1 else chain[0]
+        if coeff.is_number and not coeff.is_Rational:
+            coeff = coeff.evalf()   # MatMul(2√2, M).doit() stays unevaluated in SymPy; 2.828… does not
         return sympy.MatMul(coeff, *chain)
 
     def rebuild(self, args):

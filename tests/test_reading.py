@@ -1,0 +1,185 @@
+"""Faithful reading: ordinary textbook notation must be read as the student meant it.
+
+Every row gives the derivative a student expects, as plain NumPy of the symbols' values, and
+compares it with ``derive(cell).result`` evaluated through SymPy (``xreplace`` + ``doit``): an
+oracle that shares nothing with derivmagic's own numeric check, which only verifies the
+derivative of what was read and so can never catch a misreading.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+
+from derivmagic import ParseError, derive
+
+N = 3   # every dimension in these rows
+
+
+def sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def values(d, seed=0):
+    """Random values for every symbol of a derivation (SPD where declared), sized N."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, s in d.symbols.items():
+        if isinstance(s, sympy.MatrixSymbol):
+            rows, cols = (N if not getattr(k, "is_number", False) else int(k) for k in s.shape)
+            a = rng.normal(size=(rows, cols))
+            if name in ("Sigma", "S"):
+                a = a @ a.T + rows * np.eye(rows)
+            out[name] = a
+        else:
+            out[name] = float(rng.uniform(0.3, 1.5))
+    return out
+
+
+def evaluate(expr, d, vals):
+    subs = {}
+    for name, s in d.symbols.items():
+        v = vals[name]
+        subs[s] = sympy.ImmutableMatrix(v) if isinstance(s, sympy.MatrixSymbol) else sympy.Float(v)
+    dims = {k: N for s in d.symbols.values() if isinstance(s, sympy.MatrixSymbol) for k in s.shape
+            if isinstance(k, sympy.Symbol)}
+    out = expr.xreplace(subs).xreplace(dims).doit()
+    if isinstance(out, sympy.MatrixExpr) and not isinstance(out, sympy.MatrixBase):
+        out = out.as_explicit()   # SymPy leaves I + M (explicit M) unevaluated
+    if isinstance(out, sympy.MatrixBase):
+        return np.array(out.evalf(), dtype=float)
+    return np.array(float(out)).reshape(1, 1)
+
+
+def col(v):
+    return np.asarray(v, dtype=float).reshape(-1, 1)
+
+
+# (id, cell, the derivative the student expects from the symbols' values)
+RIGHT = [
+    ("frac12_quadratic", r"\nabla_x \frac12 x^T Q x", lambda Q, x: 0.5 * (Q + Q.T) @ x),
+    ("tfrac12_norm", r"\nabla_x \tfrac12\|x\|^2", lambda x: x),
+    ("frac1n", r"\nabla_x \frac1n x^T x", lambda x, n: 2 * x / n),
+    ("frac_lambda_2", r"\nabla_w \frac\lambda2 w^T w", lambda w, **k: k["lambda"] * w),
+    ("sqrt2", r"\nabla_x \sqrt2 x^T x", lambda x: 2 * np.sqrt(2) * x),
+    ("x_pow_12", r"\frac{d}{dt} t^12", lambda t: np.array([[2.0]])),
+    ("coefficient_c", r"\nabla_x \frac{1}{2} x^T Q x + c", lambda Q, x, c: 0.5 * (Q + Q.T) @ x),
+    ("coefficient_r", r"\nabla_x \frac{1}{2} x^T Q x + r\|x\|^2", lambda Q, x, r: 0.5 * (Q + Q.T) @ x + 2 * r * x),
+    ("coefficient_k", r"\nabla_\theta \theta^T H\theta + k", lambda H, theta, k: (H + H.T) @ theta),
+    ("minus_k_b", r"\nabla_x \frac{1}{2} x^T A x - k b^T x", lambda A, x, k, b: 0.5 * (A + A.T) @ x - k * b),
+    ("plus_t_b", r"\nabla_x \frac{1}{2} x^T A x + t b^T x", lambda A, x, t, b: 0.5 * (A + A.T) @ x + t * b),
+    ("k_sin", r"\nabla_x \frac{1}{2} x^T A x + k\sin(y)^T x", lambda A, x, k, y: 0.5 * (A + A.T) @ x + k * np.sin(y)),
+    ("sigmoid_scalar", r"\frac{d}{dt}\sigma(t)", lambda t: np.array([[sig(t) * (1 - sig(t))]])),
+    ("outer_parentheses", r"\frac{d}{dt} \left(\alpha (t+1)\right)^2",
+     lambda t, alpha: np.array([[2 * alpha ** 2 * (t + 1)]])),
+    ("outer_parentheses_w", r"\nabla_w (\beta(w^Tx))^2", lambda w, x, beta: 2 * beta ** 2 * (w.T @ x) * x),
+    ("alpha_paren_squared", r"\frac{d}{dt} \alpha (t+1)^2", lambda t, alpha: np.array([[2 * alpha * (t + 1)]])),
+    ("cs229_sum", r"\nabla_\theta \sum_{i=1}^n y_i\log\sigma(\theta^T x_i) + (1-y_i)\log(1-\sigma(\theta^T x_i))",
+     lambda X, y, theta: X.T @ (y - sig(X @ theta))),
+    ("identity_I_n", r"\nabla_x x^T I_n x", lambda x: 2 * x),
+    ("identity_mathbf_I", r"\nabla_x x^T \mathbf{I} x", lambda x: 2 * x),
+    ("mahalanobis_mu", r"\nabla_x \sqrt{(x-\mu)^T\Sigma^{-1}(x-\mu)}",
+     lambda x, mu, Sigma: np.linalg.solve(Sigma, x - mu) / np.sqrt(((x - mu).T @ np.linalg.solve(Sigma, x - mu)).item())),
+    ("thin_space", r"\nabla_x \, x^T x", lambda x: 2 * x),
+    ("spacing_everywhere", r"\nabla_x\; x^T \! A \: x ~", lambda x, A: (A + A.T) @ x),
+    ("boldsymbol_unbraced", r"\nabla_{\boldsymbol\theta} \boldsymbol\theta^T\boldsymbol\theta", lambda theta: 2 * theta),
+    ("hat_mathbf", r"\nabla_w \|\hat{\mathbf y} - Xw\|^2", lambda w, X, y_hat: -2 * X.T @ (y_hat - X @ w)),
+    ("mathbf_hat", r"\nabla_w \|\mathbf{\hat y} - Xw\|^2", lambda w, X, y_hat: -2 * X.T @ (y_hat - X @ w)),
+    ("frobenius_mathrm", r"\nabla_X \|X\|_{\mathrm F}^2", lambda X: 2 * X),
+    ("partial_of_sum", r"\frac{\partial\, x^TAx + b^Tx}{\partial x}", lambda x, A, b: ((A + A.T) @ x + b).T),
+    ("direction_dA", "f(A) = A^3\nD f(A)[dA]", lambda A, dA: dA @ A @ A + A @ dA @ A + A @ A @ dA),
+    ("direction_2v", "D f(x)[2v]\nf(x) = x^Tx", lambda x, v: 4 * (x.T @ v)),
+    ("text_softmax", r"\nabla_z \text{softmax}(z)^T y",
+     lambda z, y: (lambda s: (np.diag(s.ravel()) - s @ s.T) @ y)(np.exp(z) / np.exp(z).sum())),
+]
+
+
+@pytest.mark.parametrize("cell,want", [r[1:] for r in RIGHT], ids=[r[0] for r in RIGHT])
+def test_read_as_the_student_meant(cell, want):
+    d = derive(cell)
+    vals = values(d)
+    args = {k: (col(v) if np.ndim(v) == 1 else v) for k, v in vals.items()}
+    import inspect
+    params = inspect.signature(want).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        expected = want(**{k: v for k, v in args.items()})
+    else:
+        expected = want(**{k: args[k] for k in params})
+    got = evaluate(d.result, d, vals)
+    expected = np.asarray(expected, dtype=float).reshape(got.shape)
+    assert np.allclose(got, expected, rtol=1e-8, atol=1e-10), f"{cell}\nread: {d.function}\ngot {got}\nwant {expected}"
+
+
+# ---- claims the student wrote: true ones hold, false ones are false, each shown as written
+CLAIMS = [
+    ("frac12_claim", r"\nabla_w \frac12 w^T w = w", True),
+    ("sigmoid_claim", r"\frac{d}{dt}\sigma(t) = \sigma(t)(1-\sigma(t))", True),
+    ("identity_claim", r"\nabla_x x^T I_n x = 2x", True),
+    ("logdet_does_not_make_A_symmetric", r"\nabla_X \operatorname{tr}(XA) + \log\det A = A", False),
+    ("logdet_transpose_holds", r"\nabla_X \operatorname{tr}(XA) + \log\det A = A^T", True),
+    ("zero_claim", r"\nabla_x \|x\|_2^2 = 0", False),
+    ("shapes_do_not_fit", r"\nabla_w \frac{1}{2}\|Xw-y\|^2 = X(Xw-y)", False),
+    ("circ_power_claim", r"\frac{\partial}{\partial x} -\log(x) = -\operatorname{diag}(x^{\circ -1})", True),
+]
+
+
+@pytest.mark.parametrize("cell,holds", [r[1:] for r in CLAIMS], ids=[r[0] for r in CLAIMS])
+def test_claims_are_judged_on_what_was_written(cell, holds):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == [holds], d.text
+
+
+def test_a_claim_is_displayed_as_written():
+    d = derive(r"\nabla_w \frac{1}{2}\|Xw-y\|^2 = X(Xw-y)")
+    claimed = d.text.split("Claims", 1)[1]
+    assert "X(Xw-y)" in claimed.replace(" ", "")
+
+
+# ---- refusals: clear errors instead of a wrong answer with a green tick
+REFUSED = [
+    ("relu_text", r"\nabla_x \mathbf{1}^T\text{ReLU}(Wx)", r"unknown function ReLU; known: "),
+    ("einstein", r"\nabla_x x_i A_{ij} x_j", r"the index i is repeated with no \\sum"),
+    ("index_outside_sum", r"\nabla_x \sum_i x_i^2 + 2 \quad + y_i z", r"index i of y_i is used outside the sum"),
+    ("unknown_operatorname", r"\nabla_x \operatorname{foo}(x)", r"unknown function foo"),
+]
+
+
+@pytest.mark.parametrize("cell,message", [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
+def test_refused_with_a_reason(cell, message):
+    with pytest.raises(ParseError, match=message):
+        derive(cell)
+
+
+# ---- ambiguity is said, not silently chosen
+def test_a_reading_against_convention_that_changes_the_shape_is_a_warning():
+    d = derive(r"\nabla_x \frac{1}{2} x^T Q x + c")
+    assert d.warnings == [r"read c as a scalar; declare c \in \mathbb{R}^n if it is a vector"]
+    declared = derive("\\nabla_x \\frac{1}{2} x^T Q x + c\nc \\in \\mathbb{R}")
+    assert declared.warnings == []
+
+
+def test_usage_is_evidence_not_ambiguity():
+    d = derive(r"\nabla_\theta \|X\theta - y\|^2")      # Xθ: θ is a vector, no warning
+    assert d.warnings == []
+
+
+def test_sums_as_printed_say_how_far_they_reach():
+    d = derive(r"\nabla_\theta \sum_{i=1}^n y_i\log\sigma(\theta^T x_i) + (1-y_i)\log(1-\sigma(\theta^T x_i))")
+    assert any("covering all 2 terms" in n for n in d.reading.notes), d.reading.notes
+
+
+def test_sum_stops_at_a_term_without_its_index():
+    d = derive(r"\nabla_x \sum_i x_i^2 + a^Tx")
+    vals = values(d)
+    got = evaluate(d.result, d, vals)
+    assert np.allclose(got, 2 * vals["x"] + vals["a"])
+
+
+def test_ignored_text_is_listed():
+    d = derive(r"\nabla_X \operatorname{tr}(X^TAX) \quad (\text{when } A \text{ is symmetric})")
+    assert "ignored: “( when A is symmetric )”" in d.reading.notes
+
+
+def test_parentheses_are_kept_in_the_tree():
+    d = derive(r"\frac{d}{dt} \left(\alpha (t+1)\right)^2")
+    assert sympy.simplify(d.function - (sympy.Symbol("alpha") * (sympy.Symbol("t") + 1)) ** 2) == 0
