@@ -589,3 +589,37 @@ def test_matrix_2norm_is_spectral_or_refused():
     except DerivError:
         return  # refusing the spectral norm is acceptable
     compare_case(case, d)
+
+
+# ---------------------------------------------------------------- functions of square matrices
+# e^{M} of a square M is the matrix exponential (rules.matfunc). Until the reader hands such
+# arguments to rules.matrix_function these cases fail (the exponential is taken entry by entry);
+# once it does, they pass, the strict xfail turns that into a failure, and the cases belong in
+# RULE_CASES (with "MatExp" and "ExpFrechet" in the coverage table above).
+def _expm(M):
+    from scipy.linalg import expm
+    return expm(M)
+
+
+MATRIX_FUNCTION_CASES = [
+    *both("matrix_exp_by_scalar", "\\frac{d}{dt} e^{tA}\nA \\in \\mathbb{R}^{n \\times n}", "t",
+          lambda t, A: _expm(t * A), {"t": (), "A": (3, 3)}, seed=5),  # seed 7 draws t ≈ 0.001
+    C("matrix_exp_trace", "\\nabla_X \\operatorname{tr}(e^{X})\nX \\in \\mathbb{R}^{n \\times n}", "gradient", "X",
+      lambda X: np.trace(_expm(X)), {"X": (3, 3)}),
+    C("matrix_exp_trace_product", "\\nabla_X \\operatorname{tr}(B e^{X})\nX \\in \\mathbb{R}^{n \\times n}",
+      "gradient", "X", lambda B, X: np.trace(B @ _expm(X)), {"B": (3, 3), "X": (3, 3)}),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="the reader still takes e^{M} of a square M entry by entry")
+@pytest.mark.parametrize("case", MATRIX_FUNCTION_CASES, ids=[c["id"] for c in MATRIX_FUNCTION_CASES])
+def test_exponential_of_a_square_matrix_is_the_matrix_exponential(case):
+    d = derive_case(case)
+    assert d.check is not None and d.check.passed, f"the engine's own check failed: {d.check}"
+    compare_case(case, d)
+
+
+@pytest.mark.xfail(strict=True, reason="the reader still takes e^{M} of a square M entry by entry")
+def test_derivative_of_exp_tA_is_A_exp_tA():
+    d = derive("\\frac{d}{dt} e^{tA} = A e^{tA}\nA \\in \\mathbb{R}^{n \\times n}")
+    assert d.claims and all(c.holds for c in d.claims)
