@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--code", choices=["numpy", "jax", "torch"], default=None,
                     help="print Python code computing the function and its derivative")
     ap.add_argument("--check-only", action="store_true",
-                    help="print a one-line verdict on the claims (exit status 1 when one fails)")
+                    help="print a one-line verdict on the claims (exit status 1 when one fails, 2 when the "
+                         "cell cannot be read or its reading is ambiguous)")
     return ap
 
 
@@ -37,6 +38,9 @@ def main(argv=None) -> int:
         return 2
     failed = [c for c in d.claims if not c.holds]
     if args.check_only:
+        if d.warnings:   # a verdict on a guessed reading would be a guess too
+            print("? ambiguous: " + "; ".join(d.warnings))
+            return 2
         print(verdict(d))
         return 1 if failed or (d.check is not None and not d.check.passed) else 0
     steps = not args.no_steps

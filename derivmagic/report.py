@@ -417,11 +417,25 @@ def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, 
             if not vec:
                 continue
         result += [rf"{target_latex(d, a)} &= \boxed{{{to_latex(a.result)}}}", rf"&{description_latex(d, a)}"]
+    result += [rf"&{warning_latex(w, names)}" for w in d.warnings]
     out.append(("Result", result))
     if d.claims:
         out.append(("Claims", claim_rows_latex(d)))
     out.append(("Check", [rf"&{check_latex(d)}"]))
     return out
+
+
+_WARNING = re.compile(r"read (\S+) as a (\w+); declare \S+ ∈ \S+ if it is a (\w+) \(write (.*)\)")
+
+
+def warning_latex(w: str, names: dict) -> str:
+    """``read c as a scalar; declare c ∈ ℝⁿ if it is a vector (write c \\in \\mathbb{R}^n)`` as LaTeX."""
+    m = _WARNING.fullmatch(w)
+    if m is None:
+        return tex_text(w, names)
+    name, kind, usual, declaration = m.groups()
+    return (rf"\text{{ambiguous: read }}{names.get(name, name)}\text{{ as a {kind}; declare }}{declaration}"
+            rf"\text{{ if it is a {usual}}}")
 
 
 def derivation_latex(d, steps: bool = True, vec: bool = False) -> str:
@@ -452,6 +466,7 @@ def derivation_text(d, steps: bool = True, vec: bool = False) -> str:
                 lines.append("  (the Jacobian of vec F by vec X, a Kronecker expression, with --vec)")
                 continue
         lines += [f"  {target_text(d, a)} = {to_text(a.result)}", f"  {a.description}"]
+    lines += [f"  ⚠ {w}" for w in d.warnings]
     if d.claims:
         lines += ["Claims"] + [f"  {line}" for line in claim_lines_text(d)]
     lines += ["Check", f"  {check_text(d)}"]

@@ -157,12 +157,13 @@ def _ambiguity(fits: list, targets: list) -> list[str]:
             continue   # the convention, or what the cell's use of n asks for (Xθ: θ a vector)
         other = next((t for _, t in fits[1:] if t.kinds.get(n) == usual), None)
         if other is not None and other.signature(targets) != sig:
-            out.append(f"read {n} as a {best.kinds[n]}; declare {n} \\in {_space(usual)} if it is a {usual}")
+            out.append(f"read {n} as a {best.kinds[n]}; declare {n} ∈ {_SPACE[usual][0]} if it is a {usual} "
+                       f"(write {tex_name(n)} \\in {_SPACE[usual][1]})")
     return out
 
 
-def _space(kind: str) -> str:
-    return {"scalar": "\\mathbb{R}", "vector": "\\mathbb{R}^n", "matrix": "\\mathbb{R}^{m \\times n}"}[kind]
+_SPACE = {"scalar": ("ℝ", "\\mathbb{R}"), "vector": ("ℝⁿ", "\\mathbb{R}^n"),
+          "matrix": ("ℝ^(m×n)", "\\mathbb{R}^{m \\times n}")}
 
 
 def _products_not_calls(statements, defs) -> None:

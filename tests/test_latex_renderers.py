@@ -22,6 +22,10 @@ from shared_data import CORPUS  # noqa: E402
 # cells beyond the corpus that reach other parts of the output: claims (a chain of them), several
 # variables, Kronecker forms, index notation (notes), a directional derivative, a row vector
 EXTRA = {
+    "ambiguous reading": r"\nabla_\theta \frac12 \theta^T H \theta + k",
+    "ignored remark": r"\nabla_X \operatorname{tr}(X^TAX) \quad (\text{when } A \text{ is symmetric})",
+    "sum as printed": r"\nabla_\theta \sum_{i=1}^n y_i\log\sigma(\theta^T x_i) + (1-y_i)\log(1-\sigma(\theta^T x_i))",
+    "differential direction": "f(A) = A^3\nD f(A)[dA]",
     "claim chain": "\\begin{aligned} \\nabla_x x^T A x &= (A + A^T) x \\\\ &= 2Ax \\end{aligned}",
     "claim from the notes": r"\nabla_x \|Ax + b\|_2^2 = 2A^TAx + A^Tb",
     "claim transposed": r"\frac{\partial}{\partial x} x^T A x = (A + A^T) x",

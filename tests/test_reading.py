@@ -153,7 +153,10 @@ def test_refused_with_a_reason(cell, message):
 # ---- ambiguity is said, not silently chosen
 def test_a_reading_against_convention_that_changes_the_shape_is_a_warning():
     d = derive(r"\nabla_x \frac{1}{2} x^T Q x + c")
-    assert d.warnings == [r"read c as a scalar; declare c \in \mathbb{R}^n if it is a vector"]
+    assert d.warnings == [r"read c as a scalar; declare c ∈ ℝⁿ if it is a vector (write c \in \mathbb{R}^n)"]
+    assert "⚠ read c as a scalar" in d.text
+    assert r"\text{ambiguous: read }c\text{ as a scalar; declare }c \in \mathbb{R}^n\text{ if it is a vector}" \
+        in d.latex
     declared = derive("\\nabla_x \\frac{1}{2} x^T Q x + c\nc \\in \\mathbb{R}")
     assert declared.warnings == []
 
@@ -183,3 +186,10 @@ def test_ignored_text_is_listed():
 def test_parentheses_are_kept_in_the_tree():
     d = derive(r"\frac{d}{dt} \left(\alpha (t+1)\right)^2")
     assert sympy.simplify(d.function - (sympy.Symbol("alpha") * (sympy.Symbol("t") + 1)) ** 2) == 0
+
+
+def test_check_only_refuses_a_verdict_on_an_ambiguous_reading(capsys):
+    from derivmagic.cli import main
+    assert main(["--check-only", r"\nabla_x \frac{1}{2} x^T Q x + c = \frac12(Q + Q^T)x"]) == 2
+    assert "ambiguous: read c as a scalar" in capsys.readouterr().out
+    assert main(["--check-only", "\\nabla_x \\frac{1}{2} x^T Q x + c = \\frac12(Q + Q^T)x\nc \\in \\mathbb{R}"]) == 0
