@@ -240,7 +240,7 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
     seen: dict[str, None] = {}
     hints: dict[str, str] = {}
 
-    def walk(node: Node):
+    def walk(node: Node, tail: bool = True):
         k = node.kind
         if k == "name" and node.value not in defs and (node.value in declared or not _special_name(node.value)):
             seen.setdefault(node.value)
@@ -256,9 +256,13 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
             hints.setdefault(node.args[1].value, "scalar")
         if k == "scalar" and node.args[0].kind == "name":
             hints.setdefault(node.args[0].value, "scalar")
-        if k == "mul" and node.args[1].kind == "name" and default_kind(node.args[1].value) == "scalar" \
+        if k == "mul" and tail and node.args[1].kind == "name" and default_kind(node.args[1].value) == "scalar" \
                 and _ends_with_matrix(node.args[0]):
-            hints.setdefault(node.args[1].value, "vector")
+            hints.setdefault(node.args[1].value, "vector")   # Xθ ending a product: θ a vector
+        if k == "mul" and not node.grouped:
+            walk(node.args[0], False)
+            walk(node.args[1], tail)
+            return
         if k == "call" and node.args[0].kind == "name" and node.args[0].value in defs:
             for a in node.args[1:]:
                 walk(a)
