@@ -14,6 +14,7 @@ import numpy as np
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
 from .rules.kron import Kron
+from .rules.matfunc import ExpFrechet, MatExp
 from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
                     Transpose)
 
@@ -21,16 +22,22 @@ BACKENDS = {
     "numpy": {"import": "import numpy as np", "m": "np", "inv": "np.linalg.inv", "det": "np.linalg.det",
               "eye": "np.eye({n})", "ones": "np.ones(({r}, {c}))", "zeros": "np.zeros(({r}, {c}))",
               "asarray": "np.asarray({x}, dtype=float)", "diag": "np.diagflat({x})", "sign": "np.sign",
-              "abs": "np.abs", "sum": "np.sum", "sqrt": "np.sqrt", "max": "np.max"},
+              "abs": "np.abs", "sum": "np.sum", "sqrt": "np.sqrt", "max": "np.max",
+              "expm": "scipy.linalg.expm({x})", "expm_frechet": "scipy.linalg.expm_frechet({x}, {e}, compute_expm=False)",
+              "linalg": "import scipy.linalg"},
     "jax": {"import": "import jax.numpy as jnp", "m": "jnp", "inv": "jnp.linalg.inv", "det": "jnp.linalg.det",
             "eye": "jnp.eye({n})", "ones": "jnp.ones(({r}, {c}))", "zeros": "jnp.zeros(({r}, {c}))",
             "asarray": "jnp.asarray({x}, dtype=float)", "diag": "jnp.diagflat({x})", "sign": "jnp.sign",
-            "abs": "jnp.abs", "sum": "jnp.sum", "sqrt": "jnp.sqrt", "max": "jnp.max"},
+            "abs": "jnp.abs", "sum": "jnp.sum", "sqrt": "jnp.sqrt", "max": "jnp.max",
+            "expm": "jax.scipy.linalg.expm({x})",
+            "expm_frechet": "jax.scipy.linalg.expm_frechet({x}, {e}, compute_expm=False)",
+            "linalg": "import jax.scipy.linalg"},
     "torch": {"import": "import torch", "m": "torch", "inv": "torch.linalg.inv", "det": "torch.linalg.det",
               "eye": "torch.eye({n}, dtype=torch.float64)", "ones": "torch.ones(({r}, {c}), dtype=torch.float64)",
               "zeros": "torch.zeros(({r}, {c}), dtype=torch.float64)",
               "asarray": "torch.as_tensor({x}, dtype=torch.float64)", "diag": "torch.diagflat({x})",
-              "sign": "torch.sign", "abs": "torch.abs", "sum": "torch.sum", "sqrt": "torch.sqrt", "max": "torch.max"},
+              "sign": "torch.sign", "abs": "torch.abs", "sum": "torch.sum", "sqrt": "torch.sqrt", "max": "torch.max",
+              "expm": "torch.linalg.matrix_exp({x})", "expm_frechet": "_expm_frechet({x}, {e})", "linalg": ""},
 }
 
 
@@ -98,6 +105,10 @@ class Emitter:
             return f"{a[0]}.T"
         if isinstance(e, Inverse):
             return f"{b['inv']}({a[0]})"
+        if isinstance(e, MatExp):
+            return b["expm"].format(x=a[0])
+        if isinstance(e, ExpFrechet):
+            return b["expm_frechet"].format(x=a[0], e=a[1])
         if isinstance(e, Trace):
             return f"{m}.trace({a[0]}).reshape(1, 1)"
         if isinstance(e, Det):
@@ -163,6 +174,14 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
     if shaped:
         body.insert(0, f"    {var}_shape = {em.b['asarray'].format(x=var)}.shape")
     preamble = [em.b["import"], ""]
+    source = "\n".join(body)
+    if "expm" in source and em.b["linalg"]:
+        preamble.insert(1, em.b["linalg"])
+    if "_expm_frechet(" in source:   # the upper right block of exp([[X, E], [0, X]])
+        preamble += ["", "def _expm_frechet(x, e):", "    n = x.shape[0]",
+                     "    z = torch.zeros_like(x)",
+                     "    return torch.linalg.matrix_exp(torch.cat([torch.cat([x, e], 1), torch.cat([z, x], 1)], 0))[:n, n:]",
+                     ""]
     if "_softmax(" in "\n".join(body):
         m = em.b["m"]
         preamble += ["", "def _softmax(z):", f"    e = {m}.exp(z - {em.b['max']}(z))", "    return e / e.sum()", ""]

@@ -34,7 +34,7 @@ class Printer:
         return name
 
     def paren(self, s: str) -> str:
-        return rf"\left({s}\right)" if self.latex and ("frac" in s or "sqrt" in s) else f"({s})"
+        return rf"\left({s}\right)" if self.latex and ("frac" in s or "sqrt" in s or r"\int" in s) else f"({s})"
 
     def sup(self, base: str, s: str) -> str:
         if self.latex:
@@ -146,6 +146,16 @@ class Printer:
 
     def p_Inverse(self, e: Inverse) -> str:
         return self.sup(self(e.args[0], 91), "-1")
+
+    def p_MatExp(self, e) -> str:
+        inner = self(e.args[0])
+        return f"e^{{{inner}}}" if self.latex else f"e^({inner})"
+
+    def p_ExpFrechet(self, e) -> str:
+        x, E = self(e.args[0], 21), self(e.args[1], 21)
+        if self.latex:
+            return rf"\int_0^1 e^{{s {x}}} {E} e^{{(1-s) {x}}} \, \mathrm{{d}}s"
+        return f"∫₀¹ e^(s{x}) {E} e^((1-s){x}) ds"
 
     def p_Trace(self, e: Trace) -> str:
         return f"{self.op('tr')}{self.paren(self(e.args[0]))}"

@@ -16,10 +16,11 @@ from . import limits
 from .errors import DerivError, ParseError, ShapeError
 from .expr import ONE, SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
 from .parse import GREEK_UNICODE, Declaration, Definition, Node, Target
-from .rules import (add, det, diag, diagonal, func, hadamard, inverse, mul, neg, norm, power, softmax,
-                    trace, transpose)
+from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_function, mul, neg, norm, power,
+                    softmax, trace, transpose)
 
 ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
+MATRIX_FUNCTIONS = {"exp", "log", "sqrt", "sin", "cos"}   # of a square matrix: the matrix function
 DIM_POOL = ["n", "m", "p", "q", "k", "r", "s", "l", "d", "h"]
 SPECIAL = {"e", "I"}
 FUNCTION_LIKE = {"f", "g", "h", "F", "G", "H", "J", "L", "R", "E", "ell", "y", "z", "u", "v"}  # names of outputs
@@ -606,7 +607,7 @@ class Typer:
     def _power(self, node, ew):
         base, exp = node.args
         if base.kind == "name" and base.value == "e" and "e" not in self.declared and not _is_transpose(exp):
-            return self.type(exp, True)
+            return self._maybe_matrix_function(node, self.type(exp, True))
         a = self.type(base, ew)
         if _is_transpose(exp):
             return (a[1], a[0])
@@ -621,7 +622,18 @@ class Typer:
         if q.denominator == 1:
             self._require_square(node, a)
             return a
+        if self._square_maybe(a):
+            self.special[id(node)] = "matrix_function"   # X^{1/2}: the matrix square root
+            return a
         raise Mismatch(f"cannot raise {self.show(base)} ({self.fmt(a)}) to the power {q}: it is not a scalar", node)
+
+    def _maybe_matrix_function(self, node: Node, a):
+        """exp, log, sqrt, sin, cos of a matrix that can be square are matrix functions (e^{tA} is
+        the matrix exponential); of a scalar or a vector, or of a matrix that cannot be square,
+        they act on each entry."""
+        if not self.is_scalar(a) and not self._vector(a) and self._square_maybe(a):
+            self.special[id(node)] = "matrix_function"
+        return a
 
     def _vector(self, a) -> bool:
         return self.dims.is_one(a[0]) or self.dims.is_one(a[1])
@@ -634,6 +646,8 @@ class Typer:
     def _func(self, node: Node):
         name = node.value
         arg = node.args[0]
+        if name in MATRIX_FUNCTIONS:
+            return self._maybe_matrix_function(node, self.type(arg, True))
         if name in ELEMENTWISE:
             return self.type(arg, True)
         a = self.type(arg)
@@ -877,6 +891,8 @@ class Builder:
     def _power(self, node, env, shape):
         base, exp = node.args
         if base.kind == "name" and base.value == "e" and "e" not in self.t.declared and not _is_transpose(exp):
+            if self.t.special.get(id(node)) == "matrix_function":
+                return matrix_function("exp", self._expr(exp, env))
             return func("exp", self._expr(exp, env))
         a = self._expr(base, env)
         if _is_transpose(exp):
@@ -884,6 +900,13 @@ class Builder:
         if exp.kind == "neg" and _is_transpose(exp.args[0]):
             return transpose(inverse(a))
         q = _exponent(exp)
+        if self.t.special.get(id(node)) == "matrix_function":
+            if q != Fraction(1, 2):
+                raise ParseError(f"{node_text(self.t.cell, base)}^{{{q}}} of a square matrix is a fractional matrix "
+                                 "power, which is not supported (of the fractional powers only the square root "
+                                 "X^{1/2} is read, and refused with its reason)",
+                                 text=self.t.cell, pos=node.pos, end=node.end)
+            return matrix_function("sqrt", a)
         if a.is_scalar or a.shape[0] != a.shape[1]:
             return power(a, q)
         if q == -1:
@@ -899,6 +922,8 @@ class Builder:
     def _func(self, node, env, shape):
         name = node.value
         a = self._expr(node.args[0], env)
+        if self.t.special.get(id(node)) == "matrix_function":
+            return matrix_function(name, a)
         if name == "sqrt":
             return power(a, Fraction(1, 2))
         if name in ELEMENTWISE:

@@ -119,6 +119,8 @@ CLAIMS = [
     ("logdet_transpose_holds", r"\nabla_X \operatorname{tr}(XA) + \log\det A = A^T", True),
     ("zero_claim", r"\nabla_x \|x\|_2^2 = 0", False),
     ("shapes_do_not_fit", r"\nabla_w \frac{1}{2}\|Xw-y\|^2 = X(Xw-y)", False),
+    ("matrix_exponential_claim", r"\frac{d}{dt} e^{tA} = A e^{tA}", True),
+    ("exp_not_entrywise", r"\frac{d}{dt} e^{tA} = e^{tA} \odot A", False),
     ("circ_power_claim", r"\frac{\partial}{\partial x} -\log(x) = -\operatorname{diag}(x^{\circ -1})", True),
 ]
 
@@ -142,6 +144,29 @@ REFUSED = [
     ("index_outside_sum", r"\nabla_x \sum_i x_i^2 + 2 \quad + y_i z", r"index i of y_i is used outside the sum"),
     ("unknown_operatorname", r"\nabla_x \operatorname{foo}(x)", r"unknown function foo"),
 ]
+
+MATRIX_FUNCTIONS_REFUSED = [
+    ("matrix_log", r"\nabla_X \operatorname{tr}(\log X)", r"log X of the square matrix X \(m×m\) is the matrix logarithm"),
+    ("matrix_sqrt", r"\nabla_X \operatorname{tr}(X^{1/2})", r"is the principal matrix square root"),
+    ("matrix_sqrt_command", r"\nabla_X \operatorname{tr}(\sqrt{X})", r"is the principal matrix square root"),
+    ("matrix_cube_root", r"\nabla_X \operatorname{tr}(X^{1/3})", r"fractional matrix power"),
+]
+
+
+@pytest.mark.parametrize("cell,message", [r[1:] for r in MATRIX_FUNCTIONS_REFUSED],
+                         ids=[r[0] for r in MATRIX_FUNCTIONS_REFUSED])
+def test_functions_of_square_matrices_are_never_entrywise(cell, message):
+    from derivmagic import DerivError
+    with pytest.raises(DerivError, match=message):
+        derive(cell)
+
+
+def test_functions_of_vectors_and_non_square_matrices_are_entrywise():
+    d = derive("\\frac{d}{dt} \\exp(tA)\nA \\in \\mathbb{R}^{2 \\times 3}")
+    vals = values(d)
+    vals["A"] = np.random.default_rng(3).normal(size=(2, 3))
+    got = evaluate(d.result, d, vals)
+    assert np.allclose(got, vals["A"] * np.exp(vals["t"] * vals["A"]))
 
 
 @pytest.mark.parametrize("cell,message", [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])

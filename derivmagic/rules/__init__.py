@@ -2,7 +2,7 @@
 from .elementwise import Diag, DiagonalOf, Func, FUNCTIONS, Hadamard, Pow, diag, diagonal, func, hadamard, power
 from .linear import Add, Mul, Transpose, add, mul, neg, transpose
 from .matrix import Det, Inverse, Trace, det, inverse, trace
-from .matfunc import exp_frechet, matexp, matrix_function, trace_matrix_function
+from .matfunc import ExpFrechet, MatExp, exp_frechet, matexp, matrix_function, trace_matrix_function
 from .norms import Norm, norm
 from .softmax import Softmax, softmax
 
@@ -11,5 +11,5 @@ __all__ = [
     "Det", "Inverse", "Trace", "det", "inverse", "trace",
     "Diag", "DiagonalOf", "diagonal", "Func", "FUNCTIONS", "Hadamard", "Pow", "diag", "func", "hadamard", "power",
     "Norm", "norm", "Softmax", "softmax",
-    "matrix_function", "trace_matrix_function", "matexp", "exp_frechet",
+    "MatExp", "ExpFrechet", "matrix_function", "trace_matrix_function", "matexp", "exp_frechet",
 ]

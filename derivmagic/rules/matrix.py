@@ -80,6 +80,9 @@ def trace(e: Expr) -> Expr:
         raise InternalShapeError(f"trace of a {fmt_shape(e.shape)} matrix")
     if e.is_scalar:
         return e
+    form = getattr(e, "trace_form", None)
+    if form is not None:
+        return form()   # tr of the Fréchet derivative of e^X: tr(e^X dX)
     if isinstance(e, Add):
         return add(*[trace(t) for t in e.args])
     if isinstance(e, Transpose):
