@@ -1,0 +1,212 @@
+"""A pasted cell as text: the mathematics in it, cut into statements.
+
+What notes wrap around formulas is blanked out with every character position kept, so that
+carets still point into what the user typed: decorations (``\\underbrace``, ``\\boxed``,
+``\\text{…}`` remarks, tags) and the page around the formulas (``$$…$$``, ``\\[…\\]``, ``$…$``,
+``equation``/``align``/``gather``/``multline`` environments, Markdown prose). What is dropped is
+reported, so that the Interpretation can list it.
+"""
+from __future__ import annotations
+
+import re
+
+from .tex import GREEK_UNICODE
+
+# ---------------------------------------------------------------- statements
+_SEPARATORS = re.compile(r"\\text\s*\{\s*(?:where|and|with)\s*\}|\\q?quad(?![a-zA-Z])|(?<![a-zA-Z\\])(?:where|and|with)(?![a-zA-Z])|(?<!\\);|\\\\|\n")
+
+
+def split_statements(cell: str) -> list[tuple[int, str]]:
+    """Cut a cell into statements at newlines, depth-0 commas, ``\\quad``, ``where``, ``;``.
+    Each statement keeps its offset in the cell. ``x, y \\in ...`` stays together."""
+    cell = _join_aligned(cell)
+    pieces: list[tuple[int, str]] = []
+    depth, start, i = 0, 0, 0
+    while i < len(cell):
+        ch = cell[i]
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth = max(0, depth - 1)
+        if depth == 0:
+            m = _SEPARATORS.match(cell, i)
+            if m and m.end() > i and not (m.group(0).startswith("\\q") and _joins(cell[start:i], cell[m.end():])):
+                pieces.append((start, cell[start:i]))
+                start = i = m.end()
+                continue
+            if ch == "," and not _inside_norm(cell, start, i) and not (i > 0 and cell[i - 1] == "\\"):
+                pieces.append((start, cell[start:i]))
+                start = i + 1
+        i += 1
+    pieces.append((start, cell[start:]))
+    merged: list[tuple[int, str]] = []
+    for off, text in pieces:
+        if not _SPACING_ONLY.sub("", text).strip(" .\t"):
+            continue
+        lead = len(text) - len(text.lstrip())
+        off, text = off + lead, text.strip()
+        while merged and _is_name_list(merged[-1][1]) and re.search(r"\\in(?![a-zA-Z])", text):
+            prev_off, prev = merged.pop()  # x, b, c \in ...: the names wait for the \in
+            text = prev + "," + " " * (off - prev_off - len(prev) - 1) + text
+            off = prev_off
+        merged.append((off, text.rstrip(".").rstrip()))
+    return merged
+
+
+_OPERATOR_END = re.compile(r"(?:[-+=(\[{^_/*]|\\(?:cdot|times|odot|circ|frac|left|big|Big|in))\s*$")
+_OPERATOR_START = re.compile(r"\s*(?:[-+=)\]}^_/*]|\\(?:cdot|times|odot|circ|right|in)(?![a-zA-Z]))")
+
+
+def _joins(before: str, after: str) -> bool:
+    """A ``\\quad`` between an operator and its operand is spacing, not a separator."""
+    return bool(_OPERATOR_END.search(before) or _OPERATOR_START.match(after)) and bool(before.strip())
+
+
+_SPACING_ONLY = re.compile(r"\\[,;:! ]|\\\\|~|\\q?quad(?![a-zA-Z])")
+
+
+def _inside_norm(cell: str, start: int, i: int) -> bool:
+    seg = cell[start:i]
+    return seg.count("\\|") % 2 == 1
+
+
+_NAME = (r"(?:\\(?:mathbf|boldsymbol|bm|vec|hat|tilde|bar)\s*\{[^{}]*\}|\\(?:" + "|".join(GREEK_UNICODE)
+         + r")(?![a-zA-Z])|[a-zA-Z])(?:_\{?\w+\}?)?")
+_NAME_LIST = re.compile(rf"\s*{_NAME}(?:\s*,\s*{_NAME})*\s*,?\s*")
+
+
+def _is_name_list(text: str) -> bool:
+    """``x`` or ``x, y``: names waiting for the ``\\in`` of the next piece."""
+    return _NAME_LIST.fullmatch(_SPACING_ONLY.sub(" ", text)) is not None
+
+
+_ALIGNED = re.compile(r"\\begin\{(aligned|align\*?|split|gathered|equation\*?)\}|\\end\{(aligned|align\*?|split|gathered|equation\*?)\}")
+
+
+def _join_aligned(cell: str) -> str:
+    """``\\begin{aligned} a &= b \\\\ &= c \\end{aligned}`` -> ``a = b = c`` (positions kept)."""
+    out = list(cell)
+    for m in _ALIGNED.finditer(cell):
+        out[m.start():m.end()] = [" "] * (m.end() - m.start())
+    text = "".join(out)
+    return re.sub(r"\\\\(\s*)(?=&?\s*=)", lambda m: "  " + m.group(1).replace("\n", " "), text)
+
+
+# ---------------------------------------------------------------- decorations of pasted notes
+_WRAPPERS = re.compile(r"\\(underbrace|overbrace|boxed|underset|overset|bbox|color|textcolor)\s*(?=[{\[])")
+_REMARK_WORDS = re.compile(r"\\(checkmark|therefore|because|Rightarrow|Longrightarrow|rightarrow|longrightarrow|implies|iff|blacksquare|square|qed|displaystyle|tag\s*\{[^}]*\}|label\s*\{[^}]*\})(?![a-zA-Z])")
+_CONDITION = re.compile(r"\((?:\s|\\[,;: ]|\\text\s*\{)*(?:when|if|since|for|assuming|where|as|because)\b[^()]*(?:\([^()]*\)[^()]*)*\)")
+_TEXT_CONDITION = re.compile(r"\\text\s*\{\s*(?:when|if|since|for|assuming|because|as|provided)\b[^}]*\}.*?(?=\\\\|\\end\{|$)", re.M)
+_TAG = re.compile(r"\(\s*\d+(\.\d+)?\s*\)\s*[.,]?\s*$", re.M)
+_KEEP_TEXT = re.compile(r"\\(?:text|textrm|mathrm|operatorname)\s*\{\s*(?:tr|Tr|trace|softmax|diag|sign|sgn|exp|log|lse|logsumexp|sigmoid|tanh|det|where|and|with|d|T)\s*\}")
+
+
+def strip_decorations(cell: str, removed: list | None = None) -> str:
+    """Blank out what notes wrap around the mathematics, keeping every position:
+    ``\\underbrace{X}_{…}`` and ``\\boxed{X}`` keep X; ``\\text{…}`` remarks, ``\\checkmark``,
+    ``\\therefore``, ``(when A is symmetric)`` and ``(1)`` tags disappear. The spans of what
+    disappeared (not the wrappers' own commands) are appended to ``removed``."""
+    out = list(cell)
+
+    def blank(a, b, remark=True):
+        if remark and removed is not None and cell[a:b].strip():
+            removed.append((a, b))
+        for i in range(a, min(b, len(out))):
+            if out[i] != "\n":
+                out[i] = " "
+
+    for m in _WRAPPERS.finditer(cell):
+        name = m.group(1)
+        blank(m.start(), m.end(), remark=False)
+        i = m.end()
+        if name in ("color", "textcolor", "bbox", "underset", "overset"):
+            close = _matching(cell, i)  # the colour, box style or the annotation: dropped
+            if close is None:
+                continue
+            blank(i, close + 1)
+            i = close + 1
+            while i < len(cell) and cell[i].isspace():
+                i += 1
+        if i >= len(cell) or cell[i] != "{":
+            continue
+        close = _matching(cell, i)
+        if close is None:
+            continue
+        blank(i, i + 1, remark=False)
+        blank(close, close + 1, remark=False)
+        j = close + 1
+        while j < len(cell) and cell[j].isspace():
+            j += 1
+        if name in ("underbrace", "overbrace") and j < len(cell) and cell[j] in "_^":
+            k = j + 1
+            while k < len(cell) and cell[k].isspace():
+                k += 1
+            end = _matching(cell, k) if k < len(cell) and cell[k] == "{" else k
+            if end is not None:
+                blank(j, end + 1)
+    text = "".join(out)
+    for pattern in (_CONDITION, _TEXT_CONDITION):
+        for m in pattern.finditer(text):
+            blank(m.start(), m.end())
+        text = "".join(out)
+    text = "".join(out)
+    for m in _TEXT_REMARK.finditer(text):
+        if not _KEEP_TEXT.match(text, m.start()) and not _function_word(text, m):
+            blank(m.start(), m.end())
+    text = "".join(out)
+    for pattern in (_REMARK_WORDS, _TAG):
+        for m in pattern.finditer(text):
+            blank(m.start(), m.end(), remark=m.group(0) != "\\displaystyle")
+        text = "".join(out)
+    return text
+
+
+_TEXT_REMARK = re.compile(r"\\(?:text|textrm|textbf|textit|mbox)\s*\{([^{}]*)\}")
+_PROSE = {"where", "and", "with", "for", "if", "when", "since", "is", "are", "then", "so", "all", "any", "each",
+          "otherwise", "else", "as", "by", "of", "in", "on", "to", "the", "a", "an", "or", "s", "t", "st", "ie",
+          "eg", "let", "because", "thus", "hence", "i", "we", "note", "assuming", "provided", "given", "such", "that"}
+_OPERAND_AFTER = re.compile(r"(?:\s|\\[,;:!](?![a-zA-Z])|~)*(?:\(|\\left|\\[bB]igg?l?(?![a-zA-Z])|\\[a-zA-Z]|[a-zA-Z0-9])")
+
+
+def _function_word(text: str, m: re.Match) -> bool:
+    """``\\text{ReLU}(Wx)``: one word where a function name stands is a function name, read (or
+    refused as unknown) like ``\\operatorname{ReLU}`` — never dropped as a remark."""
+    word = m.group(1).strip()
+    return (re.fullmatch(r"[A-Za-z][A-Za-z0-9]+", word) is not None and word.lower() not in _PROSE
+            and _OPERAND_AFTER.match(text, m.end()) is not None)
+
+
+def _matching(text: str, i: int) -> int | None:
+    """Index of the brace closing the one at ``i``."""
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "{" and (j == 0 or text[j - 1] != "\\"):
+            depth += 1
+        elif text[j] == "}" and (j == 0 or text[j - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def merged_spans(spans: list, cell: str) -> list:
+    """Spans next to each other (only spaces between) as one."""
+    out: list[list[int]] = []
+    for a, b in sorted(spans):
+        if out and not cell[out[-1][1]:a].strip():
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def only_names(text: str) -> bool:
+    return re.fullmatch(rf"\s*{_NAME}(\s*,?\s*{_NAME})*\s*", _SPACING_ONLY.sub(" ", text)) is not None
+
+
+def plain_words(text: str) -> str:
+    """A remark in plain words (commands and braces dropped), safe to show anywhere."""
+    text = re.sub(r"\\(?:text|textrm|textbf|textit|mbox|mathrm|operatorname)\s*", "", text)
+    text = re.sub(r"\\([a-zA-Z]+)", lambda m: m.group(1) if m.group(1) in GREEK_UNICODE else " ", text)
+    text = re.sub(r"[^A-Za-z0-9 ,.;:'()=+\-]", " ", text)
+    return re.sub(r"\s+", " ", text).strip(" ,;")
