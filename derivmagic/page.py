@@ -84,12 +84,14 @@ _ALIGNED = re.compile(r"\\begin\{(aligned|align\*?|split|gathered|equation\*?)\}
 
 
 def _join_aligned(cell: str) -> str:
-    """``\\begin{aligned} a &= b \\\\ &= c \\end{aligned}`` -> ``a = b = c`` (positions kept)."""
+    """``\\begin{aligned} a &= b \\\\ &= c \\end{aligned}`` -> ``a = b = c`` (positions kept): a line
+    (or a pasted block) that begins with ``=`` or ``&=`` continues the derivation before it."""
     out = list(cell)
     for m in _ALIGNED.finditer(cell):
         out[m.start():m.end()] = [" "] * (m.end() - m.start())
     text = "".join(out)
-    return re.sub(r"\\\\(\s*)(?=&?\s*=)", lambda m: "  " + m.group(1).replace("\n", " "), text)
+    return re.sub(r"(?:\\\\|\n)(\s*)(?=[\s&]*=(?!:))", lambda m: " " * (len(m.group(0)) - len(m.group(1)))
+                  + m.group(1).replace("\n", " "), text)
 
 
 # ---------------------------------------------------------------- decorations of pasted notes
@@ -210,3 +212,59 @@ def plain_words(text: str) -> str:
     text = re.sub(r"\\([a-zA-Z]+)", lambda m: m.group(1) if m.group(1) in GREEK_UNICODE else " ", text)
     text = re.sub(r"[^A-Za-z0-9 ,.;:'()=+\-]", " ", text)
     return re.sub(r"\s+", " ", text).strip(" ,;")
+
+
+# ---------------------------------------------------------------- the page around the formulas
+_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.S)
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{\s*(?:equation|align|alignat|gather|multline|flalign|eqnarray|aligned|"
+                          r"alignedat|gathered|split|displaymath|math)\*?\s*\}(?:\{\d+\})?")
+
+
+def unwrap(cell: str, removed: list | None = None) -> str:
+    """The mathematics of a pasted page, every position kept: ``$$…$$``, ``\\[…\\]``, ``\\(…\\)``,
+    ``$…$`` and math environments lose their delimiters; when a cell has delimiters, the text
+    outside them is prose (its spans go to ``removed``). Each formula starts a new line, so a
+    block that begins with ``=`` continues the derivation before it, and any other starts anew."""
+    out = list(cell)
+    matches = list(_MATH.finditer(cell))
+    if matches:
+        out = [ch if ch == "\n" else " " for ch in cell]
+        last = 0
+        for m in matches:
+            g = next(i for i in range(1, 5) if m.group(i) is not None)
+            a, b = m.start(g), m.end(g)
+            if g == 4 and only_names(m.group(g)):
+                continue                      # "$A$ is symmetric": a name inside a sentence is prose
+            _prose(cell, last, m.start(), removed)
+            out[a:b] = list(cell[a:b])
+            out[m.start()] = "\n"             # each formula starts a statement
+            last = m.end()
+        _prose(cell, last, len(cell), removed)
+    text = "".join(out)
+    for m in _ENVIRONMENT.finditer(text):
+        out[m.start():m.end()] = [" "] * (m.end() - m.start())
+    return "".join(out)
+
+
+def _prose(cell: str, a: int, b: int, removed: list | None) -> None:
+    if removed is not None and cell[a:b].strip(" \t\n$"):
+        removed.append((a, b))
+
+
+_DECLARING = re.compile(r"(?<![A-Za-z\\])((?:\\(?:mathbf|boldsymbol|bm)\s*)?\\?[A-Za-z]+(?:_\w+)?)\s+(?:is|are)\s+(?:a\s+|an\s+)?"
+                        r"(symmetric positive[- ]definite|positive[- ]definite|symmetric)\b", re.I)
+
+
+_CONDITIONAL = re.compile(r"\b(?:when|if|provided|unless|only)\W+(?:\w+\W+){0,2}$", re.I)
+
+
+def prose_declarations(text: str):
+    """``where A is symmetric``, ``$\\Sigma$ is positive definite``: (name as written, start offset,
+    end offset, properties) for each matrix the prose declares something of."""
+    text = re.sub(r"\\(?:text|textrm|textbf|textit|mbox|emph)\s*\{|[{}$]", lambda m: " " * len(m.group(0)), text)
+    for m in _DECLARING.finditer(text):
+        if _CONDITIONAL.search(text[max(0, m.start() - 40):m.start()]):
+            continue   # "(when A is symmetric)" states a condition of one claim, not what A is
+        what = m.group(2).lower()
+        props = {"symmetric"} | ({"spd"} if "definite" in what else set())
+        yield m.group(1), m.start(1), m.end(1), frozenset(props)

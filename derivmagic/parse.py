@@ -15,7 +15,8 @@ from lark import Lark, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .errors import ParseError
-from .page import merged_spans, only_names, plain_words, split_statements, strip_decorations
+from .page import (merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
+                   unwrap)
 from .tex import GREEK_UNICODE, Braced, brace_arguments
 
 
@@ -64,10 +65,11 @@ class Definition:
 @dataclass
 class Declaration:
     names: list[Node]
-    shape: tuple               # (rows, cols) of dimension names or ints
+    shape: tuple               # (rows, cols) of dimension names or ints; (None, None): square, size free
     props: frozenset
     pos: int
     end: int
+    stated: bool = False       # said in words ("where A is symmetric"), not written as A \in \mathbb{S}^n
 
 
 @dataclass
@@ -411,7 +413,8 @@ def parse_cell(cell: str) -> list:
         raise ParseError("the cell is empty: write a target such as \\nabla_x f", text=cell, pos=0)
     out: list = []
     removed: list[tuple[int, int]] = []
-    stripped = strip_decorations(cell, removed)
+    prose: list[tuple[int, int]] = []      # the page around the formulas: read for declarations only
+    stripped = strip_decorations(unwrap(cell, prose), removed)
     for offset, text in split_statements(stripped):
         try:
             tree = parse_statement(text)
@@ -427,8 +430,31 @@ def parse_cell(cell: str) -> list:
                 removed.append((offset, offset + len(text)))
                 continue
             raise exc.located(cell, 0) from None  # positions already within the cell
-    ignored = [plain_words(cell[a:b]) for a, b in merged_spans(removed, cell)]
+    spans = merged_spans(removed, cell)
+    out.extend(_prose_declarations(cell, merged_spans(removed + prose, cell)))
+    ignored = [plain_words(cell[a:b]) for a, b in spans]
     out.extend(Remark(f"ignored: “{w}”") for w in dict.fromkeys(w for w in ignored if w))
+    return out
+
+
+def _prose_declarations(cell: str, spans) -> list:
+    """What the text around the formulas declares: ``where A is symmetric`` is A ∈ 𝕊ⁿ."""
+    out = []
+    for a, b in spans:
+        for written, start, end, props in prose_declarations(cell[a:b]):
+            try:
+                tree = parse_statement(written.strip("$ "))
+            except ParseError:
+                continue
+            name = tree[1][0] if tree[0] == "chain" and len(tree[1]) == 1 else None
+            if name is None or name.kind != "name":
+                continue
+            node = Node("name", (), a + start, a + end, name.value)
+            out.append(Declaration([node], (None, None), props, a + start, a + end, stated=True))
+            space = "𝕊ⁿ₊₊ (symmetric positive definite)" if "spd" in props else "𝕊ⁿ (symmetric)"
+            out.append(Remark(f"read “{plain_words(cell[a + start:a + end])} is "
+                              f"{'symmetric positive definite' if 'spd' in props else 'symmetric'}” as "
+                              f"{name.value} ∈ {space}"))
     return out
 
 

@@ -222,7 +222,7 @@ def _declared(decls: list[Declaration], cell: str) -> dict:
     out = {}
     for d in decls:
         rows, cols = d.shape
-        if rows is None:
+        if rows is None and not d.stated:
             raise ParseError("give the size of the symmetric matrix: \\mathbb{S}^n", text=cell, pos=d.pos, end=d.end)
         if 0 in (rows, cols):
             raise ParseError("a size must be positive", text=cell, pos=d.pos, end=d.end)
@@ -358,7 +358,11 @@ class Typer:
         if name not in self.sym_dims:
             if name in self.declared:
                 (r, c), _ = self.declared[name]
-                self.sym_dims[name] = (self.dim_of(r), self.dim_of(c))
+                if r is None:   # "A is symmetric": square, of a size the cell decides
+                    square = self.dims.new(not_one=True)
+                    self.sym_dims[name] = (square, square)
+                else:
+                    self.sym_dims[name] = (self.dim_of(r), self.dim_of(c))
             else:
                 kind = self.kinds.get(name, default_kind(name))
                 self.kinds[name] = kind
