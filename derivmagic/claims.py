@@ -41,6 +41,7 @@ class Claim:
     pos: int = 0
     end: int = 0
     source: str = ""
+    shown: tuple | None = None    # (LaTeX, text) of a side that is itself a derivative, as read
     details: dict = field(default_factory=dict)
 
     @property

@@ -9,8 +9,9 @@ from . import limits
 from .errors import DerivError, LimitError, ParseError
 from .expr import Expr, size
 from .claims import judge_chain
+from .report import operator_latex, operator_text
 from .layout import Answer, solve, solve_many
-from .parse import Remark, parse_cell
+from .parse import Remark, Target, parse_cell
 from .shapes import Reading, read
 
 LAYOUTS = ("numerator", "denominator")
@@ -129,8 +130,53 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
                          text=cell, pos=0, end=len(cell.split("\n", 1)[0])) from None
 
 
+def derive_all(cell: str, layout: str | None = None, check: bool = True, seed: int = 0,
+               dims: dict | None = None, **options) -> list[Derivation]:
+    """Every derivation of a cell or a pasted page, in order: each derivative target starts one;
+    definitions and declarations before the next target apply to it (and so to later ones)."""
+    layout = _layout(layout, options, seed)
+    limits.check_cell(cell)
+    try:
+        with limits.deep_enough():
+            statements = parse_cell(cell)
+            groups = derivations_of(statements)
+            if not groups:
+                raise ParseError("nothing to differentiate: add a target such as \\nabla_x f", text=cell, pos=0)
+            out = []
+            for group in groups:
+                with limits.budget(cell):
+                    out.append(_derive_statements(cell, group, layout, check, seed, dims))
+            return out
+    except RecursionError:
+        raise LimitError("this formula nests too deeply to read; split it with definitions such as u = …, "
+                         "or raise derivmagic.limits.LIMITS['recursion']",
+                         text=cell, pos=0, end=len(cell.split("\n", 1)[0])) from None
+
+
+def derivations_of(statements: list) -> list[list]:
+    """The statements of each derivation: its target, and every other statement before the next
+    target (definitions and declarations carry over to later derivations)."""
+    where = [i for i, s in enumerate(statements) if isinstance(s, Target)]
+    groups = []
+    for k, i in enumerate(where):
+        stop = where[k + 1] if k + 1 < len(where) else len(statements)
+        groups.append([s for j, s in enumerate(statements[:stop])
+                       if j == i or not isinstance(s, (Target, Remark)) or (isinstance(s, Remark) and j > i)])
+    return groups
+
+
 def _derive(cell: str, layout: str, check: bool, seed: int, dims: dict | None) -> Derivation:
     statements = parse_cell(cell)                                       # parse
+    targets = [s for s in statements if isinstance(s, Target)]
+    if len(targets) > 1:
+        raise ParseError("a second derivative in the cell: derive() returns one derivation; use derive_all() "
+                         "for every derivation of a cell (the notebook and the command line show them all)",
+                         text=cell, pos=targets[1].pos, end=targets[1].end)
+    return _derive_statements(cell, statements, layout, check, seed, dims)
+
+
+def _derive_statements(cell: str, statements: list, layout: str, check: bool, seed: int,
+                       dims: dict | None) -> Derivation:
     reading = read(statements, cell)                                    # shapes
     target, variables, body, direction, sides = _target(reading, statements, cell)
     with _located_at(cell, target):                                     # differentiate, layout, simplify
@@ -198,4 +244,11 @@ def _judge_claims(cell, reading, target, answer, sides, layout, seed) -> list:
             with _located_at(cell, node):
                 side = solve(kind, body, var, layout).result
         values.append(side)  # an expression, or the ShapeError of a side that does not fit
-    return judge_chain(answer, target.claims, values, cell, reading.symbols, reading.dims, seed) if values else []
+    if not values:
+        return []
+    claims = judge_chain(answer, target.claims, values, cell, reading.symbols, reading.dims, seed)
+    for claim, side in zip(claims, sides):
+        if isinstance(side, tuple):   # shown as the derivative it is, not as its value
+            kind, var, body, _ = side
+            claim.shown = (operator_latex(kind, var, body, layout), operator_text(kind, var, body, layout))
+    return claims

@@ -78,12 +78,15 @@ def check_cell(cell: str) -> None:
         if digits > LIMITS["number_digits"]:
             _raise("number_digits", f"this number has {digits:,} digits, more than the limit of "
                    f"{LIMITS['number_digits']}", cell, m.start(), m.end())
-    for start, end in _exponents(cell):
-        for m in _NUMBER.finditer(cell, start, end):
+    from .tex import brace_arguments
+    braced = brace_arguments(cell)   # exponents as TeX reads them: e^{\frac34} holds 3 and 4, not 34
+    text = braced.text
+    for start, end in _exponents(text):
+        for m in _NUMBER.finditer(text, start, end):
             value = Fraction(m.group(0)) if len(m.group(0)) <= LIMITS["number_digits"] else None
             if value is None or value > LIMITS["exponent"]:
                 _raise("exponent", f"the exponent {m.group(0)} is larger than the limit of {LIMITS['exponent']}",
-                       cell, m.start(), m.end())
+                       cell, braced.pos(m.start()), braced.end(m.end()))
 
 
 _FUNCTION = re.compile(r"\\(?:exp|log|ln|tanh|sin|cos|det|sigma|sqrt|tr|Tr)(?![a-zA-Z])"

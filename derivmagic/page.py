@@ -99,7 +99,9 @@ _WRAPPERS = re.compile(r"\\(underbrace|overbrace|boxed|underset|overset|bbox|col
 _REMARK_WORDS = re.compile(r"\\(checkmark|therefore|because|Rightarrow|Longrightarrow|rightarrow|longrightarrow|implies|iff|blacksquare|square|qed|displaystyle|tag\s*\{[^}]*\}|label\s*\{[^}]*\})(?![a-zA-Z])")
 _CONDITION = re.compile(r"\((?:\s|\\[,;: ]|\\text\s*\{)*(?:when|if|since|for|assuming|where|as|because)\b[^()]*(?:\([^()]*\)[^()]*)*\)")
 _TEXT_CONDITION = re.compile(r"\\text\s*\{\s*(?:when|if|since|for|assuming|because|as|provided)\b[^}]*\}.*?(?=\\\\|\\end\{|$)", re.M)
-_TAG = re.compile(r"\(\s*\d+(\.\d+)?\s*\)\s*[.,]?\s*$", re.M)
+# an equation number: "(1)" ending a line after \quad, a wide space or an alignment mark, never an
+# argument such as \log(2)
+_TAG = re.compile(r"(?:(?<=\\quad)|(?<=\\qquad)|(?<=  )|(?<=&)|(?<=\\ )|^)\s*\(\s*\d+(\.\d+)?\s*\)\s*[.,]?\s*$", re.M)
 _KEEP_TEXT = re.compile(r"\\(?:text|textrm|mathrm|operatorname)\s*\{\s*(?:tr|Tr|trace|softmax|diag|sign|sgn|exp|log|lse|logsumexp|sigmoid|tanh|det|where|and|with|d|T)\s*\}")
 
 

@@ -622,7 +622,15 @@ def _differential(direction: Node) -> Node:
 
 
 def _claim_side(side: Node):
-    """A claimed side is an expression, or itself a derivative (``= \\nabla_x (Ax+b)^T(Ax+b)``)."""
+    """A claimed side is an expression, or itself a derivative (``= \\nabla_x (Ax+b)^T(Ax+b)``),
+    also with a constant factor (``= \\frac{1}{2}\\nabla_\\theta (X\\theta - y)^T(X\\theta - y)``)."""
+    scaled = _scaled_operator(side)
+    if scaled is not None:
+        coeff, inner = scaled
+        target = _claim_side(inner)
+        target.body = Node("mul", (coeff, target.body), side.pos, side.end)   # c ∇f = ∇(c f)
+        target.pos, target.end = side.pos, side.end
+        return target
     op, rest = extract_operator(side)
     if op is None:
         _no_operator(side)
@@ -633,6 +641,27 @@ def _claim_side(side: Node):
 
 
 _USUAL_VARIABLES = ("x", "X", "w", "W", "theta", "z", "beta")
+
+
+def _scaled_operator(side: Node):
+    """(c, ∇f) for a side ``c ∇f`` whose factor c is a number, -1 or a fraction of numbers."""
+    if side.kind == "neg" and not side.grouped:
+        inner = _scaled_operator(side.args[0])
+        coeff, rest = inner if inner is not None else (None, side.args[0])
+        if extract_operator(rest)[0] is None:
+            return None
+        minus = Node("num", (), side.pos, side.pos + 1, Fraction(-1))
+        return (minus if coeff is None else Node("mul", (minus, coeff), side.pos, coeff.end)), rest
+    head, rest = _leading(side)
+    if side.kind == "mul" and rest is not None and _number(head) and extract_operator(rest)[0] is not None:
+        return head, rest
+    return None
+
+
+def _number(node: Node) -> bool:
+    if node.kind == "num":
+        return True
+    return node.kind in ("frac", "div", "neg") and all(_number(a) for a in node.args)
 
 
 def _guess_variable(op: Node, body: Node) -> Node:

@@ -321,6 +321,8 @@ def check_text(d) -> str:
 def _claimed(claim, latex: bool) -> str:
     """The claimed side: its reading, or, when it has none (its shapes do not fit), the claim as
     written in the cell; never the correct answer, which has a row of its own."""
+    if getattr(claim, "shown", None):
+        return claim.shown[0] if latex else claim.shown[1]
     e = getattr(claim, "claimed", None)
     if e is not None and hasattr(e, "shape"):
         return to_latex(e) if latex else to_text(e)
@@ -329,6 +331,19 @@ def _claimed(claim, latex: bool) -> str:
         from .claims import source_latex
         return source_latex(source)
     return source
+
+
+def operator_latex(kind: str, var, body, layout: str) -> str:
+    """A derivative as read, not evaluated: ``\\nabla_{θ} (…)``, ``\\frac{\\partial}{\\partial x} (…)``."""
+    op = {"gradient": rf"\nabla_{{{var.tex}}}", "hessian": rf"\nabla^2_{{{var.tex}}}"}.get(
+        kind, rf"\frac{{\partial}}{{\partial {var.tex}}}")
+    return rf"{op} \left({to_latex(body)}\right)"
+
+
+def operator_text(kind: str, var, body, layout: str) -> str:
+    v = to_text(var)
+    op = {"gradient": f"∇_{v}", "hessian": f"∇²_{v}"}.get(kind, f"∂/∂{v}")
+    return f"{op} ({to_text(body)})"
 
 
 def _value_tex(v) -> str:

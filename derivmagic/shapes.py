@@ -260,7 +260,7 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
         if k == "mul" and tail and node.args[1].kind == "name" and default_kind(node.args[1].value) == "scalar" \
                 and _ends_with_matrix(node.args[0]):
             hints.setdefault(node.args[1].value, "vector")   # Xθ ending a product: θ a vector
-        if k == "mul" and not node.grouped:
+        if k == "mul":
             walk(node.args[0], False)
             walk(node.args[1], tail)
             return

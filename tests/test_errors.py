@@ -99,8 +99,8 @@ CASES = [
     # --- a derivative operator in the middle
     ("operator_in_definition", r"f = x^T \nabla_x x",
      ParseError, r"a derivative operator must come first on its side of '='", (r"f = x^T \nabla_x x", r"\nabla_x", 8)),
-    ("operator_in_claim", r"\nabla_x x^T x = 2 \nabla_x y",
-     ParseError, r"a derivative operator must come first", (r"\nabla_x x^T x = 2 \nabla_x y", r"\nabla_x", 19)),
+    ("operator_in_claim", r"\nabla_x x^T x = x + \nabla_x y",
+     ParseError, r"a derivative operator must come first", (r"\nabla_x x^T x = x + \nabla_x y", r"\nabla_x", 21)),
     ("operator_in_definition_second_line", "u = Ax - b\nv = u^T \\nabla_x u\n\\nabla_x v",
      ParseError, r"a derivative operator must come first", ("v = u^T \\nabla_x u", r"\nabla_x", 8)),
     ("operator_after_factor", r"x^T \nabla_x x",
@@ -116,7 +116,8 @@ CASES = [
      ParseError, r"\\infty", (r"\nabla_x \|x\|_\infty", r"\infty", 15)),
     # --- one derivative, one variable, orders
     ("two_targets", "\\nabla_x x^T x\n\\nabla_y y^T y",
-     ParseError, r"one derivative per cell", ("\\nabla_y y^T y", None, 0)),
+     ParseError, r"a second derivative in the cell: derive\(\) returns one derivation; use derive_all\(\)",
+     ("\\nabla_y y^T y", None, 0)),
     ("third_order", r"\nabla^3_x x^T x",
      ParseError, r"only first and second derivatives", (r"\nabla^3_x x^T x", r"\nabla^3_x", 0)),
     ("self_definition", "\\nabla_x u\nu = v\nv = u",

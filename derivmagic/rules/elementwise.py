@@ -141,7 +141,10 @@ class Pow(Expr):
         import sympy
         q = sympy.Rational(self.exponent.numerator, self.exponent.denominator)
         if self.is_scalar:
-            return ctx.as_scalar(sargs[0]) ** q
+            try:
+                return ctx.as_scalar(sargs[0]) ** q
+            except TypeError:   # SymPy's automatic factoring can rebuild a Trace of a scalar product
+                return sympy.Pow(ctx.as_scalar(sargs[0]), q, evaluate=False)
         d = sympy.Dummy("t")
         from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
         return ElementwiseApplyFunction(sympy.Lambda(d, d ** q), sargs[0])
