@@ -240,15 +240,16 @@ def _judge_claims(cell, reading, target, answer, sides, layout, seed) -> list:
     values = []
     for node, side in zip(target.claims, sides):
         if isinstance(side, tuple):  # the side is itself a derivative: its value is its result
-            kind, var, body, _ = side
+            kind, var, body, _, direction = side
             with _located_at(cell, node):
-                side = solve(kind, body, var, layout).result
+                side = solve(kind, body, var, layout, direction).result
         values.append(side)  # an expression, or the ShapeError of a side that does not fit
     if not values:
         return []
     claims = judge_chain(answer, target.claims, values, cell, reading.symbols, reading.dims, seed)
     for claim, side in zip(claims, sides):
         if isinstance(side, tuple):   # shown as the derivative it is, not as its value
-            kind, var, body, _ = side
-            claim.shown = (operator_latex(kind, var, body, layout), operator_text(kind, var, body, layout))
+            kind, var, body, _, direction = side
+            claim.shown = (operator_latex(kind, var, body, layout, direction),
+                           operator_text(kind, var, body, layout, direction))
     return claims

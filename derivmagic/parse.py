@@ -73,6 +73,16 @@ class Declaration:
 
 
 @dataclass
+class FunctionDeclaration:
+    """``f: \\mathbb{R}^n \\to \\mathbb{R}^m``: an arbitrary differentiable function."""
+    name: str
+    domain: tuple              # (rows, cols), as in a Declaration
+    codomain: tuple
+    pos: int
+    end: int
+
+
+@dataclass
 class Remark:
     """How the cell was read, in words (e.g. index notation turned into matrix form)."""
     text: str
@@ -233,6 +243,9 @@ class ToNode(Transformer):
     def chain(self, meta, *items):
         return ("chain", [i for i in items if isinstance(i, Node)], [str(i) for i in items if not isinstance(i, Node)])
 
+    def fdecl(self, meta, name, colon, domain, arrow, codomain):
+        return ("fdecl", name, domain, codomain, _span(meta))
+
     def decl(self, meta, *items):
         names = [i for i in items if isinstance(i, Node)]
         space = items[-1]
@@ -363,6 +376,9 @@ def _map_node(node: Node, braced: Braced) -> Node:
 
 
 def _map_positions(tree, braced: Braced):
+    if tree[0] == "fdecl":
+        _, name, domain, codomain, (p, e) = tree
+        return ("fdecl", _map_node(name, braced), domain, codomain, (braced.pos(p), braced.end(e)))
     if tree[0] == "decl":
         _, names, space, (p, e) = tree
         return ("decl", [_map_node(n, braced) for n in names], space, (braced.pos(p), braced.end(e)))
@@ -464,6 +480,11 @@ def _shift(node: Node, offset: int) -> Node:
 
 
 def _statement(tree, offset: int) -> list:
+    if tree[0] == "fdecl":
+        _, name, (domain, _p), (codomain, _q), (p, e) = tree
+        if name.kind != "name":
+            raise ParseError("only a letter can name a function", pos=name.pos + offset, end=name.end + offset)
+        return [FunctionDeclaration(name.value, domain, codomain, p + offset, e + offset)]
     if tree[0] == "decl":
         _, names, (shape, props), (p, e) = tree
         return [Declaration([_shift(n, offset) for n in names], shape, props, p + offset, e + offset)]
@@ -653,15 +674,16 @@ def _scaled_operator(side: Node):
         minus = Node("num", (), side.pos, side.pos + 1, Fraction(-1))
         return (minus if coeff is None else Node("mul", (minus, coeff), side.pos, coeff.end)), rest
     head, rest = _leading(side)
-    if side.kind == "mul" and rest is not None and _number(head) and extract_operator(rest)[0] is not None:
+    if side.kind == "mul" and rest is not None and _coefficient(head) and extract_operator(rest)[0] is not None:
         return head, rest
     return None
 
 
-def _number(node: Node) -> bool:
-    if node.kind == "num":
+def _coefficient(node: Node) -> bool:
+    """A factor in front of a derivative: a number, a symbol, or a fraction or product of them."""
+    if node.kind in ("num", "name"):
         return True
-    return node.kind in ("frac", "div", "neg") and all(_number(a) for a in node.args)
+    return node.kind in ("frac", "div", "neg", "mul") and all(_coefficient(a) for a in node.args)
 
 
 def _guess_variable(op: Node, body: Node) -> Node:

@@ -15,9 +15,11 @@ from fractions import Fraction
 from . import limits
 from .errors import DerivError, ParseError, ShapeError
 from .expr import ONE, SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
+from .functions import abstract_functions, apply_bare_functions, codomain_kinds, function_note
 from .parse import GREEK_UNICODE, Declaration, Definition, Node, Target
 from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_function, mul, neg, norm, power,
                     softmax, trace, transpose)
+from .rules.abstract import apply_function
 
 ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
 MATRIX_FUNCTIONS = {"exp", "log", "sqrt", "sin", "cos"}   # of a square matrix: the matrix function
@@ -30,6 +32,7 @@ MAX_READINGS = 400  # and at most this many readings tried
 # an upper-case letter becomes a vector (c in ½xᵀQx + c is a scalar, not Q a vector).
 FLIP_COST = {("vector", "scalar"): 1, ("scalar", "vector"): 2, ("vector", "matrix"): 3,
              ("matrix", "vector"): 3, ("matrix", "scalar"): 4, ("scalar", "matrix"): 4}
+FUNCTION_FLIP = 0.5       # an arbitrary function's value read scalar rather than vector (∇_x f(x))
 AGAINST_HINT = 3          # more when it also contradicts how the cell uses the symbol (Xθ: θ a vector)
 NONSCALAR_GRADIENT = 3    # a reading that makes the function under ∇ a vector or matrix
 MAX_RUNNERS_UP = 40       # readings tried after the first that fits
@@ -107,24 +110,28 @@ class Reading:
 def read(statements: list, cell: str) -> "Reading":
     decls = [s for s in statements if isinstance(s, Declaration)]
     defs = {s.name: s for s in statements if isinstance(s, Definition)}
-    _products_not_calls(statements, defs)
     targets = [s for s in statements if isinstance(s, Target)]
     if not targets:
         raise ParseError("nothing to differentiate: add a target such as \\nabla_x f or \\frac{\\partial f}{\\partial x}",
                          text=cell, pos=0)
     declared = _declared(decls, cell)
+    functions = abstract_functions(statements, declared)
+    apply_bare_functions(statements, declared, functions)
+    _products_not_calls(statements, defs, functions)
     names, hints = _used_names(statements, defs, declared)
-    candidates = {n: candidate_kinds(n, hints.get(n)) for n in names if n not in declared}
+    candidates = {n: (codomain_kinds(n) if n in functions else candidate_kinds(n, hints.get(n)))
+                  for n in names if n not in declared and (n not in functions or functions[n] is None)}
+    function_kinds = {n for n in candidates if n in functions}
     first_error = None
     fits: list[tuple[int, Typer]] = []   # readings that fit, with their cost
     tried_after = 0
-    for cost, kinds in _readings(candidates, hints):
+    for cost, kinds in _readings(candidates, hints, function_kinds):
         if fits and cost >= fits[0][0]:   # the best is known; look on only to tell an ambiguity
             if not fits[0][1].flips or tried_after >= MAX_RUNNERS_UP:
                 break
             tried_after += 1
         limits.tick(len(statements) + 1)
-        typer = Typer(declared, defs, kinds, candidates, cell)
+        typer = Typer(declared, defs, kinds, candidates, cell, functions)
         try:
             typer.run(targets)
         except Mismatch as exc:
@@ -167,7 +174,7 @@ _SPACE = {"scalar": ("ℝ", "\\mathbb{R}"), "vector": ("ℝⁿ", "\\mathbb{R}^n"
           "matrix": ("ℝ^(m×n)", "\\mathbb{R}^{m \\times n}")}
 
 
-def _products_not_calls(statements, defs) -> None:
+def _products_not_calls(statements, defs, functions=()) -> None:
     """``\\alpha (t + 1)^2`` is α·(t+1)², not (α(t+1))²: where the name before the bracket is no
     defined function, a power after the bracket belongs to the bracket alone."""
     def fix(node):
@@ -177,7 +184,8 @@ def _products_not_calls(statements, defs) -> None:
         base = node.args[0] if node.kind == "pow" else None
         if base is not None and base.kind == "call" and not base.grouped and len(base.args) == 2 \
                 and base.args[1].kind != "name" \
-                and not (base.args[0].kind == "name" and base.args[0].value in defs):
+                and not (base.args[0].kind == "name" and (base.args[0].value in defs
+                                                           or base.args[0].value in functions)):
             head, inner = base.args
             power = Node("pow", (inner, node.args[1]), inner.pos, node.end)
             return Node("mul", (head, power), node.pos, node.end)
@@ -194,7 +202,7 @@ def _products_not_calls(statements, defs) -> None:
             s.claims = [c if isinstance(c, Target) else fix(c) for c in s.claims]
 
 
-def _readings(candidates: dict[str, list[str]], hints: dict[str, str]):
+def _readings(candidates: dict[str, list[str]], hints: dict[str, str], functions=frozenset()):
     """Kind assignments, cheapest first: each symbol read against its first kind costs the
     rank of the kind it takes, and more when that contradicts how the cell uses it."""
     yield 0, {n: c[0] for n, c in candidates.items()}
@@ -203,7 +211,8 @@ def _readings(candidates: dict[str, list[str]], hints: dict[str, str]):
     for k in range(1, min(MAX_FLIPS, len(names)) + 1):
         for chosen in itertools.combinations(names, k):
             for alts in itertools.product(*[range(1, len(candidates[n])) for n in chosen]):
-                cost = sum(_flip_cost(n, candidates[n], a, hints) for n, a in zip(chosen, alts))
+                cost = sum(FUNCTION_FLIP * a if n in functions else _flip_cost(n, candidates[n], a, hints)
+                           for n, a in zip(chosen, alts))
                 options.append((cost, k, chosen, alts))
     options.sort(key=lambda o: (o[0], o[1]))
     for cost, _, chosen, alts in options[:MAX_READINGS - 1]:
@@ -326,8 +335,10 @@ def candidate_kinds(name: str, hint: str | None) -> list[str]:
 class Typer:
     """One reading of the cell: every symbol gets a kind, every node a (rows, cols) pair."""
 
-    def __init__(self, declared, defs, kinds, candidates, cell):
+    def __init__(self, declared, defs, kinds, candidates, cell, functions=None):
         self.dims = _fresh_dims()
+        self.functions = functions or {}
+        self.domains: dict[str, tuple[int, int]] = {}
         self.declared = declared
         self.defs = defs
         self.cell = cell
@@ -561,6 +572,8 @@ class Typer:
                 aa = self.type(a, ew)
                 self._same(pa, aa, head, a, f"the argument of {name} must have the shape of {p}")
             return self._definition(name, head)
+        if name in self.functions:
+            return self._function(node, name, args, ew)
         if len(args) != 1 or (args[0].kind == "name" and head.kind == "name" and name not in self.declared):
             raise ParseError(f"{self.show(head)} is not defined: define it first ({self.show(node)} = …), "
                              f"or write {self.show(head)} \\cdot ({self.show(args[0])}) for a product",
@@ -568,6 +581,28 @@ class Typer:
         a = self.type(head, ew)
         b = self.type(args[0], ew)
         return self._product(node, a, b)
+
+    def _function(self, node: Node, name: str, args, ew: bool):
+        """``f(u)`` for an arbitrary function: u a scalar or a column; the value a scalar or a column."""
+        if len(args) != 1:
+            raise ParseError(f"{name} is applied to {len(args)} arguments: an arbitrary function here takes one "
+                             "(a scalar or a vector)", text=self.cell, pos=node.pos, end=node.end)
+        a = self.type(args[0])
+        decl = self.functions.get(name)
+
+        def err(what):
+            return lambda: Mismatch(f"{name} is applied to {self.show(args[0])} ({self.fmt(a)}), {what}", node)
+        if decl is not None:
+            want = (self.dim_of(decl.domain[0]), self.dim_of(decl.domain[1]))
+            self.unify(a[0], want[0], err(f"not to a point of its domain ℝ^{decl.domain[0]}"))
+            self.unify(a[1], want[1], err(f"not to a point of its domain ℝ^{decl.domain[0]}"))
+            return (self.dim_of(decl.codomain[0]), self.dim_of(decl.codomain[1]))
+        self.unify(a[1], ONE_DIM, err("a matrix: arbitrary functions of matrices are not supported yet"))
+        if name in self.domains:
+            self._same(self.domains[name], a, node, args[0], f"{name} must be applied to arguments of one shape")
+        else:
+            self.domains[name] = a
+        return self.symbol(name, node.args[0])
 
     def _sum(self, node, a, b, ew, word="add"):
         sa, sb = self.is_scalar(a), self.is_scalar(b)
@@ -708,6 +743,17 @@ def _dim_value(text: str):
     return int(text) if text.isdigit() else text
 
 
+def _space_name(shape) -> str:
+    """ℝ, ℝⁿ, ℝ^(m×n) for a shape, as the Interpretation writes spaces."""
+    rows, cols = shape
+    if (rows, cols) == (1, 1):
+        return "ℝ"
+    sup = str.maketrans("0123456789mnpqkrsldh", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵐⁿᵖqᵏʳˢˡᵈʰ")
+    if cols == 1:
+        return "ℝ" + str(rows).translate(sup) if len(str(rows)) <= 2 else f"ℝ^{rows}"
+    return f"ℝ^({rows}×{cols})"
+
+
 def node_text(cell: str, node: Node) -> str:
     return cell[node.pos:node.end].strip()
 
@@ -775,7 +821,8 @@ class Builder:
     def build(self, targets: list[Target]) -> Reading:
         t = self.t
         for name in t.sym_dims:
-            self.sym(name)
+            if name not in t.functions:
+                self.sym(name)
         built = []
         for target in targets:
             body = self.expr(target.body)
@@ -783,14 +830,27 @@ class Builder:
             direction = self.expr(target.direction) if target.direction is not None else None
             variables = [self.sym(v.value) for v in target.variables]
             built.append((target, variables, body, direction, claims))
-        notes = list(dict.fromkeys(self.notes))
+        notes = self._function_notes() + list(dict.fromkeys(self.notes))
         for name, kind in t.kinds.items():
-            if name in t.flips:
+            if name in t.flips and name not in t.functions:
                 notes.append(f"read {name} as a {kind}")
         if "e" in t.kinds:
             notes.append(f"read e as a {t.kinds['e']} (write \\exp or e^{{…}} for the exponential)")
         dims = {v for v in self.final_dims.values() if isinstance(v, str)}
         return Reading(self.syms, self.def_exprs, built, notes, dims)
+
+    def _function_notes(self) -> list[str]:
+        t, out = self.t, []
+        for name, decl in t.functions.items():
+            if decl is not None:
+                domain, codomain = decl.domain, decl.codomain
+            elif name in t.domains and name in t.sym_dims:
+                domain, codomain = self.shape(t.domains[name]), self.shape(t.sym_dims[name])
+            else:
+                continue
+            out.append(function_note(name, _space_name(domain), _space_name(codomain),
+                                     decl is not None))
+        return out
 
     def _claim(self, c):
         """A claimed side: an expression, (kind, variable, function, target) for a derivative,
@@ -798,7 +858,8 @@ class Builder:
         if id(c) in self.t.claim_errors:
             return ShapeError(self.t.claim_errors[id(c)], text=self.t.cell, pos=c.pos, end=c.end)
         if isinstance(c, Target):
-            return (c.kind, self.sym(c.variables[0].value), self.expr(c.body), c)
+            direction = self.expr(c.direction) if c.direction is not None else None
+            return (c.kind, self.sym(c.variables[0].value), self.expr(c.body), c, direction)
         return self.expr(c)
 
     def expr(self, node: Node) -> Expr:
@@ -848,6 +909,9 @@ class Builder:
             return self._expr(node.args[0], env)
         if k == "hpow":
             return power(self._expr(node.args[0], env), _exponent(node.args[1]))
+        if k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.functions:
+            name = node.args[0].value
+            return apply_function(name, tex_name(name), self._expr(node.args[1], env), shape)
         if k in ("mul", "call") and not (k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.defs):
             a, b = self._expr(node.args[0], env), self._expr(node.args[-1], env)
             return mul(a, b)

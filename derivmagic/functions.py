@@ -1,0 +1,132 @@
+"""Which letters of a cell are arbitrary functions, before shapes are read.
+
+``f(x)``, ``g(h(x))``, ``u(x)``, ``f_i(x)`` with no definition of the letter, or a letter declared
+``f: \\mathbb{R}^n \\to \\mathbb{R}^m``, is an arbitrary differentiable function; so is a bare
+``f`` under a derivative operator (``\\frac{\\partial f}{\\partial x}``: f of the variable).
+``\\alpha(t+1)`` stays a product: a letter before a bracket is a function when its argument is a
+single symbol or another application, when the letter names outputs in textbooks (f, g, h, u, v,
+L, J, …), or when it is declared as one; never when it is declared as a symbol, defined, or used
+as a plain symbol elsewhere in the cell.
+"""
+from __future__ import annotations
+
+from .parse import Definition, FunctionDeclaration, Node, Target
+
+OUTPUT_LETTERS = {"f", "g", "h", "F", "G", "H", "J", "L", "R", "E", "ell", "y", "z", "u", "v", "phi", "psi", "varphi"}
+
+
+def _walk(node: Node):
+    yield node
+    for a in node.args:
+        if isinstance(a, Node):
+            yield from _walk(a)
+
+
+def _roots(statements) -> list[Node]:
+    out = []
+    for s in statements:
+        if isinstance(s, Target):
+            out += [*s.variables, s.body, *([s.direction] if s.direction is not None else [])]
+            for c in s.claims:
+                out += [*c.variables, c.body] if isinstance(c, Target) else [c]
+        elif isinstance(s, Definition):
+            out.append(s.body)
+    return [r for r in out if isinstance(r, Node)]
+
+
+def _letter(name: str) -> str:
+    return name.split("_")[0]
+
+
+def abstract_functions(statements, declared: dict) -> dict[str, FunctionDeclaration | None]:
+    """The arbitrary functions of a cell: name -> its declaration (or None, shapes from use)."""
+    defs = {s.name for s in statements if isinstance(s, Definition)}
+    fdecls = {s.name: s for s in statements if isinstance(s, FunctionDeclaration)}
+    calls = [n for root in _roots(statements) for n in _walk(root)
+             if n.kind == "call" and n.args[0].kind == "name" and n.args[0].value not in defs | set(declared)]
+    heads: set[str] = set()
+    while True:   # g(h(x)) is an application when h(x) is one
+        before = len(heads)
+        for n in calls:
+            head, args = n.args[0].value, n.args[1:]
+            inner = args[0] if len(args) == 1 else None
+            if head in fdecls or (inner is not None and (
+                    inner.kind == "name" or _letter(head) in OUTPUT_LETTERS
+                    or (inner.kind == "call" and inner.args[0].kind == "name" and inner.args[0].value in heads))):
+                heads.add(head)
+        if len(heads) == before:
+            break
+    # a letter used both as f(x) and as a plain symbol elsewhere is no function: its calls are products
+    plain_uses = _plain_uses(statements)
+    out = {h: fdecls.get(h) for h in heads if h not in plain_uses or h in fdecls}
+    for name, decl in fdecls.items():
+        out.setdefault(name, decl)
+    return out
+
+
+def _plain_uses(statements) -> set[str]:
+    used = set()
+
+    def walk(n: Node):
+        if n.kind == "call" and n.args[0].kind == "name":
+            for a in n.args[1:]:
+                walk(a)
+            return
+        if n.kind == "name":
+            used.add(n.value)
+        for a in n.args:
+            if isinstance(a, Node):
+                walk(a)
+    for root in _roots(statements):
+        walk(root)
+    for s in statements:
+        if isinstance(s, Target):
+            for v in s.variables:
+                used.add(v.value)
+    return used
+
+
+def apply_bare_functions(statements, declared: dict, functions: dict) -> None:
+    """``\\frac{\\partial f}{\\partial x}`` with f undefined: f is a function of the variable, f(x)."""
+    defs = {s.name for s in statements if isinstance(s, Definition)}
+    plain = _plain_uses([s for s in statements if not isinstance(s, Target)])
+
+    def bare(body, variables):
+        if body is None or body.kind != "name" or len(variables) != 1:
+            return None
+        name = body.value
+        if name in defs or name in declared or name in plain or name == variables[0].value:
+            return None
+        if name in functions or _letter(name) in OUTPUT_LETTERS:
+            head = Node("name", (), body.pos, body.end, name)
+            return Node("call", (head, variables[0]), body.pos, body.end)
+        return None
+
+    for s in statements:
+        if not isinstance(s, Target):
+            continue
+        applied = bare(s.body, s.variables)
+        if applied is not None:
+            s.body = applied
+            functions.setdefault(s.body.args[0].value, None)
+        for c in s.claims:
+            if isinstance(c, Target):
+                applied = bare(c.body, c.variables)
+                if applied is not None:
+                    c.body = applied
+                    functions.setdefault(applied.args[0].value, None)
+
+
+def codomain_kinds(name: str) -> list[str]:
+    """The kinds an undeclared function's value may take, the usual one first: f, g, h, u, v map
+    to vectors, L, J, E, R (losses, energies) and Greek letters to scalars."""
+    base = _letter(name)
+    return ["vector", "scalar"] if base[:1].islower() and base.isascii() and len(base) == 1 else ["scalar", "vector"]
+
+
+def function_note(name: str, domain: str, codomain: str, declared: bool) -> str:
+    what = "declared" if declared else "an arbitrary differentiable function"
+    return f"{name}: {domain} → {codomain}, {what}"
+
+
+__all__ = ["abstract_functions", "apply_bare_functions", "codomain_kinds", "function_note"]

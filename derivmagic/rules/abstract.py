@@ -1,0 +1,150 @@
+"""Arbitrary differentiable functions: ``f(x)`` where no definition of ``f`` exists.
+
+``f: ℝⁿ → ℝᵐ`` (or ℝ → ℝᵐ, ℝⁿ → ℝ) applied to an argument ``u`` is an opaque value; its
+differential is the chain rule with the function's own derivative, which stays symbolic:
+
+    d f(u) = J_f(u) du        (ℝⁿ → ℝᵐ: the Jacobian, m×n)
+    d f(u) = ∇f(u)ᵀ du        (ℝⁿ → ℝ: the gradient, n×1)
+    d f(u) = f'(u) du         (ℝ → ℝᵐ or ℝ → ℝ)
+
+so that results read as textbooks write them (``c ∇f(x)``, ``J_g(h(x)) J_h(x)``). To check a
+rule numerically, every abstract function is instantiated with a smooth random map of its
+signature, u ↦ tanh(W u + b) + ½ (a·u)² c, the same map for every occurrence of its name, seeded
+by the name and by ``instance_seed`` (a context variable the check may vary).
+"""
+from __future__ import annotations
+
+import zlib
+from contextvars import ContextVar
+
+import numpy as np
+
+from ..errors import DerivError
+from ..expr import Expr, InternalShapeError, fmt_shape
+from .linear import mul, transpose
+
+instance_seed: ContextVar[int] = ContextVar("instance_seed", default=0)
+
+
+def _instance(name: str, n: int, m: int):
+    """(value, jacobian) of the random smooth map standing for ``name``: ℝⁿ → ℝᵐ."""
+    rng = np.random.default_rng([zlib.crc32(name.encode()), instance_seed.get(), n, m])
+    W = rng.normal(size=(m, n)) / np.sqrt(n)
+    b = rng.normal(size=(m, 1))
+    a = rng.normal(size=(n, 1)) / np.sqrt(n)
+    c = rng.normal(size=(m, 1))
+
+    def value(u):
+        u = u.reshape(n, 1)
+        return np.tanh(W @ u + b) + 0.5 * (a.T @ u) ** 2 * c
+
+    def jacobian(u):
+        u = u.reshape(n, 1)
+        return (1 - np.tanh(W @ u + b) ** 2) * W + (a.T @ u) * (c @ a.T)
+
+    return value, jacobian
+
+
+def _size(d, sizes) -> int:
+    if isinstance(d, int):
+        return d
+    if sizes and d in sizes:
+        return sizes[d]
+    raise InternalShapeError(f"the dimension {d} has no size here")
+
+
+class FunctionApply(Expr):
+    """``f(u)``: an arbitrary differentiable function of a scalar or a vector."""
+
+    __slots__ = ("name", "tex")
+    prec = 100
+    rule = "chain rule"
+    sized = True
+
+    def __init__(self, name: str, tex: str, arg: Expr, shape):
+        self.name, self.tex = name, tex
+        super().__init__((arg,), shape, (name, shape))
+
+    def differential(self, ds):
+        return mul(function_derivative(self.name, self.tex, self.args[0], self.shape), ds[0])
+
+    def evaluate(self, vals, sizes=None):
+        u = vals[0]
+        value, _ = _instance(self.name, u.size, _size(self.shape[0], sizes))
+        return value(u)
+
+    def to_sympy(self, sargs, ctx):
+        import sympy
+        from ..render import to_text
+        label = f"{self.name}({to_text(self.args[0])})"
+        if self.is_scalar:
+            return sympy.Symbol(label)
+        return sympy.MatrixSymbol(label, ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+
+    def rebuild(self, args):
+        return FunctionApply(self.name, self.tex, args[0], self.shape)
+
+    def print_with(self, p) -> str:
+        return f"{self.tex}\\left({p(self.args[0])}\\right)" if p.latex else f"{self.name}({p(self.args[0])})"
+
+
+class FunctionDerivative(Expr):
+    """The derivative of an arbitrary function at ``u``: ``∇f(u)`` (n×1, for f: ℝⁿ → ℝ),
+    ``J_f(u)`` (m×n), or ``f'(u)`` (for a scalar argument), shaped so that d f(u) is this
+    times du (the gradient enters transposed)."""
+
+    __slots__ = ("name", "tex", "kind")
+    prec = 100
+    rule = "chain rule"
+    sized = True
+
+    def __init__(self, name: str, tex: str, arg: Expr, kind: str, shape):
+        self.name, self.tex, self.kind = name, tex, kind
+        super().__init__((arg,), shape, (name, kind, shape))
+
+    def differential(self, ds):
+        raise DerivError(f"the second derivative of the arbitrary function {self.name} is not supported yet "
+                         f"(first derivatives of expressions with {self.name} are)")
+
+    def evaluate(self, vals, sizes=None):
+        u = vals[0]
+        m = 1 if self.kind == "grad" else _size(self.shape[0], sizes)
+        _, jacobian = _instance(self.name, u.size, m)
+        J = jacobian(u)
+        return J.T if self.kind == "grad" else J.reshape(m, -1)
+
+    def to_sympy(self, sargs, ctx):
+        import sympy
+        from ..render import to_text
+        label = {"grad": "∇{}({})", "jac": "J_{}({})", "prime": "{}'({})"}[self.kind].format(
+            self.name, to_text(self.args[0]))
+        if self.is_scalar:
+            return sympy.Symbol(label)
+        return sympy.MatrixSymbol(label, ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+
+    def rebuild(self, args):
+        return FunctionDerivative(self.name, self.tex, args[0], self.kind, self.shape)
+
+    def print_with(self, p) -> str:
+        arg = p(self.args[0])
+        if p.latex:
+            head = {"grad": rf"\nabla {self.tex}", "jac": rf"J_{{{self.tex}}}", "prime": rf"{self.tex}'"}[self.kind]
+            return rf"{head}\left({arg}\right)"
+        head = {"grad": f"∇{self.name}", "jac": f"J_{self.name}", "prime": f"{self.name}'"}[self.kind]
+        return f"{head}({arg})"
+
+
+def apply_function(name: str, tex: str, arg: Expr, shape) -> Expr:
+    """``name(arg)`` for an arbitrary function whose value has ``shape`` (a scalar or a column)."""
+    if arg.shape[1] != 1 or shape[1] != 1:
+        raise InternalShapeError(f"arbitrary function {name} of {fmt_shape(arg.shape)} to {fmt_shape(shape)}")
+    return FunctionApply(name, tex, arg, shape)
+
+
+def function_derivative(name: str, tex: str, arg: Expr, shape) -> Expr:
+    """The factor of du in d name(u): J_f(u), ∇f(u)ᵀ or f'(u)."""
+    if arg.is_scalar:
+        return FunctionDerivative(name, tex, arg, "prime", shape)
+    if shape == (1, 1):
+        return transpose(FunctionDerivative(name, tex, arg, "grad", arg.shape))
+    return FunctionDerivative(name, tex, arg, "jac", (shape[0], arg.shape[0]))
