@@ -8,7 +8,7 @@ from . import check as numeric
 from . import limits
 from .errors import DerivError, LimitError, ParseError
 from .expr import Expr, size
-from .claims import judge_chain
+from .claims import judge_chain, source_latex
 from .report import operator_latex, operator_text
 from .layout import Answer, solve, solve_many
 from .parse import Remark, Target, parse_cell
@@ -249,7 +249,10 @@ def _judge_claims(cell, reading, target, answer, sides, layout, seed) -> list:
     claims = judge_chain(answer, target.claims, values, cell, reading.symbols, reading.dims, seed)
     for claim, side in zip(claims, sides):
         if isinstance(side, tuple):   # shown as the derivative it is, not as its value
-            kind, var, body, _, direction = side
-            claim.shown = (operator_latex(kind, var, body, layout, direction),
-                           operator_text(kind, var, body, layout, direction))
+            kind, var, body, node, direction = side
+            if node.combined:
+                claim.shown = (source_latex(claim.source), claim.source)
+            else:
+                claim.shown = (operator_latex(kind, var, body, layout, direction),
+                               operator_text(kind, var, body, layout, direction))
     return claims

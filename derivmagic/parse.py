@@ -51,6 +51,7 @@ class Target:
     pos: int = 0
     end: int = 0
     scalar_variable: bool = False   # d/dt, d/dx: the variable is a scalar
+    combined: bool = False          # a claimed sum of derivatives, read as one derivative of the sum
 
 
 @dataclass
@@ -645,6 +646,18 @@ def _differential(direction: Node) -> Node:
 def _claim_side(side: Node):
     """A claimed side is an expression, or itself a derivative (``= \\nabla_x (Ax+b)^T(Ax+b)``),
     also with a constant factor (``= \\frac{1}{2}\\nabla_\\theta (X\\theta - y)^T(X\\theta - y)``)."""
+    terms = _operator_terms(side)
+    if terms is not None:   # ∇_x f + c ∇_x g = ∇_x (f + c g): one derivative of the combined function
+        targets = [_claim_side(t) for _, t in terms]
+        first = targets[0]
+        if all(t.kind == first.kind and [v.value for v in t.variables] == [v.value for v in first.variables]
+               and t.direction is None for t in targets):
+            body = None
+            for (sign, _), t in zip(terms, targets):
+                body = t.body if body is None else Node(sign, (body, t.body), body.pos, t.body.end)
+            first.body, first.pos, first.end = body, side.pos, side.end
+            first.combined = True   # shown as written: the sum of derivatives the student wrote
+            return first
     scaled = _scaled_operator(side)
     if scaled is not None:
         coeff, inner = scaled
@@ -662,6 +675,32 @@ def _claim_side(side: Node):
 
 
 _USUAL_VARIABLES = ("x", "X", "w", "W", "theta", "z", "beta")
+
+
+def _operator_terms(side: Node):
+    """[(sign, term)] of a sum whose every term is a (scaled) derivative, else None."""
+    if side.grouped or side.kind not in ("add", "sub"):
+        return None
+    out = []
+    node = side
+    while node.kind in ("add", "sub") and not node.grouped:
+        out.append((node.kind, node.args[1]))
+        node = node.args[0]
+    out.append(("add", node))
+    out.reverse()
+    ok = all(extract_operator(t)[0] is not None and extract_operator(t)[1] is None or _scaled_operator(t) is not None
+             or (extract_operator(t)[0] is not None) for _, t in out)
+    if not ok or any(_leading(t)[0].kind not in ("nabla", "frac", "num", "name", "mul", "neg")
+                     for _, t in out):
+        return None
+    return out if all(_is_derivative(t) for _, t in out) else None
+
+
+def _is_derivative(t: Node) -> bool:
+    if _scaled_operator(t) is not None:
+        return True
+    op, rest = extract_operator(t)
+    return op is not None
 
 
 def _scaled_operator(side: Node):

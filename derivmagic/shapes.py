@@ -32,7 +32,7 @@ MAX_READINGS = 400  # and at most this many readings tried
 # an upper-case letter becomes a vector (c in ½xᵀQx + c is a scalar, not Q a vector).
 FLIP_COST = {("vector", "scalar"): 1, ("scalar", "vector"): 2, ("vector", "matrix"): 3,
              ("matrix", "vector"): 3, ("matrix", "scalar"): 4, ("scalar", "matrix"): 4}
-FUNCTION_FLIP = 0.5       # an arbitrary function's value read scalar rather than vector (∇_x f(x))
+FUNCTION_FLIP = 0.25      # an arbitrary function's value read scalar rather than vector (∇_x f(x))
 AGAINST_HINT = 3          # more when it also contradicts how the cell uses the symbol (Xθ: θ a vector)
 NONSCALAR_GRADIENT = 3    # a reading that makes the function under ∇ a vector or matrix
 MAX_RUNNERS_UP = 40       # readings tried after the first that fits
@@ -587,7 +587,13 @@ class Typer:
         if len(args) != 1:
             raise ParseError(f"{name} is applied to {len(args)} arguments: an arbitrary function here takes one "
                              "(a scalar or a vector)", text=self.cell, pos=node.pos, end=node.end)
-        a = self.type(args[0])
+        arg = args[0]
+        if arg.kind == "name" and arg.value not in self.defs and (
+                self.declared.get(arg.value, ((None, None),))[0][1] not in (None, 1)
+                or (arg.value not in self.declared and default_kind(arg.value) == "matrix")):
+            raise ParseError(f"{name}({self.show(arg)}): arbitrary functions of matrices are not supported yet "
+                             "(of scalars and vectors they are)", text=self.cell, pos=node.pos, end=node.end)
+        a = self.type(arg)
         decl = self.functions.get(name)
 
         def err(what):

@@ -1,0 +1,124 @@
+"""Arbitrary functions: f(x) with no definition, or declared f: ℝⁿ → ℝᵐ.
+
+Results are compared with central differences computed here, of the smooth random map that
+stands for each function; rules stated as claims must hold, and their mistaken forms must not.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from derivmagic import DerivError, ParseError, derive
+from derivmagic.check import evaluate
+
+SIZES = {"n": 3, "m": 2, "p": 4, "q": 2, "k": 3}
+
+
+def sample(d, seed=0):
+    rng = np.random.default_rng(seed)
+    env = {}
+    for name, s in d.reading.symbols.items():
+        shape = tuple(SIZES.get(x, x) if isinstance(x, str) else x for x in s.shape)
+        env[name] = rng.normal(size=shape)
+    return env
+
+
+def finite_difference_gradient(d, env, h=1e-6):
+    """∂f/∂(each entry of the variable), by central differences of the function as read."""
+    f, var = d.answer.function, d.answer.var
+    x = env[var.name]
+    out = np.zeros(x.shape + tuple(np.shape(evaluate(f, env, SIZES))))
+    for idx in np.ndindex(x.shape):
+        plus, minus = dict(env), dict(env)
+        plus[var.name] = x.copy()
+        plus[var.name][idx] += h
+        minus[var.name] = x.copy()
+        minus[var.name][idx] -= h
+        out[idx] = (evaluate(f, plus, SIZES) - evaluate(f, minus, SIZES)) / (2 * h)
+    return out
+
+
+GRADIENTS = [
+    ("plain", r"\nabla_x f(x)"),
+    ("scaled", r"\nabla_x c f(x)"),
+    ("linear_argument", "f: \\mathbb{R}^m \\to \\mathbb{R}\n\\nabla_x f(Ax)"),
+    ("composition_scalar", "g: \\mathbb{R}^m \\to \\mathbb{R}\n\\nabla_x g(h(x))"),
+    ("inner_product", r"\nabla_x f(x)^T g(x)"),
+    ("squared_norm", r"\nabla_x \|f(x)\|^2"),
+    ("loss_of_linear_model", r"\nabla_w L(Xw)"),
+    ("scalar_argument", r"\frac{d}{dt} f(t)^2"),
+]
+
+
+@pytest.mark.parametrize("cell", [c for _, c in GRADIENTS], ids=[i for i, _ in GRADIENTS])
+def test_gradients_match_finite_differences(cell):
+    d = derive(cell)
+    assert d.check.passed, d.check
+    env = sample(d)
+    got = evaluate(d.answer.result, env, SIZES)
+    want = finite_difference_gradient(d, env)
+    assert np.allclose(got.reshape(-1), want.reshape(-1), atol=1e-6), (cell, got, want)
+
+
+def test_jacobian_of_a_composition_is_the_product_of_jacobians():
+    d = derive(r"\frac{\partial}{\partial x} g(h(x))")
+    assert d.text.count("J_g(h(x)) J_h(x)") >= 1
+    env = sample(d)
+    got = evaluate(d.answer.result, env, SIZES)
+    fd = finite_difference_gradient(d, env)          # (n, 1, p, 1): ∂g_i/∂x_j
+    assert np.allclose(got, fd[:, 0, :, 0].T, atol=1e-6)
+
+
+CLAIMS = [
+    ("linearity", r"\nabla_x (f(x) + g(x)) = \nabla_x f(x) + \nabla_x g(x)", True),
+    ("linearity_wrong_sign", r"\nabla_x (f(x) + g(x)) = \nabla_x f(x) - \nabla_x g(x)", False),
+    ("scaling", r"\nabla_x c f(x) = c \nabla_x f(x)", True),
+    ("scaling_forgotten", r"\nabla_x c f(x) = \nabla_x f(x)", False),
+    ("scaling_jacobian", r"\frac{\partial}{\partial x} c f(x) = c \frac{\partial}{\partial x} f(x)", True),
+    ("directional_linear", r"D f(x)[2v] = 2 D f(x)[v]", True),
+    ("directional_other_direction", r"D f(x)[v] = D f(x)[2v]", False),
+    ("sum_of_two_scaled", r"\nabla_x (f(x) + 2g(x)) = \nabla_x f(x) + 2\nabla_x g(x)", True),
+]
+
+
+@pytest.mark.parametrize("cell,holds", [r[1:] for r in CLAIMS], ids=[r[0] for r in CLAIMS])
+def test_rules_over_arbitrary_functions_are_judged(cell, holds):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == [holds], d.text
+
+
+def test_the_interpretation_says_what_a_function_is():
+    d = derive(r"\nabla_x f(x)")
+    assert "f: ℝⁿ → ℝ, an arbitrary differentiable function" in d.reading.notes
+    d = derive("f: \\mathbb{R}^n \\to \\mathbb{R}^m\n\\frac{\\partial}{\\partial x} f(x)")
+    assert "f: ℝⁿ → ℝᵐ, declared" in d.reading.notes
+    assert "f" not in d.symbols
+
+
+def test_a_bare_function_under_a_derivative_is_a_function_of_the_variable():
+    d = derive(r"\frac{\partial z}{\partial x}")
+    assert "J_z(x)" in d.text
+
+
+def test_a_product_stays_a_product():
+    d = derive(r"\frac{d}{dt} \alpha (t + 1)^2")
+    assert not any("arbitrary" in n for n in d.reading.notes)
+
+
+@pytest.mark.parametrize("cell,message", [
+    (r"\nabla_X f(X)", r"arbitrary functions of matrices are not supported yet"),
+    (r"\nabla^2_x f(x)", r"the second derivative of the arbitrary function f is not supported yet"),
+], ids=["matrix_argument", "second_derivative"])
+def test_refusals_say_what_is_missing(cell, message):
+    with pytest.raises(DerivError, match=message):
+        derive(cell)
+
+
+def test_no_code_for_an_arbitrary_function():
+    with pytest.raises(DerivError, match="no code for a result with the arbitrary function"):
+        derive(r"\nabla_x f(x)").to_source()
+
+
+def test_an_argument_of_another_shape_is_refused():
+    with pytest.raises(DerivError, match=r"f is applied to y \(2×1\), not to a point of its domain ℝ\^3"):
+        derive("f: \\mathbb{R}^3 \\to \\mathbb{R}\n\\nabla_x f(x) + f(y)\ny \\in \\mathbb{R}^2")
