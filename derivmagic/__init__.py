@@ -3,9 +3,10 @@
 ``%load_ext derivmagic`` registers the ``%%derive`` cell magic (nothing is registered on import).
 """
 from .derivation import Derivation, derive, derive_all
+from .document import Statement, check_document
 from .errors import DerivError, LimitError, ParseError, ShapeError
 
-__all__ = ["derive", "derive_all", "Derivation", "DerivError", "ParseError", "ShapeError", "LimitError"]
+__all__ = ["derive", "derive_all", "check_document", "Statement", "Derivation", "DerivError", "ParseError", "ShapeError", "LimitError"]
 __version__ = "0.1.0"
 
 

@@ -1,17 +1,25 @@
-"""``derivmagic 'LATEX'``: print a derivation in a terminal."""
+"""``derivmagic 'LATEX'``: print every derivation of a cell in a terminal.
+``derivmagic check FILE…``: judge every derivative statement of documents."""
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+from pathlib import Path
 
-from . import derive
+from .derivation import derive_all
 from .errors import DerivError
-from .report import derivation_latex, derivation_text
+from .report import derivation_latex, derivation_text, target_text
+
+EPILOG = ("To check every derivative statement of Markdown, LaTeX, text or notebook files, run "
+          "'derivmagic check FILE…' (see 'derivmagic check --help'); for a formula that is the word "
+          "check itself, write 'derivmagic -- check'.")
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="derivmagic", description="Matrix calculus from LaTeX, with steps and a numeric check.",
-                                 allow_abbrev=False)
+                                 epilog=EPILOG, allow_abbrev=False)
     ap.add_argument("cell", nargs="?", help="the formula (several lines allowed); read from standard input if omitted")
     ap.add_argument("--layout", choices=["numerator", "denominator"], default=None)
     ap.add_argument("--latex", action="store_true", help="print the derivation as LaTeX (an aligned block)")
@@ -23,33 +31,67 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--code", choices=["numpy", "jax", "torch"], default=None,
                     help="print Python code computing the function and its derivative")
     ap.add_argument("--check-only", action="store_true",
-                    help="print a one-line verdict on the claims (exit status 1 when one fails, 2 when the "
-                         "cell cannot be read or its reading is ambiguous)")
+                    help="print a one-line verdict on the claims of each derivation (exit status 1 when one "
+                         "fails, 2 when the cell cannot be read or a reading is ambiguous)")
+    return ap
+
+
+def build_check_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="derivmagic check", allow_abbrev=False,
+        description="Find every derivative statement of the files (display formulas with \\nabla, \\partial, "
+                    "d/dx or D f(x)[v], with the blocks after them that begin with '=') and judge it: one "
+                    "line each, then a summary. Exit status 1 when a claim is false, 2 when a file cannot "
+                    "be read, 0 otherwise.")
+    ap.add_argument("files", nargs="+", metavar="FILE", help=".md, .tex, .txt or .ipynb (its Markdown cells)")
+    ap.add_argument("--json", action="store_true",
+                    help="print a JSON array, one object per statement (file, cell, line, column, latex, verdict, "
+                         "reason, correct, result, …) instead of the lines and the summary")
+    ap.add_argument("--layout", choices=["numerator", "denominator"], default=None)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the numeric checks")
+    ap.add_argument("--no-context", action="store_true",
+                    help="read each statement on its own (definitions of earlier formulas do not apply)")
     return ap
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check"]:
+        return check_main(argv[1:])
     args = build_parser().parse_args(argv)
     cell = args.cell if args.cell is not None else sys.stdin.read()
     try:
-        d = derive(cell, layout=args.layout, check=not args.no_check, seed=args.seed)
+        ds = derive_all(cell, layout=args.layout, check=not args.no_check, seed=args.seed)
     except DerivError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    failed = [c for c in d.claims if not c.holds]
+    failed = any(not c.holds for d in ds for c in d.claims) or any(d.check is not None and not d.check.passed for d in ds)
+    several = len(ds) > 1
     if args.check_only:
-        if d.warnings:   # a verdict on a guessed reading would be a guess too
-            print("? ambiguous: " + "; ".join(d.warnings))
-            return 2
-        print(verdict(d))
-        return 1 if failed or (d.check is not None and not d.check.passed) else 0
+        ambiguous = False
+        for i, d in enumerate(ds, 1):
+            head = f"{i} of {len(ds)}: " if several else ""
+            if d.warnings:   # a verdict on a guessed reading would be a guess too
+                print(head + "? ambiguous: " + "; ".join(d.warnings))
+                ambiguous = True
+            else:
+                print(head + verdict(d))
+        return 2 if ambiguous else 1 if failed else 0
     steps = not args.no_steps
-    print(derivation_latex(d, steps, args.vec) if args.latex else derivation_text(d, steps, args.vec))
+    blocks = []
+    for i, d in enumerate(ds, 1):
+        body = derivation_latex(d, steps, args.vec) if args.latex else derivation_text(d, steps, args.vec)
+        if several:
+            title = f"% derivation {i} of {len(ds)}: {target_text(d)}" if args.latex else \
+                f"── derivation {i} of {len(ds)}: {target_text(d)}"
+            body = f"{title}\n{body}"
+        blocks.append(body)
+    print("\n\n".join(blocks))
     if args.code:
-        print(d.to_source(args.code))
-    if failed or (d.check is not None and not d.check.passed):
-        return 1
-    return 0
+        from .codegen import function_source
+        for i, d in enumerate(ds, 1):
+            print(function_source(d, args.code, name=f"f_and_derivative_{i}" if several else "f_and_derivative"))
+    return 1 if failed else 0
 
 
 def verdict(d) -> str:
@@ -60,6 +102,63 @@ def verdict(d) -> str:
         if not c.holds:
             return f"✗ claim {i} of {len(d.claims)} is false: {c.source} — {c.reason}"
     return f"✓ all {len(d.claims)} claim(s) hold"
+
+
+# --------------------------------------------------------------------------- derivmagic check
+class _Progress:
+    """``checking FILE: 12/80`` on one line of standard error, only when it is a terminal."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.active = hasattr(stream, "isatty") and stream.isatty()
+        self.file = ""
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.active:
+            self.stream.write(f"\r\x1b[Kchecking {self.file}: {done}/{total}")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        if self.active:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def check_main(argv) -> int:
+    try:
+        return _check(build_check_parser().parse_args(argv))
+    except BrokenPipeError:           # derivmagic check … | head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _check(args) -> int:
+    from .document import check_document, summary_line
+    progress = _Progress(sys.stderr)
+    statements, unreadable = [], False
+    for path in args.files:
+        progress.file = path
+        try:
+            found = check_document(Path(path), layout=args.layout, seed=args.seed, context=not args.no_context,
+                                   progress=progress)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            progress.clear()
+            print(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            unreadable = True
+            continue
+        progress.clear()
+        statements += found
+        if not args.json:
+            for s in found:
+                print(s)
+            sys.stdout.flush()
+    if args.json:
+        print("[" + ",\n".join(json.dumps(s.to_json(), ensure_ascii=False) for s in statements) + "]")
+    else:
+        print(summary_line(statements, len(args.files)))
+    if unreadable:
+        return 2
+    return 1 if any(s.verdict == "false" for s in statements) else 0
 
 
 if __name__ == "__main__":

@@ -1,19 +1,23 @@
-"""The ``%%derive`` cell magic and the ``%derive_config`` line magic.
+"""The ``%%derive`` cell magic and the ``%derive_config`` and ``%derive_check`` line magics.
 
 ``%load_ext derivmagic`` calls :func:`load`; nothing is registered on import, and
-:func:`unload` takes both magics away again, so ``%reload_ext derivmagic`` works.
+:func:`unload` takes the magics away again, so ``%reload_ext derivmagic`` works.
 
-A cell shows the interpretation, the steps, the result and the numeric check as one
-display: ``text/plain`` (Unicode) and ``text/latex`` (``$$\\begin{aligned}…\\end{aligned}$$``).
+A cell shows each of its derivations, in order, with the interpretation, the steps, the result and
+the numeric check as one display: ``text/plain`` (Unicode) and ``text/latex``
+(``$$\\begin{aligned}…\\end{aligned}$$``). ``%derive_check FILE`` shows a table of every derivative
+statement of a document, judged.
 An error in the cell (a :class:`~derivmagic.errors.DerivError`) is shown as its message with a
 caret under the offending text, without a traceback; anything unexpected keeps its traceback.
 """
 from __future__ import annotations
 
 import difflib
+import glob
 import keyword
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 from IPython.core import magic_arguments
@@ -24,7 +28,7 @@ from IPython.display import display
 from . import report
 from .check import evaluate
 from .codegen import BACKENDS
-from .derivation import DEFAULTS, LAYOUTS, Derivation, derive
+from .derivation import DEFAULTS, LAYOUTS, Derivation, derive_all
 from .errors import DerivError
 from .expr import fmt_shape, postorder
 
@@ -72,19 +76,25 @@ def show_error(exc: DerivError) -> None:
 
 
 class Shown:
-    """What a cell displays: the derivation as text/plain and text/latex."""
+    """What a cell displays: the derivation as text/plain and text/latex; ``title`` (a cell with
+    several derivations: "Derivation 2 of 3") heads both."""
 
-    def __init__(self, d: Derivation, steps: bool = True, vec: bool = False):
-        self.d, self.steps, self.vec = d, steps, vec
+    def __init__(self, d: Derivation, steps: bool = True, vec: bool = False, title: str | None = None):
+        self.d, self.steps, self.vec, self.title = d, steps, vec, title
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/plain": report.derivation_text(self.d, self.steps, self.vec),
-                "text/latex": f"$${report.derivation_latex(self.d, self.steps, self.vec)}$$"}
+        text = report.derivation_text(self.d, self.steps, self.vec)
+        latex = report.derivation_latex(self.d, self.steps, self.vec)
+        if self.title:
+            text = f"{self.title}: {report.target_text(self.d)}\n{text}"
+            head = "\\begin{aligned}\n"
+            latex = f"{head}&\\textbf{{{self.title}}} \\\\\n{latex[len(head):]}"
+        return {"text/plain": text, "text/latex": f"$${latex}$$"}
 
 
 @magics_class
 class DeriveMagics(Magics):
-    """``%%derive`` and ``%derive_config``; the session defaults live on this object."""
+    """``%%derive``, ``%derive_config`` and ``%derive_check``; the session defaults live on this object."""
 
     def __init__(self, shell):
         super().__init__(shell)
@@ -103,7 +113,8 @@ class DeriveMagics(Magics):
     @magic_arguments.argument("--dims", metavar="m=3,n=4", default=None, help="sizes for the numeric check")
     @magic_arguments.argument("--seed", type=int, default=0, metavar="N", help="seed of the numeric check")
     @magic_arguments.argument("--name", metavar="VAR", default=None,
-                              help="store the Derivation in the notebook as VAR")
+                              help="store the Derivation in the notebook as VAR (the list of them when the cell "
+                                   "has several)")
     @magic_arguments.argument("--latex", action="store_true", help="also print the LaTeX, to copy")
     @magic_arguments.argument("--at", action="store_true",
                               help="evaluate the result at the notebook's NumPy arrays of the same names")
@@ -117,6 +128,8 @@ class DeriveMagics(Magics):
 
         A cell holds a target (\\nabla_x f, \\frac{\\partial f}{\\partial x}, \\nabla^2_x f, D f(X)[V]),
         optionally definitions (f(x) = ...) and declarations (A \\in \\mathbb{R}^{m \\times n}).
+        Each target starts a derivation; a cell with several shows them in order (--name then
+        keeps the list of Derivations).
         """
         args = parse_line(self.derive_cell, line, "%%derive")
         layout = args.layout or self.defaults["layout"]
@@ -128,25 +141,63 @@ class DeriveMagics(Magics):
         if args.name is not None and (not args.name.isidentifier() or keyword.iskeyword(args.name)):
             raise UsageError(f"--name needs a Python variable name, not {args.name!r}")
         try:
-            d = derive(cell, layout=layout, check=check, seed=args.seed, dims=dims)
-            unknown = sorted(set(dims) - set(d.reading.dims))
+            ds = derive_all(cell, layout=layout, check=check, seed=args.seed, dims=dims)
+            known = set().union(*(d.reading.dims for d in ds))
+            unknown = sorted(set(dims) - known)
             if unknown:
-                have = ", ".join(sorted(d.reading.dims)) or "none"
+                have = ", ".join(sorted(known)) or "none"
                 raise UsageError(f"--dims: this cell has no dimension {', '.join(unknown)} (its dimensions: {have})")
-            values = [(a, evaluate_at(d, self.shell.user_ns, dims, a)) for a in report.answers(d)] if args.at else []
+            values = [[(a, evaluate_at(d, self.shell.user_ns, dims, a)) for a in report.answers(d)] if args.at else []
+                      for d in ds]
         except DerivError as exc:
             show_error(exc)
             return None
-        if args.name is not None:
-            self.shell.user_ns[args.name] = d
-        display(Shown(d, steps, args.vec))
-        for answer, value in values:
-            display(Evaluated(d, value, answer))
+        if args.name is not None:   # the Derivation, or the list of them when the cell has several
+            self.shell.user_ns[args.name] = ds[0] if len(ds) == 1 else ds
+        several = len(ds) > 1
+        for i, (d, evaluated) in enumerate(zip(ds, values), 1):
+            display(Shown(d, steps, args.vec, title=f"Derivation {i} of {len(ds)}" if several else None))
+            for answer, value in evaluated:
+                display(Evaluated(d, value, answer))
         if args.latex:
-            print(report.derivation_latex(d, steps, args.vec))
+            print("\n\n".join(report.derivation_latex(d, steps, args.vec) for d in ds))
         if args.code:
-            print(d.to_source(args.code))
+            from .codegen import function_source
+            for i, d in enumerate(ds, 1):
+                print(function_source(d, args.code, name=f"f_and_derivative_{i}" if several else "f_and_derivative"))
         return None
+
+    @magic_arguments.magic_arguments(name="derive_check")
+    @magic_arguments.argument("files", nargs="+", metavar="FILE", help=".md, .tex, .txt or .ipynb (its Markdown cells)")
+    @magic_arguments.argument("--layout", choices=LAYOUTS, default=None,
+                              help="layout of \\frac{\\partial}{\\partial x}; default: the session's")
+    @magic_arguments.argument("--seed", type=int, default=0, metavar="N", help="seed of the numeric checks")
+    @magic_arguments.argument("--no-context", action="store_true",
+                              help="read each statement on its own (earlier definitions do not apply)")
+    @magic_arguments.argument("--name", metavar="VAR", default=None,
+                              help="keep the list of statements in the notebook as VAR")
+    @line_magic("derive_check")
+    def derive_check(self, line):
+        """Judge every derivative statement of documents: a table with one row per statement
+        (where, ✓ holds / ✗ false / · derived / – not read, the formula, why and the correct
+        expression) and a summary."""
+        from .document import DocumentReport, check_document
+        args = parse_line(self.derive_check, line, "%derive_check")
+        if args.name is not None and (not args.name.isidentifier() or keyword.iskeyword(args.name)):
+            raise UsageError(f"--name needs a Python variable name, not {args.name!r}")
+        statements, paths = [], []
+        for pattern in args.files:   # a notebook does not expand globs as a shell does
+            matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) and not Path(pattern).exists() else []
+            paths += matches or [pattern]
+        for path in paths:
+            try:
+                statements += check_document(Path(path), layout=args.layout or self.defaults["layout"],
+                                             seed=args.seed, context=not args.no_context)
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                raise UsageError(f"%derive_check: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        if args.name is not None:
+            self.shell.user_ns[args.name] = statements
+        display(DocumentReport(statements, len(paths)))
 
     @magic_arguments.magic_arguments(name="derive_config")
     @magic_arguments.argument("--layout", choices=LAYOUTS, default=None, help="default layout of %%derive")
@@ -291,10 +342,11 @@ def unload(ip) -> None:
     manager = ip.magics_manager
     manager.magics["cell"].pop("derive", None)
     manager.magics["line"].pop("derive_config", None)
+    manager.magics["line"].pop("derive_check", None)
     manager.registry.pop(DeriveMagics.__name__, None)
 
 
-for _func in (DeriveMagics.derive_cell, DeriveMagics.derive_config):
+for _func in (DeriveMagics.derive_cell, DeriveMagics.derive_config, DeriveMagics.derive_check):
     _func.parser.allow_abbrev = False
 del _func
 

@@ -59,3 +59,42 @@ def test_misspelled_option_is_refused():
     proc = subprocess.run([sys.executable, "-m", "derivmagic.cli", "--chek-only", r"\nabla_x x"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "unrecognized arguments: --chek-only" in proc.stderr
+
+
+# ------------------------------------------------------------------ several derivations in a cell
+TWO = "\\nabla_x \\|Ax - b\\|_2^2 = 2A^T(Ax - b)\n\\nabla_x x^T A x = 2Ax"
+
+
+def test_every_derivation_of_a_cell_is_shown_in_order(capsys):
+    status, out, _ = run(capsys, TWO)
+    assert status == 1                                      # the second claim is false
+    first, second = out.split("\n\n── ")
+    assert first.startswith("── derivation 1 of 2: ∇_x (‖Ax - b‖₂²)\nInterpretation")
+    assert second.startswith("derivation 2 of 2: ∇_x (xᵀAx)\nInterpretation")
+    for part in (first, second):
+        for heading in ("Interpretation", "Steps", "Result", "Claims", "Check"):
+            assert f"\n{heading}\n" in part
+
+
+@pytest.mark.parametrize("cell, status, lines", [
+    (TWO, 1, ["1 of 2: ✓ all 1 claim(s) hold", "2 of 2: ✗ claim 1 of 1 is false: 2Ax — true only if A = Aᵀ"]),
+    ("\\nabla_x x^T x = 2x\n\\nabla_y \\|y\\|^2 = 2y", 0, ["1 of 2: ✓ all 1 claim(s) hold", "2 of 2: ✓ all 1 claim(s) hold"]),
+    ("\\nabla_x x^T A x = 2Ax\n\\nabla_\\theta \\frac12 \\theta^T H \\theta + k", 2,
+     ["1 of 2: ✗ claim 1 of 1 is false", "2 of 2: ? ambiguous: read k as a scalar"]),
+    ("\\nabla_x x^T x = 2x\n\\nabla_y \\frac{1}{2", 2, []),
+], ids=["one-false", "all-hold", "ambiguous-wins", "unreadable"])
+def test_check_only_gives_one_line_per_derivation(capsys, cell, status, lines):
+    got, out, err = run(capsys, "--check-only", cell)
+    assert got == status
+    assert len(out.splitlines()) == len(lines)
+    for line, start in zip(out.splitlines(), lines):
+        assert line.startswith(start), line
+    if not lines:
+        assert err.startswith("error: ")
+
+
+def test_latex_and_code_of_several_derivations(capsys):
+    _, out, _ = run(capsys, "--latex", "--no-steps", "--code", "numpy", TWO)
+    assert out.startswith("% derivation 1 of 2: ∇_x (‖Ax - b‖₂²)\n\\begin{aligned}")
+    assert "\n\n% derivation 2 of 2: ∇_x (xᵀAx)\n\\begin{aligned}" in out
+    assert "def f_and_derivative_1(x, A, b):" in out and "def f_and_derivative_2(x, A):" in out

@@ -205,7 +205,7 @@ def test_unexpected_failure_keeps_its_traceback(ip, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("engine bug")
-    monkeypatch.setattr(magic, "derive", broken)
+    monkeypatch.setattr(magic, "derive_all", broken)
     result, out = run(ip, f"%%derive\n{LS}")
     assert isinstance(result.error_in_exec, RuntimeError)
     assert "engine bug" in out.stdout + out.stderr and "broken" in out.stdout + out.stderr
@@ -290,3 +290,111 @@ def test_vec_and_code_options(ip):
     text = io.outputs[0].data["text/plain"]
     assert "Bᵀ ⊗ A" in text and "d(AXB) = A dX B" in text
     assert "def f_and_derivative(X, A, B):" in io.stdout
+
+
+# ------------------------------------------------------------------ several derivations in a cell
+TWO = "\\nabla_x \\|Ax - b\\|_2^2 = 2A^T(Ax - b)\n\\nabla_x x^T A x = 2Ax"
+
+
+def test_a_cell_with_several_derivations_shows_each_in_order(ip):
+    out = cell(ip, "--name ds", TWO)
+    assert len(out.outputs) == 2 and out.stderr == ""
+    first, second = bundle(out, 0), bundle(out, 1)
+    assert first["text/plain"].startswith("Derivation 1 of 2: ∇_x (‖Ax - b‖₂²)\nInterpretation")
+    assert second["text/plain"].startswith("Derivation 2 of 2: ∇_x (xᵀAx)\nInterpretation")
+    for heading in ("Interpretation", "Steps", "Result", "Claims", "Check"):
+        assert heading in first["text/plain"] and heading in second["text/plain"]
+    assert "✓ holds" in first["text/plain"] and "✗ does not hold" in second["text/plain"]
+    assert first["text/latex"].startswith("$$\\begin{aligned}\n&\\textbf{Derivation 1 of 2} \\\\\n&\\textbf{Interpretation}")
+    ds = ip.user_ns["ds"]
+    assert isinstance(ds, list) and [type(d) for d in ds] == [Derivation, Derivation]
+    assert [len(d.claims) for d in ds] == [1, 1]
+
+
+def test_one_derivation_keeps_its_single_display_and_name(ip):
+    out = cell(ip, "--name d")
+    assert len(out.outputs) == 1 and not bundle(out)["text/plain"].startswith("Derivation")
+    assert isinstance(ip.user_ns["d"], Derivation)
+
+
+def test_several_derivations_with_at_latex_and_code(ip):
+    rng = np.random.default_rng(1)
+    A, b, x = rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal(3)
+    ip.user_ns.update(A=A, b=b, x=x)
+    out = cell(ip, "--at --latex --code numpy --no-steps", TWO)
+    kinds = [o.data["text/plain"].split("\n", 1)[0] for o in out.outputs]
+    assert kinds[0].startswith("Derivation 1 of 2") and kinds[2].startswith("Derivation 2 of 2")
+    assert "at the notebook's A, b, x" in kinds[1] and "at the notebook's A, x" in kinds[3]
+    assert f"{(2 * A.T @ (A @ x - b))[0]:.4g}" in bundle(out, 1)["text/latex"]
+    assert f"{((A + A.T) @ x)[0]:.4g}" in bundle(out, 3)["text/latex"]
+    assert out.stdout.count("\\begin{aligned}\n&\\textbf{Interpretation}") == 2
+    assert "def f_and_derivative_1(x, A, b):" in out.stdout and "def f_and_derivative_2(x, A):" in out.stdout
+
+
+def test_dims_of_any_derivation_are_accepted(ip):
+    out = cell(ip, "--dims m=5 --name ds", TWO)
+    assert ip.user_ns["ds"][0].check.dims["m"] == 5 and len(out.outputs) == 2
+    result, out = run(ip, f"%%derive --dims k=2\n{TWO}")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert "this cell has no dimension k (its dimensions: m, n)" in out.stderr
+
+
+def test_several_derivations_render_in_katex_and_mathjax(ip):
+    from test_latex_renderers import NODE_REASON
+    from texcheck import node_available, validate
+    need(node_available(), NODE_REASON)
+    out = cell(ip, "", TWO)
+    strings = [bundle(out, i)["text/latex"][2:-2] for i in range(2)]
+    assert all(r["ok"] for r in validate(strings)), validate(strings)
+
+
+# ------------------------------------------------------------------ %derive_check
+NOTES_MD = ("# Least squares\n\n$$\\nabla_x \\|Ax - b\\|_2^2 = 2A^T(Ax - b)$$\n\n"
+            "$$\\nabla_x \\|Ax + b\\|_2^2 = 2A^T A x + A^T b$$\n\n$$\\nabla_x \\frac{1}{2 \\|x\\|^2$$\n\n"
+            "$$\\frac{\\partial}{\\partial x} a^T x$$\n")
+
+
+def test_derive_check_shows_a_table(ip, tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text(NOTES_MD, encoding="utf-8")
+    with capture_output() as out:
+        ip.run_line_magic("derive_check", f"{path} --name found")
+    assert len(out.outputs) == 1 and out.stderr == ""
+    data = out.outputs[0].data
+    assert set(data) == {"text/plain", "text/html"}
+    text = data["text/plain"].splitlines()
+    assert text[0] == f"{path}:3: ✓ holds" and text[1].startswith(f"{path}:5: ✗ false — the term Aᵀb has coefficient 1")
+    assert text[2].startswith(f"{path}:7: – not read — ") and text[3] == f"{path}:9: · derived (no claim): ∂/∂x (aᵀx) = aᵀ"
+    assert text[4] == "4 derivative statements: 1 ✓ hold, 1 ✗ false, 1 · derived (no claim), 1 – not read"
+    html = data["text/html"]
+    assert html.startswith("<table>") and html.count("<tr>") == 5
+    assert "✗ false" in html and "correct: <b>2Aᵀ" in html and "<code>\\nabla_x \\|Ax + b\\|_2^2 = 2A^T A x + A^T b</code>" in html
+    assert [s.verdict for s in ip.user_ns["found"]] == ["holds", "false", "not read", "derived"]
+
+
+def test_derive_check_expands_a_glob(ip, tmp_path):
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text("$$\\nabla_x x^T x = 2x$$\n", encoding="utf-8")
+    with capture_output() as out:
+        ip.run_line_magic("derive_check", f"{tmp_path}/*.md")
+    text = out.outputs[0].data["text/plain"].splitlines()
+    assert text == [f"{tmp_path}/a.md:1: ✓ holds", f"{tmp_path}/b.md:1: ✓ holds",
+                    "2 derivative statements in 2 files: 2 ✓ hold, 0 ✗ false, 0 · derived (no claim), 0 – not read"]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("missing.md", r"%derive_check: cannot read missing.md: No such file or directory"),
+    ("--jsn notes.md", r"unknown option --jsn"),
+    ("", r"the following arguments are required: FILE"),
+    ("--name 1x notes.md", r"--name needs a Python variable name"),
+], ids=["missing-file", "unknown-option", "no-file", "bad-name"])
+def test_derive_check_usage_errors(ip, line, message):
+    with pytest.raises(UsageError, match=message):
+        ip.run_line_magic("derive_check", line)
+
+
+def test_derive_check_is_unloaded(shell):
+    shell.run_line_magic("load_ext", "derivmagic")
+    assert "derive_check" in shell.magics_manager.magics["line"]
+    shell.run_line_magic("unload_ext", "derivmagic")
+    assert "derive_check" not in shell.magics_manager.magics["line"]
