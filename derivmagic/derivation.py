@@ -177,7 +177,7 @@ def _derive(cell: str, layout: str, check: bool, seed: int, dims: dict | None) -
 
 def _derive_statements(cell: str, statements: list, layout: str, check: bool, seed: int,
                        dims: dict | None) -> Derivation:
-    reading = read(statements, cell)                                    # shapes
+    reading = read(statements, cell, layout)                            # shapes
     target, variables, body, direction, sides = _target(reading, statements, cell)
     with _located_at(cell, target):                                     # differentiate, layout, simplify
         answers = (solve_many(target.kind, body, variables, layout) if len(variables) > 1

@@ -38,7 +38,7 @@ def _letter(name: str) -> str:
     return name.split("_")[0]
 
 
-def abstract_functions(statements, declared: dict) -> dict[str, FunctionDeclaration | None]:
+def abstract_functions(statements, declared: dict, implicit=()) -> dict[str, FunctionDeclaration | None]:
     """The arbitrary functions of a cell: name -> its declaration (or None, shapes from use)."""
     defs = {s.name for s in statements if isinstance(s, Definition)}
     fdecls = {s.name: s for s in statements if isinstance(s, FunctionDeclaration)}
@@ -58,7 +58,7 @@ def abstract_functions(statements, declared: dict) -> dict[str, FunctionDeclarat
             break
     # a letter used both as f(x) and as a plain symbol elsewhere is no function: its calls are products
     plain_uses = _plain_uses(statements)
-    out = {h: fdecls.get(h) for h in heads if h not in plain_uses or h in fdecls}
+    out = {h: fdecls.get(h) for h in heads if h not in plain_uses or h in fdecls or h in implicit}
     for name, decl in fdecls.items():
         out.setdefault(name, decl)
     return out
@@ -71,6 +71,10 @@ def _plain_uses(statements) -> set[str]:
         if n.kind == "call" and n.args[0].kind == "name":
             for a in n.args[1:]:
                 walk(a)
+            return
+        if n.kind == "derivative":   # ∂z/∂y: y names a variable of differentiation here
+            if n.args[0] is not None:
+                walk(n.args[0])
             return
         if n.kind == "name":
             used.add(n.value)
@@ -130,3 +134,99 @@ def function_note(name: str, domain: str, codomain: str, declared: bool) -> str:
 
 
 __all__ = ["abstract_functions", "apply_bare_functions", "codomain_kinds", "function_note"]
+
+
+# ---------------------------------------------------------------- functions named by their derivatives
+def _derivatives(node: Node):
+    for n in _walk(node):
+        if n.kind == "derivative":
+            yield n
+
+
+def implicit_functions(statements, declared: dict) -> dict[str, str]:
+    """``\\frac{\\partial u}{\\partial x}`` with u undefined makes u a function of x throughout the
+    cell (``\\nabla_x u^T v = (\\frac{\\partial u}{\\partial x})^T v + …``); ``\\frac{\\partial z}{\\partial y}``
+    and ``\\frac{\\partial y}{\\partial x}`` make z a function of y, itself a function of x.
+    Returns each such letter with the letter it is a function of."""
+    defs = {s.name for s in statements if isinstance(s, Definition)}
+    deps: dict[str, list[str]] = {}
+
+    def note(body, var):
+        if body is not None and body.kind == "name" and var.kind == "name" and body.value != var.value \
+                and body.value not in defs and body.value not in declared:
+            deps.setdefault(body.value, []).append(var.value)
+
+    for s in statements:
+        if isinstance(s, Target):
+            roots = [s.body] + [c.body if isinstance(c, Target) else c for c in s.claims]
+            for c in [s] + [c for c in s.claims if isinstance(c, Target)]:
+                if c.kind in ("jacobian",) and len(c.variables) == 1 and c.body.kind == "name":
+                    note(c.body, c.variables[0])
+            for root in roots:
+                for d in _derivatives(root):
+                    note(d.args[0], d.args[1])
+    out = {}
+    for u, vs in deps.items():
+        inner = [v for v in vs if v in deps or v in defs]   # z of y when y is a function or y = h(x)
+        out[u] = inner[0] if inner else vs[0]
+    for u in list(out):                                  # no cycles: u of v of … of u
+        seen, v = {u}, out[u]
+        while v in out:
+            if v in seen:
+                del out[u]
+                break
+            seen.add(v)
+            v = out[v]
+    return out
+
+
+def apply_implicit_functions(statements, implicit: dict[str, str]) -> None:
+    """Write each such letter as the application it stands for: u → u(x), z → z(y(x)); inside
+    ``\\frac{\\partial z}{\\partial y}`` z is z(y), y then standing for y(x) in the result."""
+    if not implicit:
+        return
+
+    def expand(name: str, at: Node) -> Node:
+        arg = implicit[name]
+        inner = expand(arg, at) if arg in implicit else Node("name", (), at.pos, at.end, arg)
+        return Node("call", (Node("name", (), at.pos, at.end, name), inner), at.pos, at.end)
+
+    def rewrite(n: Node) -> Node:
+        if not isinstance(n, Node):
+            return n
+        if n.kind == "name" and n.value in implicit:
+            return expand(n.value, n)
+        if n.kind == "derivative":
+            body, var = n.args
+            if body is not None and body.kind == "name" and body.value in implicit:
+                if implicit[body.value] == var.value:
+                    head = Node("name", (), body.pos, body.end, body.value)
+                    body = Node("call", (head, var), body.pos, body.end)
+                else:
+                    body = expand(body.value, body)
+            else:
+                body = rewrite(body)
+            return Node("derivative", (body, var), n.pos, n.end, n.value, n.grouped)
+        if n.kind == "call":
+            return Node("call", (n.args[0], *[rewrite(a) for a in n.args[1:]]), n.pos, n.end, n.value, n.grouped)
+        args = tuple(rewrite(a) if isinstance(a, Node) else a for a in n.args)
+        return Node(n.kind, args, n.pos, n.end, n.value, n.grouped)
+
+    def target_body(t: Target):
+        v = t.variables[0] if len(t.variables) == 1 else None
+        if v is not None and t.body.kind == "name" and t.body.value in implicit:
+            if implicit[t.body.value] == v.value:
+                head = Node("name", (), t.body.pos, t.body.end, t.body.value)
+                return Node("call", (head, v), t.body.pos, t.body.end)
+            return expand(t.body.value, t.body)
+        return rewrite(t.body)
+
+    for s in statements:
+        if isinstance(s, Target):
+            s.body = target_body(s)
+            s.claims = [c if not isinstance(c, Node) else rewrite(c) for c in s.claims]
+            for c in s.claims:
+                if isinstance(c, Target):
+                    c.body = target_body(c)
+        elif isinstance(s, Definition):
+            s.body = rewrite(s.body)

@@ -650,7 +650,7 @@ def _claim_side(side: Node):
     if terms is not None:   # ∇_x f + c ∇_x g = ∇_x (f + c g): one derivative of the combined function
         targets = [_claim_side(t) for _, t in terms]
         first = targets[0]
-        if all(t.kind == first.kind and [v.value for v in t.variables] == [v.value for v in first.variables]
+        if all(isinstance(t, Target) for t in targets) and all(t.kind == first.kind and [v.value for v in t.variables] == [v.value for v in first.variables]
                and t.direction is None for t in targets):
             body = None
             for (sign, _), t in zip(terms, targets):
@@ -666,7 +666,9 @@ def _claim_side(side: Node):
         target.pos, target.end = side.pos, side.end
         return target
     op, rest = extract_operator(side)
-    if op is None:
+    standalone = op is not None and op.kind == "frac" and _frac_operator(op)[1] is not None
+    if op is None or (standalone and rest is not None):   # ∂z/∂y ∂y/∂x: derivatives as values
+        side = embed_derivatives(side)
         _no_operator(side)
         return side
     target = _target(op, rest, [])
@@ -703,6 +705,69 @@ def _is_derivative(t: Node) -> bool:
     return op is not None
 
 
+def embed_derivatives(node: Node) -> Node:
+    """Derivatives used as values inside an expression: ``(\\frac{\\partial u}{\\partial x})^T v``,
+    ``\\frac{\\partial z}{\\partial y}\\frac{\\partial y}{\\partial x}``, ``c \\nabla_x f(x)``. A
+    ``\\frac{\\partial f}{\\partial x}`` stands alone; an operator with nothing in its numerator (or
+    ``\\nabla_x``) applies to the rest of its product."""
+    if not isinstance(node, Node):
+        return node
+    if node.kind == "frac" and _frac_operator(node) is not None and _frac_operator(node)[1] is not None:
+        return _derivative_node(node, None)
+    if node.kind == "mul":
+        factors = _factors_grouped(node)
+        for i, f in enumerate(factors):
+            if f.kind == "nabla" or (f.kind == "frac" and _frac_operator(f) is not None
+                                     and _frac_operator(f)[1] is None):
+                if i + 1 >= len(factors):
+                    raise ParseError("nothing to differentiate after the derivative", pos=f.pos, end=f.end)
+                body = _product(factors[i + 1:])
+                deriv = _derivative_node(f, embed_derivatives(body))
+                before = [embed_derivatives(g) for g in factors[:i]]
+                return _product(before + [deriv]) if before else deriv
+        node = Node("mul", tuple(embed_derivatives(a) for a in node.args), node.pos, node.end, node.value,
+                    node.grouped)
+        return node
+    args = tuple(embed_derivatives(a) if isinstance(a, Node) else a for a in node.args)
+    return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+
+
+def _factors_grouped(node: Node) -> list[Node]:
+    if node.kind == "mul" and not node.grouped:
+        return _factors_grouped(node.args[0]) + _factors_grouped(node.args[1])
+    return [node]
+
+
+def _product(factors: list[Node]) -> Node:
+    out = factors[0]
+    for f in factors[1:]:
+        out = Node("mul", (out, f), out.pos, f.end)
+    return out
+
+
+def _derivative_node(op: Node, body: Node | None) -> Node:
+    """A derivative as a value: Node("derivative", (body, variable), value=kind)."""
+    if op.kind == "nabla":
+        variables = list(op.args)
+        if len(variables) != 1 or op.value != 1:
+            raise ParseError("inside an expression, only first derivatives by one variable are read",
+                             pos=op.pos, end=op.end)
+        kind = "gradient"
+    else:
+        order, inner, variables, _ = _frac_operator(op)
+        body = inner if inner is not None else body
+        if order != 1 or len(variables) != 1:
+            raise ParseError("inside an expression, only first derivatives by one variable are read",
+                             pos=op.pos, end=op.end)
+        kind = "jacobian"
+    var = variables[0]
+    if var.kind != "name":
+        raise ParseError("a derivative by an expression is not read yet; name it (u = …) and differentiate by u",
+                         pos=var.pos, end=var.end)
+    end = body.end if body is not None else op.end
+    return Node("derivative", (body, var), op.pos, max(end, op.end), kind, op.grouped)
+
+
 def _scaled_operator(side: Node):
     """(c, ∇f) for a side ``c ∇f`` whose factor c is a number, -1 or a fraction of numbers."""
     if side.kind == "neg" and not side.grouped:
@@ -722,6 +787,8 @@ def _coefficient(node: Node) -> bool:
     """A factor in front of a derivative: a number, a symbol, or a fraction or product of them."""
     if node.kind in ("num", "name"):
         return True
+    if node.kind == "frac" and _frac_operator(node) is not None:
+        return False   # \\frac{dz}{dy} is a derivative, not a coefficient
     return node.kind in ("frac", "div", "neg", "mul") and all(_coefficient(a) for a in node.args)
 
 

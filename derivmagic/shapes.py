@@ -15,7 +15,8 @@ from fractions import Fraction
 from . import limits
 from .errors import DerivError, ParseError, ShapeError
 from .expr import ONE, SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
-from .functions import abstract_functions, apply_bare_functions, codomain_kinds, function_note
+from .functions import (abstract_functions, apply_bare_functions, apply_implicit_functions, codomain_kinds,
+                        function_note, implicit_functions)
 from .parse import GREEK_UNICODE, Declaration, Definition, Node, Target
 from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_function, mul, neg, norm, power,
                     softmax, trace, transpose)
@@ -33,6 +34,7 @@ MAX_READINGS = 400  # and at most this many readings tried
 FLIP_COST = {("vector", "scalar"): 1, ("scalar", "vector"): 2, ("vector", "matrix"): 3,
              ("matrix", "vector"): 3, ("matrix", "scalar"): 4, ("scalar", "matrix"): 4}
 FUNCTION_FLIP = 0.25      # an arbitrary function's value read scalar rather than vector (∇_x f(x))
+CLAIM_MISFIT = 0.5        # a reading in which a claim's shapes do not fit (only a function's value may bend)
 AGAINST_HINT = 3          # more when it also contradicts how the cell uses the symbol (Xθ: θ a vector)
 NONSCALAR_GRADIENT = 3    # a reading that makes the function under ∇ a vector or matrix
 MAX_RUNNERS_UP = 40       # readings tried after the first that fits
@@ -107,7 +109,7 @@ class Reading:
     warnings: list[str] = field(default_factory=list)
 
 
-def read(statements: list, cell: str) -> "Reading":
+def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
     decls = [s for s in statements if isinstance(s, Declaration)]
     defs = {s.name: s for s in statements if isinstance(s, Definition)}
     targets = [s for s in statements if isinstance(s, Target)]
@@ -115,7 +117,9 @@ def read(statements: list, cell: str) -> "Reading":
         raise ParseError("nothing to differentiate: add a target such as \\nabla_x f or \\frac{\\partial f}{\\partial x}",
                          text=cell, pos=0)
     declared = _declared(decls, cell)
-    functions = abstract_functions(statements, declared)
+    implicit = implicit_functions(statements, declared)
+    apply_implicit_functions(statements, implicit)
+    functions = abstract_functions(statements, declared, implicit)
     apply_bare_functions(statements, declared, functions)
     _products_not_calls(statements, defs, functions)
     names, hints = _used_names(statements, defs, declared)
@@ -131,14 +135,15 @@ def read(statements: list, cell: str) -> "Reading":
                 break
             tried_after += 1
         limits.tick(len(statements) + 1)
-        typer = Typer(declared, defs, kinds, candidates, cell, functions)
+        typer = Typer(declared, defs, kinds, candidates, cell, functions, implicit, layout)
         try:
             typer.run(targets)
         except Mismatch as exc:
             if first_error is None:
                 first_error = exc
             continue
-        fits.append((cost + (NONSCALAR_GRADIENT if typer.nonscalar_gradient else 0), typer))
+        fits.append((cost + (NONSCALAR_GRADIENT if typer.nonscalar_gradient else 0)
+                     + (CLAIM_MISFIT if typer.claim_errors else 0), typer))
         fits.sort(key=lambda f: f[0])
         if fits[0][0] <= cost and not fits[0][1].flips:
             break   # nothing cheaper can follow, and nothing was read against convention
@@ -335,9 +340,11 @@ def candidate_kinds(name: str, hint: str | None) -> list[str]:
 class Typer:
     """One reading of the cell: every symbol gets a kind, every node a (rows, cols) pair."""
 
-    def __init__(self, declared, defs, kinds, candidates, cell, functions=None):
+    def __init__(self, declared, defs, kinds, candidates, cell, functions=None, implicit=None, layout="numerator"):
         self.dims = _fresh_dims()
         self.functions = functions or {}
+        self.implicit = implicit or {}
+        self.layout = layout
         self.domains: dict[str, tuple[int, int]] = {}
         self.declared = declared
         self.defs = defs
@@ -526,6 +533,8 @@ class Typer:
             return (ONE_DIM, ONE_DIM) if not self.is_scalar(a) and self._square_maybe(a) else a
         if k == "call":
             return self._call(node, ew)
+        if k == "derivative":
+            return self._derivative(node)
         if k in ("nabla", "partial", "directional", "top"):
             raise ParseError("a derivative operator must come first on its side of '='",
                              text=self.cell, pos=node.pos, end=node.end)
@@ -581,6 +590,24 @@ class Typer:
         a = self.type(head, ew)
         b = self.type(args[0], ew)
         return self._product(node, a, b)
+
+    def _derivative(self, node: Node):
+        """The shape of a derivative used as a value, in the cell's layout (∇: the denominator layout)."""
+        body, var = node.args
+        f = self.type(body)
+        x = self._definition(var.value, var) if var.value in self.defs else self.symbol(var.value, var)
+        layout = "denominator" if node.value == "gradient" else self.layout
+        column = lambda s: self.dims.is_one(s[1])   # noqa: E731
+        if self.is_scalar(f):
+            if self.is_scalar(x) or layout == "denominator":
+                return x
+            return (x[1], x[0])
+        if column(f) and self.is_scalar(x):
+            return f if layout == "numerator" else (f[1], f[0])
+        if column(f) and column(x):
+            return (f[0], x[0]) if layout == "numerator" else (x[0], f[0])
+        raise Mismatch(f"the derivative of {self.show(body)} ({self.fmt(f)}) by {var.value} ({self.fmt(x)}) "
+                       "inside an expression is not read yet (only of scalars and vectors)", node)
 
     def _function(self, node: Node, name: str, args, ew: bool):
         """``f(u)`` for an arbitrary function: u a scalar or a column; the value a scalar or a column."""
@@ -789,6 +816,7 @@ class Builder:
 
     def __init__(self, typer: Typer):
         self.t = typer
+        self.layout = typer.layout
         self.final_dims = self._name_dims()
         self.syms: dict[str, Sym] = {}
         self.def_exprs: dict[str, Expr] = {}
@@ -843,7 +871,37 @@ class Builder:
         if "e" in t.kinds:
             notes.append(f"read e as a {t.kinds['e']} (write \\exp or e^{{…}} for the exponential)")
         dims = {v for v in self.final_dims.values() if isinstance(v, str)}
-        return Reading(self.syms, self.def_exprs, built, notes, dims)
+        symbols = {n: s for n, s in self.syms.items() if n not in t.functions}
+        return Reading(symbols, self.def_exprs, built, notes, dims)
+
+    def _derivative(self, node: Node, env: dict) -> Expr:
+        """A derivative used as a value: its result, the variable then standing for the function
+        it names (∂z/∂y at y = y(x))."""
+        from .layout import solve
+        from .expr import substitute
+        body, var = node.args
+        name = var.value
+        if name in self.t.defs:   # ∂z/∂y with y = h(x): by y as a variable, then y is h(x)
+            x = Sym(name, self.shape(self.t.def_shapes[name]), tex=tex_name(name))
+            f = self._expr(body, {**env, name: x})
+        else:
+            x = self.sym(name)
+            f = self._expr(body, env)
+        layout = "denominator" if node.value == "gradient" else self.layout
+        kind = "gradient" if node.value == "gradient" and f.is_scalar else "jacobian"
+        result = solve(kind, f, x, layout).result
+        if name in self.t.defs:
+            result = substitute(result, {x: self._definition(name)})
+        elif name in self.t.implicit:
+            result = substitute(result, {x: self._implicit_value(name)})
+        return result
+
+    def _implicit_value(self, name: str) -> Expr:
+        """What an implicit function's letter stands for: y(x), z(y(x))."""
+        arg = self.t.implicit[name]
+        inner = self._implicit_value(arg) if arg in self.t.implicit else (
+            self._definition(arg) if arg in self.t.defs else self.sym(arg))
+        return apply_function(name, tex_name(name), inner, self.shape(self.t.sym_dims[name]))
 
     def _function_notes(self) -> list[str]:
         t, out = self.t, []
@@ -915,6 +973,8 @@ class Builder:
             return self._expr(node.args[0], env)
         if k == "hpow":
             return power(self._expr(node.args[0], env), _exponent(node.args[1]))
+        if k == "derivative":
+            return self._derivative(node, env)
         if k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.functions:
             name = node.args[0].value
             return apply_function(name, tex_name(name), self._expr(node.args[1], env), shape)

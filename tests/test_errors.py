@@ -99,8 +99,8 @@ CASES = [
     # --- a derivative operator in the middle
     ("operator_in_definition", r"f = x^T \nabla_x x",
      ParseError, r"a derivative operator must come first on its side of '='", (r"f = x^T \nabla_x x", r"\nabla_x", 8)),
-    ("operator_in_claim", r"\nabla_x x^T x = x + \nabla_x y",
-     ParseError, r"a derivative operator must come first", (r"\nabla_x x^T x = x + \nabla_x y", r"\nabla_x", 21)),
+    ("operator_in_claim", r"\nabla_x x^T x = x + \nabla_x",
+     ParseError, r"a derivative operator must come first", (r"\nabla_x x^T x = x + \nabla_x", r"\nabla_x", 21)),
     ("operator_in_definition_second_line", "u = Ax - b\nv = u^T \\nabla_x u\n\\nabla_x v",
      ParseError, r"a derivative operator must come first", ("v = u^T \\nabla_x u", r"\nabla_x", 8)),
     ("operator_after_factor", r"x^T \nabla_x x",

@@ -78,6 +78,20 @@ CLAIMS = [
     ("directional_linear", r"D f(x)[2v] = 2 D f(x)[v]", True),
     ("directional_other_direction", r"D f(x)[v] = D f(x)[2v]", False),
     ("sum_of_two_scaled", r"\nabla_x (f(x) + 2g(x)) = \nabla_x f(x) + 2\nabla_x g(x)", True),
+    # derivatives as values inside the claimed side
+    ("product_rule", r"\nabla_x u^Tv = (\frac{\partial u}{\partial x})^T v + (\frac{\partial v}{\partial x})^T u", True),
+    ("product_rule_term_missing",
+     r"\nabla_x u^Tv = (\frac{\partial u}{\partial x})^T v + (\frac{\partial v}{\partial x})^T v", False),
+    ("chain_rule", r"\frac{\partial z}{\partial x} = \frac{\partial z}{\partial y}\frac{\partial y}{\partial x}", True),
+    ("chain_rule_scalar", r"\nabla_x z = \frac{dz}{dy} \nabla_x y", True),
+    ("chain_rule_through_definition",
+     "\\frac{\\partial z}{\\partial x} = \\frac{\\partial z}{\\partial y}\\frac{\\partial y}{\\partial x}\ny = Ax", True),
+    ("chain_rule_with_h", "\\frac{\\partial z}{\\partial x} = \\frac{\\partial z}{\\partial y} A\ny = Ax", True),
+    ("chain_rule_wrong_factor",
+     "\\frac{\\partial z}{\\partial x} = \\frac{\\partial z}{\\partial y} A^T\ny = Ax\nA \\in \\mathbb{R}^{n \\times n}", False),
+    ("layout_identity", r"\nabla_x f(x) = \left(\frac{\partial f}{\partial x} \right)^T", True),
+    ("layout_identity_untransposed", r"\nabla_x f(x) = \frac{\partial f}{\partial x}", False),
+    ("scaled_derivative_value", r"\nabla_x (3 f(x)) = 3 (\frac{\partial f}{\partial x})^T", True),
 ]
 
 
