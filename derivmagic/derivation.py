@@ -1,6 +1,7 @@
 """``derive()``: the pipeline parse → shapes → differentiate → layout → simplify → render/check."""
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -176,7 +177,8 @@ def _derive(cell: str, layout: str, check: bool, seed: int, dims: dict | None) -
 
 
 def _derive_statements(cell: str, statements: list, layout: str, check: bool, seed: int,
-                       dims: dict | None) -> Derivation:
+                       dims: dict | None, other_layout: bool = True) -> Derivation:
+    original, statements = statements, copy.deepcopy(statements)       # reading rewrites the trees
     reading = read(statements, cell, layout)                            # shapes
     target, variables, body, direction, sides = _target(reading, statements, cell)
     with _located_at(cell, target):                                     # differentiate, layout, simplify
@@ -186,7 +188,30 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
         limits.check_size(size(answer.result), "the derivative", text=cell, pos=target.pos, end=target.end)
     verdict = _verify(answers, reading, seed, dims) if check else None  # check
     claims = _judge_claims(cell, reading, target, answers[0], sides, layout, seed)
+    if other_layout and any(not c.holds for c in claims) and _has_derivative_values(target):
+        _diagnose_layout(cell, original, layout, seed, claims)
     return Derivation(cell, reading, answers[0], verdict, claims, answers)
+
+
+def _has_derivative_values(target) -> bool:
+    def walk(n):
+        return getattr(n, "kind", None) == "derivative" or any(walk(a) for a in getattr(n, "args", ()) if a is not None)
+    return any(walk(c) for c in target.claims if not hasattr(c, "variables"))
+
+
+def _diagnose_layout(cell: str, statements: list, layout: str, seed: int, claims: list) -> None:
+    """A rule written in the other layout (∂z/∂x = ∂y/∂x ∂z/∂y in numerator layout) is said to be
+    one, rather than only false."""
+    other = "denominator" if layout == "numerator" else "numerator"
+    try:
+        again = _derive_statements(cell, statements, other, False, seed, None, other_layout=False)
+    except DerivError:
+        return
+    for claim, there in zip(claims, again.claims):
+        if not claim.holds and there.holds:
+            claim.reason = (f"true in {other} layout; in {layout} layout the factors come in the other order "
+                            f"(use --layout {other} if your course does)")
+            claim.diagnosis = "layout"
 
 
 def _layout(layout: str | None, options: dict, seed: int) -> str:

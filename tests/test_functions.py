@@ -136,3 +136,12 @@ def test_no_code_for_an_arbitrary_function():
 def test_an_argument_of_another_shape_is_refused():
     with pytest.raises(DerivError, match=r"f is applied to y \(2×1\), not to a point of its domain ℝ\^3"):
         derive("f: \\mathbb{R}^3 \\to \\mathbb{R}\n\\nabla_x f(x) + f(y)\ny \\in \\mathbb{R}^2")
+
+
+def test_a_rule_in_the_other_layout_is_said_to_be_one():
+    cell = r"\frac{\partial z}{\partial x} = \frac{\partial y}{\partial x}\frac{\partial z}{\partial y}"
+    claim, = derive(cell).claims
+    assert not claim.holds
+    assert claim.reason == ("true in denominator layout; in numerator layout the factors come in the other "
+                            "order (use --layout denominator if your course does)")
+    assert derive(cell, layout="denominator").claims[0].holds
