@@ -129,8 +129,11 @@ def codomain_kinds(name: str) -> list[str]:
 
 
 def function_note(name: str, domain: str, codomain: str, declared: bool) -> str:
+    from .tex import GREEK_UNICODE
     what = "declared" if declared else "an arbitrary differentiable function"
-    return f"{name}: {domain} → {codomain}, {what}"
+    base, _, sub = name.partition("_")
+    shown = GREEK_UNICODE.get(base, base) + (f"_{sub}" if sub else "")
+    return f"{shown}: {domain} → {codomain}, {what}"
 
 
 __all__ = ["abstract_functions", "apply_bare_functions", "codomain_kinds", "function_note"]

@@ -408,6 +408,10 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
             return ParseError(f"unknown or unsupported command {m.group(0)}", pos=pos, end=pos + len(m.group(0)))
         return ParseError(f"unexpected character '{text[pos]}'", pos=pos)
     tok = exc.token
+    if tok.type == "EQ" and not text[:tok.start_pos].strip():
+        return ParseError("this line begins with '=': it continues a derivation; put it after the line it "
+                          "continues (in the same cell, or the next block of the same document)",
+                          pos=tok.start_pos, end=tok.end_pos)
     shown = text[tok.start_pos:tok.end_pos] if tok.start_pos is not None else str(tok)
     return ParseError(f"unexpected '{shown.strip()}' here: expected {_expected_words(exc)}",
                       pos=tok.start_pos, end=tok.end_pos)

@@ -15,7 +15,7 @@ GREEK_UNICODE = {
     "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
     "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "varphi": "φ",
     "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
-    "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "ell": "ℓ",
 }
 
 # commands and how many arguments TeX gives them
@@ -23,7 +23,7 @@ ARGUMENTS = {
     "frac": 2, "tfrac": 2, "dfrac": 2, "cfrac": 2,
     "sqrt": 1,
     "mathbf": 1, "boldsymbol": 1, "bm": 1, "vec": 1, "mathit": 1, "mathrm": 1, "mathsf": 1, "pmb": 1,
-    "mathbfit": 1, "mathbb": 1, "mathcal": 1, "mathfrak": 1, "mathscr": 1,
+    "mathbfit": 1, "mathbb": 1, "mathbbm": 1, "mathcal": 1, "mathfrak": 1, "mathscr": 1,
     "hat": 1, "bar": 1, "tilde": 1, "widehat": 1, "widetilde": 1, "overline": 1, "dot": 1, "ddot": 1,
     "check": 1, "breve": 1,
     "operatorname": 1, "text": 1, "textrm": 1, "textbf": 1, "textit": 1, "mbox": 1, "mathop": 1,

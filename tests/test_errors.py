@@ -77,7 +77,7 @@ CASES = [
      ParseError, r"unknown function foo; known: cos, det, diag, exp, log",
      (r"\nabla_x \log(x) + \operatorname{foo}(x)", r"\operatorname{foo}", 19)),
     ("unknown_space", "\\nabla_x x^T x\nx \\in \\mathbb{Q}^n",
-     ParseError, r"unknown or unsupported command \\mathbb", ("x \\in \\mathbb{Q}^n", r"\mathbb", 6)),
+     ParseError, r"unexpected '\\mathbb' here: expected a space such as \\mathbb\{R\}\^n", ("x \\in \\mathbb{Q}^n", r"\mathbb", 6)),
     # --- no target
     ("no_target", "x^T A x",
      ParseError, r"this line has no target, definition or declaration", ("x^T A x", "x^T A x", 0)),

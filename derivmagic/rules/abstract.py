@@ -45,6 +45,12 @@ def _instance(name: str, n: int, m: int):
     return value, jacobian
 
 
+def _text(name: str) -> str:
+    from ..tex import GREEK_UNICODE
+    base, _, sub = name.partition("_")
+    return GREEK_UNICODE.get(base, base) + (f"_{sub}" if sub else "")
+
+
 def _size(d, sizes) -> int:
     if isinstance(d, int):
         return d
@@ -85,7 +91,7 @@ class FunctionApply(Expr):
         return FunctionApply(self.name, self.tex, args[0], self.shape)
 
     def print_with(self, p) -> str:
-        return f"{self.tex}\\left({p(self.args[0])}\\right)" if p.latex else f"{self.name}({p(self.args[0])})"
+        return f"{self.tex}\\left({p(self.args[0])}\\right)" if p.latex else f"{_text(self.name)}({p(self.args[0])})"
 
 
 class FunctionDerivative(Expr):
@@ -130,7 +136,8 @@ class FunctionDerivative(Expr):
         if p.latex:
             head = {"grad": rf"\nabla {self.tex}", "jac": rf"J_{{{self.tex}}}", "prime": rf"{self.tex}'"}[self.kind]
             return rf"{head}\left({arg}\right)"
-        head = {"grad": f"∇{self.name}", "jac": f"J_{self.name}", "prime": f"{self.name}'"}[self.kind]
+        name = _text(self.name)
+        head = {"grad": f"∇{name}", "jac": f"J_{name}", "prime": f"{name}'"}[self.kind]
         return f"{head}({arg})"
 
 
