@@ -79,6 +79,8 @@ def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np
             v = np.zeros(concrete(node.shape, sizes))
         elif isinstance(node, Num):
             v = node.evaluate([])
+        elif getattr(node, "sized", False):   # a value whose size is a named dimension (f(x) ∈ ℝᵐ)
+            v = node.evaluate([vals[a] for a in node.args], sizes)
         else:
             v = node.evaluate([vals[a] for a in node.args])
         vals[node] = v

@@ -149,6 +149,12 @@ def _literal(v: Fraction) -> str:
 
 def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -> str:
     """Source of ``name(<symbols>) -> (value, derivative)`` for a Derivation ``d``."""
+    from .errors import DerivError
+    from .rules.abstract import FunctionApply
+    arbitrary = sorted({n.name for n in postorder(d.answer.function) if isinstance(n, FunctionApply)})
+    if arbitrary:
+        raise DerivError(f"no code for a result with the arbitrary function(s) {', '.join(arbitrary)}: "
+                         "define them (f(x) = …) to export code")
     em = Emitter(backend)
     answer = d.answer
     symbols = parameters(d)

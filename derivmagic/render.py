@@ -61,7 +61,8 @@ class Printer:
     def render(self, e: Expr) -> str:
         out = self.memo.get(e)
         if out is None:
-            out = getattr(self, "p_" + type(e).__name__)(e)
+            method = getattr(self, "p_" + type(e).__name__, None)
+            out = method(e) if method is not None else e.print_with(self)   # an operation that prints itself
             if len(self.memo) > 50_000:
                 self.memo.clear()
             self.memo[e] = out

@@ -333,14 +333,19 @@ def _claimed(claim, latex: bool) -> str:
     return source
 
 
-def operator_latex(kind: str, var, body, layout: str) -> str:
-    """A derivative as read, not evaluated: ``\\nabla_{θ} (…)``, ``\\frac{\\partial}{\\partial x} (…)``."""
+def operator_latex(kind: str, var, body, layout: str, direction=None) -> str:
+    """A derivative as read, not evaluated: ``\\nabla_{θ} (…)``, ``\\frac{\\partial}{\\partial x} (…)``,
+    ``D(…)[v]``."""
+    if kind == "directional" and direction is not None:
+        return rf"D\left({to_latex(body)}\right)\left[{to_latex(direction)}\right]"
     op = {"gradient": rf"\nabla_{{{var.tex}}}", "hessian": rf"\nabla^2_{{{var.tex}}}"}.get(
         kind, rf"\frac{{\partial}}{{\partial {var.tex}}}")
     return rf"{op} \left({to_latex(body)}\right)"
 
 
-def operator_text(kind: str, var, body, layout: str) -> str:
+def operator_text(kind: str, var, body, layout: str, direction=None) -> str:
+    if kind == "directional" and direction is not None:
+        return f"D({to_text(body)})[{to_text(direction)}]"
     v = to_text(var)
     op = {"gradient": f"∇_{v}", "hessian": f"∇²_{v}"}.get(kind, f"∂/∂{v}")
     return f"{op} ({to_text(body)})"
