@@ -260,7 +260,13 @@ class Gen:
                  a.var or b.var)
 
     def _elementwise(self, shape, depth):
-        pick = self.choose(["tanh", "sigmoid", "exp", "log", "e_pow", "ln"])
+        square = shape[0] == shape[1] and shape != SCALAR   # of a square matrix exp is e^X, log is refused
+        pick = self.choose(["tanh", "sigmoid", "exp", "e_pow"] if square else ["tanh", "sigmoid", "exp", "log", "e_pow", "ln"])
+        if pick in ("exp", "e_pow") and square:
+            from scipy.linalg import expm
+            a = self.bounded(shape, depth)
+            tex = rf"\exp\left({a.tex}\right)" if pick == "exp" else f"e^{{{a.tex}}}"
+            return E(tex, shape, lambda env: expm(a.fn(env)), FUNC, a.var)
         if pick in ("log", "ln"):
             a = self.positive(shape, depth)
             cmd = r"\log" if pick == "log" else r"\ln"
@@ -343,7 +349,8 @@ class Gen:
     # --- parts with a guaranteed range
     def positive(self, shape, depth) -> E:
         """Entries > 0 (and away from 0): for log, quotients, square roots."""
-        pick = self.choose(["one_plus_square", "exp", "sigmoid"])
+        square = shape[0] == shape[1] and shape != SCALAR   # e^X of a square matrix: not positive entries
+        pick = self.choose(["one_plus_square", "sigmoid"] if square else ["one_plus_square", "exp", "sigmoid"])
         if pick == "exp":
             a = self.bounded(shape, max(depth - 1, 0))
             return E(rf"\exp\left({a.tex}\right)", shape, lambda env: np.exp(a.fn(env)), FUNC, a.var)
