@@ -130,6 +130,31 @@ the rows of a data matrix $X$.""", ()),
 One differential, every variable moving; each gradient is read off it.""", ()),
     ("code", """%%derive --no-steps
 \\nabla_{W,b} \\|\\sigma(Wx + b) - y\\|^2""", ()),
+    ("markdown", """## Read as you wrote it
+
+TeX's argument rule (`\\frac12` is ½, `\\sqrt2` is √2), and letters read by convention: here `c` is
+a scalar constant. Where another reading would give a derivative of another shape, the result says
+so and how to declare the letter otherwise.""", ()),
+    ("code", """%%derive --no-steps
+\\nabla_x \\frac12 x^T Q x + c""", ()),
+    ("markdown", """## A derivation pasted from notes
+
+Formulas as pasted (`$$…$$` blocks, prose around them); a block that begins with `=` continues the
+derivation, and every link is judged, intermediate derivatives included.""", ()),
+    ("code", """%%derive --no-steps
+Least squares, as in the notes:
+$$\\nabla_\\theta J(\\theta) = \\nabla_\\theta \\frac{1}{2}(X\\theta - y)^T(X\\theta - y)$$
+$$= \\frac{1}{2}\\nabla_\\theta \\left(\\theta^T X^T X\\theta - 2\\theta^T X^T y + y^T y\\right)$$
+$$= X^T X\\theta - X^T y$$
+where $J(\\theta) = \\frac12\\|X\\theta - y\\|^2$.""", ()),
+    ("markdown", """## Rules over arbitrary functions
+
+A letter with no definition is an arbitrary differentiable function; a rule stated with its
+derivatives is checked as a rule, on random smooth functions of the right signature.""", ()),
+    ("code", """%%derive --no-steps
+\\frac{\\partial z}{\\partial x} = \\frac{\\partial z}{\\partial y}\\frac{\\partial y}{\\partial x}""", ()),
+    ("code", """%%derive --no-steps
+\\nabla_x u^T v = \\left(\\frac{\\partial u}{\\partial x}\\right)^T v + \\left(\\frac{\\partial v}{\\partial x}\\right)^T u""", ()),
     ("markdown", """## Code export
 
 `--code numpy|jax|torch` prints a function computing the value and the derivative from arrays;
