@@ -140,6 +140,10 @@ class Emitter:
             return f"{m}.where({x} >= 0, 1.0 / (1.0 + {m}.exp(-{m}.abs({x}))), {m}.exp(-{m}.abs({x})) / (1.0 + {m}.exp(-{m}.abs({x}))))"
         if name in ("sign", "abs"):
             return f"{self.b[name]}({x})"
+        if name == "relu":
+            return f"{m}.maximum({x}, 0.0)"
+        if name == "step":
+            return f"1.0 * ({x} > 0)"
         return f"{m}.{name}({x})"
 
 

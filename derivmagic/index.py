@@ -13,7 +13,7 @@ import re
 from .errors import ParseError
 from .parse import Node
 
-ELEMENTWISE_FUNCS = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
+ELEMENTWISE_FUNCS = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs", "tan", "relu", "step"}
 
 
 _ENTRY = re.compile(r"(.+?)_\{?([a-zA-Z,]+)\}?")

@@ -24,6 +24,7 @@ FUNCTION_NAMES = {
     "log": "log", "ln": "log", "exp": "exp", "tanh": "tanh", "sin": "sin", "cos": "cos", "det": "det",
     "sigma": "sigmoid", "sigmoid": "sigmoid", "tr": "tr", "Tr": "tr", "trace": "tr", "softmax": "softmax",
     "diag": "diag", "sign": "sign", "sgn": "sign", "lse": "logsumexp", "logsumexp": "logsumexp",
+    "tan": "tan", "relu": "relu",
 }
 
 

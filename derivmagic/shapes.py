@@ -22,8 +22,8 @@ from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_fu
                     softmax, trace, transpose)
 from .rules.abstract import apply_function
 
-ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs"}
-MATRIX_FUNCTIONS = {"exp", "log", "sqrt", "sin", "cos"}   # of a square matrix: the matrix function
+ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs", "tan", "relu", "step"}
+MATRIX_FUNCTIONS = {"exp", "log", "sqrt", "sin", "cos", "tan"}   # of a square matrix: the matrix function
 DIM_POOL = ["n", "m", "p", "q", "k", "r", "s", "l", "d", "h"]
 SPECIAL = {"e", "I"}
 FUNCTION_LIKE = {"f", "g", "h", "F", "G", "H", "J", "L", "R", "E", "ell", "y", "z", "u", "v"}  # names of outputs

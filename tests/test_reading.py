@@ -89,6 +89,7 @@ RIGHT = [
     ("partial_of_sum", r"\frac{\partial\, x^TAx + b^Tx}{\partial x}", lambda x, A, b: ((A + A.T) @ x + b).T),
     ("direction_dA", "f(A) = A^3\nD f(A)[dA]", lambda A, dA: dA @ A @ A + A @ dA @ A + A @ A @ dA),
     ("direction_2v", "D f(x)[2v]\nf(x) = x^Tx", lambda x, v: 4 * (x.T @ v)),
+    ("relu_text", r"\nabla_x \mathbf{1}^T\text{ReLU}(Wx)", lambda W, x: W.T @ (W @ x > 0)),
     ("text_softmax", r"\nabla_z \text{softmax}(z)^T y",
      lambda z, y: (lambda s: (np.diag(s.ravel()) - s @ s.T) @ y)(np.exp(z) / np.exp(z).sum())),
 ]
@@ -139,7 +140,7 @@ def test_a_claim_is_displayed_as_written():
 
 # ---- refusals: clear errors instead of a wrong answer with a green tick
 REFUSED = [
-    ("relu_text", r"\nabla_x \mathbf{1}^T\text{ReLU}(Wx)", r"unknown function ReLU; known: "),
+    ("unknown_text_function", r"\nabla_x \mathbf{1}^T\text{GELU}(Wx)", r"unknown function GELU; known: "),
     ("einstein", r"\nabla_x x_i A_{ij} x_j", r"the index i is repeated with no \\sum"),
     ("index_outside_sum", r"\nabla_x \sum_i x_i^2 + 2 \quad + y_i z", r"index i of y_i is used outside the sum"),
     ("unknown_operatorname", r"\nabla_x \operatorname{foo}(x)", r"unknown function foo"),

@@ -438,6 +438,10 @@ RULE_CASES = [
       lambda t: t ** -2.0, {"t": ()}, sample={"t": "positive"}),
     C("scalar_power_frac", "\\frac{d}{dt} t^{3/2}\nt \\in \\mathbb{R}", "jacobian", "t",
       lambda t: t ** 1.5, {"t": ()}, sample={"t": "positive"}),
+    C("relu_layer", r"\nabla_x \mathbf{1}^T \operatorname{ReLU}(Wx)", "gradient", "x",
+      lambda W, x: np.sum(np.maximum(W @ x, 0)), {"W": (4, 3), "x": n3}),
+    C("tan_vector", r"\nabla_x \mathbf{1}^T \tan(x)", "gradient", "x",
+      lambda x: np.sum(np.tan(x)), {"x": n3}),
     *both("tanh_layer", r"\frac{\partial \tanh(Wx)}{\partial x}", "x",
           lambda W, x: np.tanh(W @ x), {"W": (4, 3), "x": n3}),
     C("sum_tanh_matrix", r"\nabla_W \mathbf{1}^T \tanh(Wx)", "gradient", "W",
@@ -596,7 +600,7 @@ def test_table_covers_every_rule_family():
                and issubclass(getattr(rules, n), Expr) and n != "Norm"}
     assert classes <= wanted, f"rule classes without a case in the table: {sorted(classes - wanted)}"
     assert wanted <= seen, f"not exercised: {sorted(wanted - seen)}"
-    assert set(rules.FUNCTIONS) - {"sign"} <= funcs, f"elementwise functions not exercised: {sorted(set(rules.FUNCTIONS) - funcs)}"
+    assert set(rules.FUNCTIONS) - {"sign", "step"} <= funcs, f"elementwise functions not exercised: {sorted(set(rules.FUNCTIONS) - funcs)}"
 
 
 def test_matrix_2norm_is_spectral_or_refused():

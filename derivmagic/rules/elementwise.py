@@ -238,7 +238,25 @@ FUNCTIONS: dict[str, Elementwise] = {
     "cos": Elementwise(r"\cos", np.cos, lambda u, f: neg(func("sin", u)), _sp("cos")),
     "sign": Elementwise(r"\operatorname{sign}", np.sign, lambda u, f: zero(u.shape), _sp("sign")),
     "abs": Elementwise(r"\operatorname{abs}", np.abs, lambda u, f: func("sign", u), _sp("Abs")),
+    "tan": Elementwise(r"\tan", np.tan, lambda u, f: add(ones(u.shape), power(f, 2)), _sp("tan")),
+    "relu": Elementwise(r"\operatorname{ReLU}", lambda v: np.maximum(v, 0.0), lambda u, f: func("step", u),
+                        lambda: _sympy_relu()),
+    # the derivative of ReLU: 1 where the argument is positive, 0 elsewhere (0 at the kink)
+    "step": Elementwise(r"\operatorname{step}", lambda v: (v > 0).astype(float), lambda u, f: zero(u.shape),
+                        lambda: _sympy_step()),
 }
+
+
+def _sympy_relu():
+    import sympy
+    t = sympy.Dummy("t")
+    return sympy.Lambda(t, sympy.Max(0, t))
+
+
+def _sympy_step():
+    import sympy
+    t = sympy.Dummy("t")
+    return sympy.Lambda(t, sympy.Heaviside(t, 0))
 
 
 class Func(Expr):
