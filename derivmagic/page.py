@@ -119,6 +119,9 @@ def strip_decorations(cell: str, removed: list | None = None) -> str:
             if out[i] != "\n":
                 out[i] = " "
 
+    for m in _EVALUATION_BAR.finditer(cell):   # \left. … \right|_{x = x_0}: evaluated at a point
+        blank(m.start(), m.end(), remark=m.group(0).startswith("\\r") or m.group(0).startswith("\\B")
+              or m.group(0).startswith("\\b"))
     for m in _WRAPPERS.finditer(cell):
         name = m.group(1)
         blank(m.start(), m.end(), remark=False)
@@ -165,6 +168,7 @@ def strip_decorations(cell: str, removed: list | None = None) -> str:
     return text
 
 
+_EVALUATION_BAR = re.compile(r"\\left\s*\.|\\(?:right|[bB]igg?r?)\s*\|\s*_\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9])")
 _TEXT_REMARK = re.compile(r"\\(?:text|textrm|textbf|textit|mbox)\s*\{([^{}]*)\}")
 _PROSE = {"where", "and", "with", "for", "if", "when", "since", "is", "are", "then", "so", "all", "any", "each",
           "otherwise", "else", "as", "by", "of", "in", "on", "to", "the", "a", "an", "or", "s", "t", "st", "ie",

@@ -454,9 +454,18 @@ def parse_cell(cell: str) -> list:
             raise exc.located(cell, 0) from None  # positions already within the cell
     spans = merged_spans(removed, cell)
     out.extend(_prose_declarations(cell, merged_spans(removed + prose, cell)))
-    ignored = [plain_words(cell[a:b]) for a, b in spans]
-    out.extend(Remark(f"ignored: “{w}”") for w in dict.fromkeys(w for w in ignored if w))
+    remarks = [(_remark_of(cell[a:b])) for a, b in spans]
+    out.extend(Remark(r) for r in dict.fromkeys(r for r in remarks if r))
     return out
+
+
+def _remark_of(text: str) -> str:
+    words = plain_words(text)
+    if not words:
+        return ""
+    if re.match(r"\s*\\(?:right|[bB]igg?r?)\s*\|", text):
+        return f"evaluated at {words}: read at a general point"
+    return f"ignored: “{words}”"
 
 
 def _prose_declarations(cell: str, spans) -> list:

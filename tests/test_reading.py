@@ -219,3 +219,9 @@ def test_check_only_refuses_a_verdict_on_an_ambiguous_reading(capsys):
     assert main(["--check-only", r"\nabla_x \frac{1}{2} x^T Q x + c = \frac12(Q + Q^T)x"]) == 2
     assert "ambiguous: read c as a scalar" in capsys.readouterr().out
     assert main(["--check-only", "\\nabla_x \\frac{1}{2} x^T Q x + c = \\frac12(Q + Q^T)x\nc \\in \\mathbb{R}"]) == 0
+
+
+def test_an_evaluation_bar_is_said_and_read_at_a_general_point():
+    d = derive(r"\left. \nabla_x x^TAx \right|_{x=0} = (A + A^T)x")
+    assert d.reading.notes == ["evaluated at x=0: read at a general point"]
+    assert [c.holds for c in d.claims] == [True]
