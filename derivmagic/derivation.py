@@ -190,7 +190,31 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
     claims = _judge_claims(cell, reading, target, answers[0], sides, layout, seed)
     if other_layout and any(not c.holds for c in claims) and _has_derivative_values(target):
         _diagnose_layout(cell, original, layout, seed, claims)
+    _undefined_functions(answers[0].function, claims)
     return Derivation(cell, reading, answers[0], verdict, claims, answers)
+
+
+def _undefined_functions(function, claims: list) -> None:
+    """``\\frac{\\partial z}{\\partial x} = W`` with z defined nowhere: z is read as an arbitrary
+    function, and a claim that never mentions it cannot hold for every z. Say that the cell lacks
+    z's definition, rather than only that the claim is false."""
+    from .expr import postorder
+    from .rules.abstract import FunctionApply, FunctionDerivative
+    names = sorted({n.name for n in postorder(function) if isinstance(n, FunctionApply)})
+    if not names:
+        return
+    for claim in claims:
+        claimed = getattr(claim, "claimed", None)
+        if claim.holds or claimed is None or getattr(claim, "shown", None):
+            continue
+        mentioned = {n.name for n in postorder(claimed) if isinstance(n, (FunctionApply, FunctionDerivative))}
+        missing = [n for n in names if n not in mentioned]
+        if missing and not mentioned:
+            which = ", ".join(missing)
+            claim.diagnosis = "undefined"
+            claim.reason = (f"{which} {'is' if len(missing) == 1 else 'are'} not defined here, so read as an "
+                            f"arbitrary function; the claim cannot hold for every {missing[0]}: define "
+                            f"{missing[0]} (e.g. {missing[0]} = …) to check it")
 
 
 def _has_derivative_values(target) -> bool:

@@ -477,7 +477,10 @@ class _Page:
             result = "; ".join(f"{a.var.name}: {to_text(a.result)}" for a in every)
         fields = dict(result=result, derivative=target_text(d), claims=claims, warnings=list(d.warnings),
                       checked=None if d.check is None else bool(d.check.passed), derivation=d, **base)
-        if false:
+        if false and all(getattr(c, "diagnosis", "") == "undefined" for c, _ in false):
+            c, _ = false[0]    # a letter the document defines in words or in notation not read
+            fields.update(verdict="not read", reason=c.reason, context=context)
+        elif false:
             c, j = false[0]
             where = to_source(c.pos)
             fields.update(verdict="false", reason=c.reason or "the two sides differ", correct=j["correct"],

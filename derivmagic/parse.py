@@ -586,14 +586,16 @@ def _frac_operator(node: Node):
     if head.kind == "partial":
         marker = "partial"
         order = head.value
-    elif head.kind == "name" and head.value == "d" and den[0].kind == "name" and den[0].value == "d" and len(den) == 2:
-        marker, order = "d", 1
+    elif head.kind == "name" and head.value in ("d", "delta") and den[0].kind == "name" \
+            and den[0].value == head.value and len(den) == 2:
+        marker, order = head.value, 1   # d/dx, and δ/δθ as some notes write it
     else:
         return None
     variables = []
     i = 0
     while i < len(den):
-        if (marker == "partial" and den[i].kind != "partial") or (marker == "d" and not (den[i].kind == "name" and den[i].value == "d")):
+        if (marker == "partial" and den[i].kind != "partial") or \
+                (marker != "partial" and not (den[i].kind == "name" and den[i].value == marker)):
             raise ParseError("expected ∂x (or dx) in the denominator of a derivative", pos=den[i].pos, end=den[i].end)
         if i + 1 >= len(den):
             raise ParseError("expected the variable after ∂ in the denominator", pos=den[i].pos, end=den[i].end)

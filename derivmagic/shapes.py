@@ -117,6 +117,7 @@ def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
         raise ParseError("nothing to differentiate: add a target such as \\nabla_x f or \\frac{\\partial f}{\\partial x}",
                          text=cell, pos=0)
     declared = _declared(decls, cell)
+    _no_component_variables(targets, cell)
     implicit = implicit_functions(statements, declared)
     apply_implicit_functions(statements, implicit)
     functions = abstract_functions(statements, declared, implicit)
@@ -177,6 +178,28 @@ def _ambiguity(fits: list, targets: list) -> list[str]:
 
 _SPACE = {"scalar": ("ℝ", "\\mathbb{R}"), "vector": ("ℝⁿ", "\\mathbb{R}^n"),
           "matrix": ("ℝ^(m×n)", "\\mathbb{R}^{m \\times n}")}
+
+
+def _no_component_variables(targets, cell: str) -> None:
+    """``\\frac{\\partial}{\\partial v_1} v^T A v``: v_1 is an entry of the vector v, not a symbol of its
+    own (which would make the derivative 0). Components are not read yet: say so."""
+    def names(node):
+        if node is None:
+            return set()
+        out = {node.value} if node.kind == "name" else set()
+        for a in node.args:
+            if isinstance(a, Node):
+                out |= names(a)
+        return out
+    for t in targets:
+        used = names(t.body)
+        for v in t.variables:
+            if v.kind == "name" and "_" in v.value:
+                base = v.value.split("_")[0]
+                if base in used and v.value not in used:
+                    raise ParseError(f"{v.value} is an entry of {base}: derivatives by a component are not read "
+                                     f"yet; differentiate by {base} and read the entry",
+                                     text=cell, pos=v.pos, end=v.end)
 
 
 def _products_not_calls(statements, defs, functions=()) -> None:
