@@ -84,19 +84,21 @@ def _terms(node: Node) -> int:
     return 1
 
 
-def check_indices(node: Node, bound=frozenset()) -> None:
+def check_indices(node: Node, bound=frozenset(), in_product: bool = False) -> None:
     """An index is used only inside a sum that binds it; a repeated index with no sum (the
-    summation convention) is refused rather than read as new symbols."""
+    summation convention) is refused rather than read as new symbols. Each product is looked at
+    once, as a whole (its nested multiplications are part of it)."""
     if node.kind == "index_sum":
         check_indices(node.args[0], bound | set(node.value[0]))
         return
     if node.kind == "name":
         return
-    if node.kind == "mul":
+    chain = node.kind == "mul" and not node.grouped
+    if chain and not in_product:
         _no_repeated_index(node, bound)
     for a in node.args:
         if isinstance(a, Node):
-            check_indices(a, bound)
+            check_indices(a, bound, chain and a.kind == "mul" and not a.grouped)
 
 
 def free_index_names(node: Node, indices, bound=frozenset()):
