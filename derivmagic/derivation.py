@@ -191,7 +191,21 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
     if other_layout and any(not c.holds for c in claims) and _has_derivative_values(target):
         _diagnose_layout(cell, original, layout, seed, claims)
     _undefined_functions(answers[0].function, claims)
+    _conditions(reading.notes, claims)
     return Derivation(cell, reading, answers[0], verdict, claims, answers)
+
+
+def _conditions(notes: list[str], claims: list) -> None:
+    """``= 2Ax \\quad (\\text{when } A \\text{ is symmetric})``: a link true exactly under the condition
+    written beside it holds under that condition, and says so."""
+    import re
+    symmetric = {m.group(1) for n in notes for m in re.finditer(r"\b(?:when|if)\s+(\w+)\s+is\s+symmetric", n)}
+    for claim in claims:
+        m = re.match(r"true only if (\w+) = ", claim.reason or "")
+        if not claim.holds and getattr(claim, "diagnosis", "") == "symmetric" and m and m.group(1) in symmetric:
+            claim.holds = True
+            claim.method = "conditional"
+            claim.reason = f"when {m.group(1)} is symmetric, as written beside it"
 
 
 def _undefined_functions(function, claims: list) -> None:

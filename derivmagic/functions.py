@@ -163,7 +163,7 @@ def implicit_functions(statements, declared: dict) -> dict[str, str]:
         if isinstance(s, Target):
             roots = [s.body] + [c.body if isinstance(c, Target) else c for c in s.claims]
             for c in [s] + [c for c in s.claims if isinstance(c, Target)]:
-                if c.kind in ("jacobian",) and len(c.variables) == 1 and c.body.kind == "name":
+                if c.kind == "jacobian" and c.numerator_body and len(c.variables) == 1 and c.body.kind == "name":
                     note(c.body, c.variables[0])
             for root in roots:
                 for d in _derivatives(root):

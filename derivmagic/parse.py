@@ -53,6 +53,7 @@ class Target:
     end: int = 0
     scalar_variable: bool = False   # d/dt, d/dx: the variable is a scalar
     combined: bool = False          # a claimed sum of derivatives, read as one derivative of the sum
+    numerator_body: bool = False    # \\frac{\\partial z}{\\partial x}: z written in the numerator
 
 
 @dataclass
@@ -634,9 +635,12 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
         call, direction = op.args
         if call.args[0].kind != "name" or len(call.args) != 2:
             raise ParseError("write the directional derivative as D f(x)[v]", pos=op.pos, end=op.end)
+        if rest is not None:
+            raise ParseError("unexpected terms after the directional derivative", pos=rest.pos, end=rest.end)
         return Target("directional", [call.args[1]], call, claims, direction=_differential(direction),
                       pos=op.pos, end=op.end)
     order, body, variables, marker = _frac_operator(op)
+    in_numerator = body is not None
     if body is not None and rest is not None:
         raise ParseError("unexpected terms after the derivative", pos=rest.pos, end=rest.end)
     body = body if body is not None else rest
@@ -648,7 +652,7 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
     if order != 1 or len(variables) != 1:
         raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
     return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end,
-                  scalar_variable=marker == "d" and variables[0].kind == "name")
+                  scalar_variable=marker == "d" and variables[0].kind == "name", numerator_body=in_numerator)
 
 
 def _differential(direction: Node) -> Node:
@@ -682,8 +686,8 @@ def _claim_side(side: Node):
         target.pos, target.end = side.pos, side.end
         return target
     op, rest = extract_operator(side)
-    standalone = op is not None and op.kind == "frac" and _frac_operator(op)[1] is not None
-    if op is None or (standalone and rest is not None):   # ∂z/∂y ∂y/∂x: derivatives as values
+    standalone = op is not None and (op.kind == "directional" or (op.kind == "frac" and _frac_operator(op)[1] is not None))
+    if op is None or (standalone and rest is not None):   # ∂z/∂y ∂y/∂x, DA(x)[v] C(x): derivatives as values
         side = embed_derivatives(side)
         _no_operator(side)
         return side
@@ -726,12 +730,22 @@ def embed_derivatives(node: Node) -> Node:
     ``\\frac{\\partial z}{\\partial y}\\frac{\\partial y}{\\partial x}``, ``c \\nabla_x f(x)``. A
     ``\\frac{\\partial f}{\\partial x}`` stands alone; an operator with nothing in its numerator (or
     ``\\nabla_x``) applies to the rest of its product."""
-    if not isinstance(node, Node):
+    if not isinstance(node, Node) or node.kind == "derivative":
         return node
     if node.kind == "frac" and _frac_operator(node) is not None and _frac_operator(node)[1] is not None:
         return _derivative_node(node, None)
     if node.kind == "mul":
         factors = _factors_grouped(node)
+        for i, f in enumerate(factors[:-1]):   # D f(x)[v]: the directional derivative as a value
+            g = factors[i + 1]
+            if f.kind == "name" and f.value == "D" and g.kind == "directional":
+                call, direction = g.args
+                if call.kind != "call" or len(call.args) != 2 or call.args[1].kind != "name":
+                    raise ParseError("inside an expression, write the directional derivative as D f(x)[v]",
+                                     pos=f.pos, end=g.end)
+                deriv = Node("derivative", (call, call.args[1], _differential(direction)), f.pos, g.end,
+                             "directional", g.grouped)
+                return embed_derivatives(_product(factors[:i] + [deriv] + factors[i + 2:]))
         for i, f in enumerate(factors):
             if f.kind == "nabla" or (f.kind == "frac" and _frac_operator(f) is not None
                                      and _frac_operator(f)[1] is None):

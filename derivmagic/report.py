@@ -390,7 +390,8 @@ def claim_rows_latex(d) -> list[str]:
     for i, claim in enumerate(d.claims):
         lhs = target_latex(d) if i == 0 else ""
         if claim.holds:
-            rows.append(rf"{lhs} &= {_claimed(claim, True)} \qquad \checkmark\ \text{{holds}}")
+            condition = rf"\ {tex_text('(' + claim.reason + ')')}" if getattr(claim, "reason", "") else ""
+            rows.append(rf"{lhs} &= {_claimed(claim, True)} \qquad \checkmark\ \text{{holds}}{condition}")
             continue
         rows.append(rf"{lhs} &= {_claimed(claim, True)} \qquad \boldsymbol{{\times}}\ \textbf{{does not hold}}")
         if getattr(claim, "reason", ""):
@@ -407,7 +408,8 @@ def claim_lines_text(d) -> list[str]:
     lines = []
     for i, claim in enumerate(d.claims):
         lhs = target_text(d) if i == 0 else " " * len(target_text(d))
-        verdict = "✓ holds" if claim.holds else "✗ does not hold"
+        verdict = ("✓ holds" + (f" ({claim.reason})" if getattr(claim, "reason", "") else "")) if claim.holds \
+            else "✗ does not hold"
         lines.append(f"{lhs} = {_claimed(claim, False)}    {verdict}")
         if claim.holds:
             continue

@@ -192,11 +192,14 @@ def _no_component_variables(targets, cell: str) -> None:
                 out |= names(a)
         return out
     for t in targets:
-        used = names(t.body)
+        body = names(t.body)
+        used = set(body)
+        for c in t.claims:
+            used |= names(c.body) if isinstance(c, Target) else names(c)
         for v in t.variables:
             if v.kind == "name" and "_" in v.value:
                 base = v.value.split("_")[0]
-                if base in used and v.value not in used:
+                if base in used and v.value not in body:
                     raise ParseError(f"{v.value} is an entry of {base}: derivatives by a component are not read "
                                      f"yet; differentiate by {base} and read the entry",
                                      text=cell, pos=v.pos, end=v.end)
@@ -616,7 +619,12 @@ class Typer:
 
     def _derivative(self, node: Node):
         """The shape of a derivative used as a value, in the cell's layout (∇: the denominator layout)."""
-        body, var = node.args
+        body, var = node.args[:2]
+        if node.value == "directional":   # D f(x)[v]: shaped like the function; v like x
+            f = self.type(body)
+            x = self.symbol(var.value, var)
+            self._same(x, self.type(node.args[2]), var, node.args[2], "the direction must have the shape of the variable")
+            return f
         f = self.type(body)
         x = self._definition(var.value, var) if var.value in self.defs else self.symbol(var.value, var)
         layout = "denominator" if node.value == "gradient" else self.layout
@@ -902,8 +910,11 @@ class Builder:
         it names (∂z/∂y at y = y(x))."""
         from .layout import solve
         from .expr import substitute
-        body, var = node.args
+        body, var = node.args[:2]
         name = var.value
+        if node.value == "directional":
+            return solve("directional", self._expr(body, env), self.sym(name), self.layout,
+                         self._expr(node.args[2], env)).result
         if name in self.t.defs:   # ∂z/∂y with y = h(x): by y as a variable, then y is h(x)
             x = Sym(name, self.shape(self.t.def_shapes[name]), tex=tex_name(name))
             f = self._expr(body, {**env, name: x})

@@ -97,13 +97,14 @@ def test_expand_collects_like_terms():
 # ---------------------------------------------------------------- the lecture notes' worked results
 PINNED = {
     # first words of the display formula -> verdict of each '=' link
-    r"\begin{aligned} \nabla_x x^T A x &= (A + A^T) x": [True, False],
-    r"\begin{aligned} \nabla_x x^T A x + b^T x + c &=": [True, False],
+    # "= 2Ax (when A is symmetric)": the link holds under the condition written beside it
+    r"\begin{aligned} \nabla_x x^T A x &= (A + A^T) x": [True, True],
+    r"\begin{aligned} \nabla_x x^T A x + b^T x + c &=": [True, True],
     r"\begin{aligned} \nabla_x \|Ax + b\|_2^2 &=": [True, True, False],
     r"\nabla_x \|Ax - b\|_2^2 = 2A^T A x - A^T b": [False],
     r"\nabla_x \|x\|_2^2 = 2x": [True],
     r"\nabla_x (Ax + b)^T C (Dx + e) =": [True],
-    r"\begin{aligned} \nabla_x (Ax - b)^T W (Ax - b) &=": [True, False],
+    r"\begin{aligned} \nabla_x (Ax - b)^T W (Ax - b) &=": [True, True],
     r"\nabla_x a^T x x^T b = (ab^T + ba^T) x": [True],
     r"\nabla_x \|x - a\|_2 =": [True],
     r"\nabla_x c^T x = c": [True],
@@ -304,3 +305,13 @@ def test_a_claims_own_dimensions_take_the_derivatives_sizes(cell, holds):
     d = derive(cell)
     assert [c.holds for c in d.claims] == holds
     assert all(c.diagnosis != "shape" for c in d.claims)
+
+
+def test_a_condition_beside_a_link_is_what_makes_it_hold():
+    written = r"\begin{aligned} \nabla_x x^T A x &= (A + A^T) x \\ &= 2Ax \quad (\text{when } A \text{ is symmetric}) \end{aligned}"
+    d = derive(written)
+    assert [c.holds for c in d.claims] == [True, True]
+    assert d.claims[1].reason == "when A is symmetric, as written beside it"
+    assert "✓ holds (when A is symmetric, as written beside it)" in d.text
+    unconditional = derive(r"\begin{aligned} \nabla_x x^T A x &= (A + A^T) x \\ &= 2Ax \end{aligned}")
+    assert [c.holds for c in unconditional.claims] == [True, False]

@@ -382,12 +382,10 @@ PINNED = {
 }
 # statements judged false that the notes get right (reported; not pinned)
 MISJUDGED = {
-    "000": "355, 357, 367: the link's condition '(when A is symmetric)' is dropped, so a true conditional link is "
-           "judged false; 298: u = f(x) and v = g(x) are said with \\xrightarrow, so different arbitrary functions "
-           "are compared; 61: x_k (an entry of x) is read as a vector of its own; 351: the "
-           "constant c under \\frac{\\partial}{\\partial x} is read as a function of x",
+    "000": "298: u = f(x) and v = g(x) are said with \\xrightarrow, so the constant vectors u, v of the cell are "
+           "compared with arbitrary functions",
     "001": "232: f, linear and defined in words, is read as an arbitrary function, so Df(x)[v] = f(v) is judged "
-           "false; 565: the claim DA(x)[v] * C(x) + A(x) * DC(x)[v] is read as DA(x)[v] alone",
+           "false",
     "002": "121, 125, 129: the note writes δ/δv in the denominator layout (columns); derivmagic's default is "
            "the numerator layout, and the reason says 'the denominator-layout answer' (with --layout "
            "denominator they hold)",
