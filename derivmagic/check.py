@@ -1,14 +1,22 @@
 """The numeric check: concrete sizes (distinct per dimension, so a transposition cannot
 hide), random values that respect declarations and domains, and central finite
-differences along a few random directions (O(1) evaluations, whatever the size)."""
+differences along a few random directions (O(1) evaluations, whatever the size).
+
+Sizes are checked before anything is allocated (``LIMITS['check_entries']``), every
+evaluation counts as work (its nodes and the numbers it computes), and NumPy's warnings
+never leave the check: a value that overflows is sampled again at a smaller scale (square
+matrices scaled to spectral radius 1, then every symbol scaled down), and the check says
+so; only a function not finite at any of them is reported "not finite"."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import DerivError
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
-from .limits import tick
+from .limits import check_entries, tick
 from .rules import Det, Func, Inverse, Pow
 
 SIZES = [3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12, 13]
@@ -25,6 +33,7 @@ class Check:
     probes: int = 0
     message: str = ""
     details: list = field(default_factory=list)
+    note: str = ""        # how the values were sampled, when not as usual (scaled down to stay finite)
 
     def __bool__(self):
         return self.passed
@@ -35,7 +44,9 @@ class Check:
         mark = "✓" if self.passed else "✗"
         if self.message and not self.passed:
             return f"{mark} unverified: {self.message}"
-        return f"{mark} finite differences at random points ({sizes or 'scalars'}; {self.probes} probes): max error {self.max_error:.1e}"
+        note = f" ({self.note})" if self.note else ""
+        return (f"{mark} finite differences at random points ({sizes or 'scalars'}; {self.probes} probes): "
+                f"max error {self.max_error:.1e}{note}")
 
 
 def choose_sizes(dim_names, fixed=(), overrides=None, reverse: bool = False) -> dict:
@@ -61,11 +72,35 @@ def _size(d, sizes) -> int:
     return out
 
 
+def entries(order, sizes: dict) -> int:
+    """How many numbers the arrays of these nodes hold at ``sizes`` (dimensions without a size
+    count as 1)."""
+    total = 0
+    for node in order:
+        r, c = (_size_or_one(d, sizes) for d in node.shape)
+        total += r * c
+    return total
+
+
+def _size_or_one(d, sizes) -> int:
+    try:
+        return max(1, _size(d, sizes))
+    except (KeyError, ValueError):
+        return 1
+
+
+def _where(sizes: dict) -> str:
+    return (" at " + ", ".join(f"{k}={v:,}" for k, v in sorted(sizes.items()))) if sizes else ""
+
+
 def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np.ndarray:
-    """Numbers for an expression: ``env`` maps symbol names to 2-D arrays."""
+    """Numbers for an expression: ``env`` maps symbol names to 2-D arrays. The arrays it needs
+    are counted before any is allocated (``LIMITS['check_entries']``), and count as work."""
     vals = memo if memo is not None else {}
     order = postorder(root)
-    tick(len(order))
+    total = entries([n for n in order if n not in vals], sizes)
+    check_entries(total, "evaluating this expression" + _where(sizes))
+    tick(len(order) + total // 256)
     for node in order:
         if node in vals:
             continue
@@ -165,7 +200,9 @@ def defined_at(exprs, env: dict, sizes: dict) -> bool:
     try:
         with np.errstate(all="ignore"):
             return all(np.all(np.isfinite(evaluate(e, env, sizes))) for e in exprs)
-    except (np.linalg.LinAlgError, FloatingPointError, ValueError, ZeroDivisionError):
+    except DerivError:
+        raise
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError, ZeroDivisionError, OverflowError):
         return False
 
 
@@ -210,10 +247,29 @@ def unit_direction(shape, rng, symmetric=False) -> np.ndarray:
     return v / max(np.linalg.norm(v), 1e-12)
 
 
+def valid_dims(dims: dict | None) -> dict:
+    """``dims`` as given to ``derive``: every size a positive integer (a size of 0 would make a
+    vacuous check)."""
+    out = {}
+    for name, value in (dims or {}).items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise DerivError(f"dims: the size {name} = {value!r} is not a positive integer (sizes are at least 1)")
+        out[str(name)] = int(value)
+    return out
+
+
 def verify(answer, reading, seed: int = 0, dims: dict | None = None) -> Check:
     """The numeric check of one answer. Sizes are distinct per dimension; when the function
     cannot be evaluated at one assignment of sizes (``det(XᵀX)`` with X wide is singular),
-    the sizes are tried in the other order before the check is declared impossible."""
+    the sizes are tried in the other order before the check is declared impossible.
+    NumPy's warnings (overflow, invalid values) are the check's to report, never the caller's."""
+    dims = valid_dims(dims)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _verify_sizes(answer, reading, seed, dims)
+
+
+def _verify_sizes(answer, reading, seed: int, dims: dict) -> Check:
     fixed = [d for s in reading.symbols.values() for d in s.shape if isinstance(d, int) and d > 1]
     first = None
     for reverse in (False, True):
@@ -226,28 +282,80 @@ def verify(answer, reading, seed: int = 0, dims: dict | None = None) -> Check:
     return first
 
 
+# how values are sampled, in turn, while the function or the error is not finite at them
+SCALES = [
+    ("", None),
+    ("square matrices scaled to spectral radius 1, as unscaled the values overflow", "spectral"),
+    ("square matrices scaled to spectral radius 1 and every value by 1/10, as larger values overflow", 0.1),
+    ("square matrices scaled to spectral radius 1 and every value by 1/1000, as larger values overflow", 0.001),
+]
+
+
+def _scaled(sampler, how):
+    """``sampler`` with its values made smaller: square matrices divided by their spectral radius
+    (their powers stay bounded; definiteness and the sign of the determinant are kept), then
+    every value multiplied by a factor."""
+    if how is None:
+        return sampler
+
+    def scaled(sym, sizes, kind, rng):
+        m = sampler(sym, sizes, kind, rng)
+        if m.ndim == 2 and m.shape[0] == m.shape[1] and m.shape[0] > 1:
+            radius = float(np.max(np.abs(np.linalg.eigvals(m)))) if np.all(np.isfinite(m)) else 0.0
+            if radius > 0:
+                m = m / radius
+        if isinstance(how, float) and kind not in ("positive", "nonzero"):
+            m = m * how
+        return m
+    return scaled
+
+
 def _verify(answer, reading, sizes: dict, seed: int) -> Check:
-    rng = np.random.default_rng(seed)
     symbols = list(reading.symbols.values())
+    check_entries(entries(symbols, sizes), "sampling the symbols" + _where(sizes))
     kinds = domains(answer.function)
+    first = None
+    for note, how in SCALES:
+        verdict = _verify_at(answer, symbols, kinds, sizes, seed, _scaled(sample, how))
+        if verdict.message != NOT_FINITE:
+            if note and verdict.passed:
+                verdict.note = note
+            return verdict
+        first = first or verdict
+    return first
+
+
+NOT_FINITE = "the function is not finite at a random point (check its domain)"
+
+
+def _verify_at(answer, symbols, kinds, sizes: dict, seed: int, sampler) -> Check:
+    rng = np.random.default_rng(seed)
     second = answer.kind == "hessian"
     tolerance, h = (TOLERANCE_SECOND, 1e-4) if second else (TOLERANCE, 1e-6)
     worst, passed, probes = 0.0, True, 0
     try:
         for _ in range(PROBES):
-            env = sample_env(symbols, sizes, kinds, rng, defined=[answer.function])
+            env = sample_env(symbols, sizes, kinds, rng, defined=[answer.function], sampler=sampler)
             err = probe(answer, env, sizes, rng)
             if not np.isfinite(err):
-                return Check(False, float("inf"), sizes, probes,
-                             "the function is not finite at a random point (check its domain)")
+                return Check(False, float("inf"), sizes, probes, NOT_FINITE)
             # rounding in the differences themselves: about eps·|f|/h (eps·|f|/h² for Hessians)
             size_of_f = float(np.max(np.abs(evaluate(answer.function, env, sizes))))
+            if not np.isfinite(size_of_f):
+                return Check(False, float("inf"), sizes, probes, NOT_FINITE)
             rounding = 50 * np.finfo(float).eps * size_of_f / (h * h if second else h)
             passed = passed and bool(err <= tolerance + rounding)
             worst, probes = max(worst, err), probes + 1
-    except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
-        return Check(False, float("inf"), sizes, probes, f"could not evaluate: {exc}")
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        if isinstance(exc, DerivError):
+            raise
+        return Check(False, float("inf"), sizes, probes, f"could not evaluate: {_short(exc)}")
     return Check(passed, worst, sizes, probes)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def probe(answer, env: dict, sizes: dict, rng) -> float:

@@ -20,6 +20,7 @@ from .errors import DerivError, ShapeError
 from .expr import (Expr, Identity, InternalShapeError, Num, Ones, Sym, Zero, fmt_shape, is_zero,
                    postorder, substitute)
 from .render import to_latex, to_text
+from .texsafe import is_safe
 from .rules import Add, Hadamard, Mul, Transpose, add, hadamard, mul, neg, transpose
 from .rules.linear import split_coeff
 
@@ -143,7 +144,9 @@ class Judge:
             for sizes, env in self._instances([a, b], **kw):
                 try:
                     yield env, sizes, numeric.evaluate(a, env, sizes), numeric.evaluate(b, env, sizes)
-                except (np.linalg.LinAlgError, ValueError):
+                except DerivError:
+                    raise
+                except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
                     continue
 
     def agree(self, a: Expr, b: Expr, **kw) -> bool:
@@ -390,17 +393,22 @@ def format_counterexample(ce: dict) -> str:
 
 
 def claim_latex_row(claim: Claim) -> str:
-    mark = r"\checkmark" if claim.holds else r"\times"
-    color = "" if claim.holds else r"\color{red}"
+    mark = r"\checkmark" if claim.holds else r"\boldsymbol{\times}"
     shown = to_latex(claim.claimed) if claim.claimed is not None else source_latex(claim.source)
-    return rf"&= {shown} && {color}{mark}"
+    return rf"&= {shown} && {mark}"
+
+
+SOURCE_CHARS = 300
 
 
 def source_latex(source: str) -> str:
     """A claim as written in the cell, as LaTeX: the cell's own LaTeX when it stands on its own
-    (balanced braces and ``\\left``/``\\right``, no alignment or math-mode characters, ASCII), else
-    as literal text."""
+    (balanced braces and ``\\left``/``\\right``, no alignment or math-mode characters, ASCII) and
+    every command in it is on the allow-list (``texsafe``), else as literal text. Either way at
+    most ``SOURCE_CHARS`` characters of it, cut with …."""
     s = source.strip()
+    if len(s) > SOURCE_CHARS:
+        return literal_latex(s[:SOURCE_CHARS] + "…")
     depth = 0
     for ch in s.replace(r"\{", "").replace(r"\}", ""):
         depth += {"{": 1, "}": -1}.get(ch, 0)
@@ -408,7 +416,8 @@ def source_latex(source: str) -> str:
             break
     standalone = (s and depth == 0 and s.isascii() and not any(c in s for c in "&$%#")
                   and "\\\\" not in s and not re.search(r"\\(?:begin|end|label|tag|eqref|ref)(?![A-Za-z])", s)
-                  and len(re.findall(r"\\left(?![A-Za-z])", s)) == len(re.findall(r"\\right(?![A-Za-z])", s)))
+                  and len(re.findall(r"\\left(?![A-Za-z])", s)) == len(re.findall(r"\\right(?![A-Za-z])", s))
+                  and is_safe(s))
     return s if standalone else literal_latex(s)
 
 
@@ -417,7 +426,8 @@ _LITERAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%"
 
 
 def literal_latex(s: str) -> str:
-    """Any text as LaTeX that shows it character for character (typewriter), ASCII only."""
+    """Any text as LaTeX that shows it character for character (typewriter), ASCII only; a
+    character beyond ASCII as its mathematical symbol (θ as ``\\theta``) when it has one."""
     from .report import tex_text
     out = []
     for ch in s:
@@ -425,10 +435,11 @@ def literal_latex(s: str) -> str:
             out.append(_LITERAL[ch])
         elif ch.isascii() and ch.isprintable():
             out.append(ch)
-        elif ch.isspace():
+        elif ch.isspace() or not ch.isprintable():
             out.append(r"\ ")
         else:
-            out.append("{" + tex_text(ch, formula=True) + "}")
+            symbol = tex_text(ch, formula=True)
+            out.append("{" + symbol + "}" if is_safe(symbol) and not symbol.startswith(r"\mathtt") else "?")
     return r"\mathtt{" + "".join(out) + "}"
 
 

@@ -2,17 +2,21 @@
 
 A shape is ``(rows, cols)``; a dimension is an ``int`` or a name (``"m"``). Scalars are
 ``(1, 1)``. Nodes are hashable and compared structurally, so a common sub-expression
-is one object for evaluation and one entry for the simplifier. The operations
+is one object for evaluation and one entry for the simplifier. Each node carries a digest
+of its whole structure (its operation, its own data and its children's digests), so
+comparing two nodes costs O(1) however large or shared they are; building a node counts
+as work against the cell's budget. The operations
 themselves, each with its differentiation rule beside it, live in ``rules/``.
 """
 from __future__ import annotations
 
+import hashlib
+import numbers
 from fractions import Fraction
-from functools import lru_cache
 
 import numpy as np
 
-from .limits import tick
+from .limits import check_number, scoped, tick
 
 Dim = int | str
 Shape = tuple[Dim, Dim]
@@ -34,22 +38,35 @@ def fmt_shape(shape: Shape) -> str:
 class Expr:
     """A node: ``args`` are children, ``shape`` its shape, ``key`` its structural identity."""
 
-    __slots__ = ("args", "shape", "key", "_hash", "_free", "_sort")
+    __slots__ = ("args", "shape", "key", "digest", "_hash", "_free", "_sort")
     prec = 100  # binding strength for printing: atoms bind tightest
     rule = ""   # the name of this operation's differentiation rule, shown as a step label
     linear = False  # linear in its arguments (so it may appear in a differential)
 
     def __init__(self, args: tuple, shape: Shape, extra=()):
+        tick(1 + len(args))
         self.args = args
         self.shape = shape
-        # children by reference: hashing and comparing a node costs O(its own size), not its subtree's
         self.key = (type(self).__name__, extra, args)
-        self._hash = hash((type(self).__name__, extra, tuple(a._hash for a in args)))
+        # a digest of the whole structure from the children's digests: hashing and comparing a
+        # node costs O(its own arguments), never a walk of its subtree (which is exponential in
+        # the depth of a shared DAG)
+        name = type(self).__name__
+        head = _HEADS.get(name) if not extra else None
+        if head is None:
+            head = _encode((name, extra)).encode("utf-8", "surrogatepass")
+            if not extra:
+                _HEADS[name] = head
+        h = _blake2b(head, digest_size=16)
+        for a in args:
+            h.update(a.digest)
+        self.digest = h.digest()
+        self._hash = int.from_bytes(self.digest[:8], "little", signed=True)
         self._free = None
         self._sort = None
 
     def __eq__(self, other):
-        return self is other or (isinstance(other, Expr) and self._hash == other._hash and self.key == other.key)
+        return self is other or (isinstance(other, Expr) and self.digest == other.digest)
 
     def __hash__(self):
         return self._hash
@@ -99,6 +116,32 @@ class Expr:
     def rebuild(self, args: list) -> "Expr":
         """The same operation on new arguments, through its simplifying constructor."""
         raise NotImplementedError(type(self).__name__)
+
+
+_blake2b = hashlib.blake2b
+_HEADS: dict[str, bytes] = {}   # the encoded (operation, ()) of each class: a constant per class
+
+
+def _encode(x) -> str:
+    """An unambiguous text for a node's own data (names, shapes, exact numbers); equal data,
+    however typed (``2``, ``Fraction(2)``, ``np.int64(2)``), gives equal text. Exact numbers
+    are bounded first (``LIMITS['number']``)."""
+    if isinstance(x, str):
+        return repr(x)
+    if isinstance(x, bool):
+        return repr(x)
+    if isinstance(x, numbers.Rational):
+        check_number(x)
+        return f"{int(x.numerator)}/{int(x.denominator)}"
+    if isinstance(x, (tuple, list)):
+        return "(" + ",".join(_encode(a) for a in x) + ")"
+    if isinstance(x, (frozenset, set)):
+        return "{" + ",".join(sorted(_encode(a) for a in x)) + "}"
+    if isinstance(x, float):
+        return repr(x)
+    if isinstance(x, Expr):
+        return "#" + x.digest.hex()
+    return type(x).__name__ + ":" + repr(x)
 
 
 class Sym(Expr):
@@ -218,9 +261,21 @@ def is_zero(e: Expr) -> bool:
     return isinstance(e, Zero) or (isinstance(e, Num) and e.value == 0)
 
 
-@lru_cache(maxsize=4096)
 def postorder(root: Expr) -> tuple:
-    """Every distinct node once, children before parents (cached: expressions are immutable)."""
+    """Every distinct node once, children before parents. Cached for as long as the cell's
+    budget (``limits.scoped``), by identity: no cell sees what another one computed."""
+    memo = scoped("postorder")
+    if memo is not None:
+        hit = memo.get(id(root))
+        if hit is not None and hit[0] is root:
+            return hit[1]
+    out = _postorder(root)
+    if memo is not None:
+        memo[id(root)] = (root, out)
+    return out
+
+
+def _postorder(root: Expr) -> tuple:
     seen, out, stack = set(), [], [(root, False)]
     while stack:
         node, done = stack.pop()

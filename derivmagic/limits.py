@@ -6,10 +6,18 @@ Two kinds of bound:
 * ``check_cell(cell)``: cheap scans of the text before anything is parsed (characters,
   bracket depth, number of operands and of + / - signs, length of numbers, size of
   exponents). Every error carries the cell and a position, so it draws a caret.
-* a work budget for the stages after parsing: ``with budget(cell): ...`` around the
-  derivation, and ``tick(n)`` in the inner loops (constructors, traversals). ``tick``
-  raises ``LimitError`` once the work or the wall-clock time allowed for one cell is used
-  up; outside a ``budget`` block it does nothing. ``check_size`` bounds one expression.
+* a work budget for every stage of one cell: ``with budget(cell): ...`` around the
+  derivation (and ``within(cell)`` around rendering and conversions, which reuses an open
+  budget or opens one), and ``tick(n)`` in the inner loops: every expression node built,
+  every traversal, every numeric evaluation and every printed piece counts. ``tick`` raises
+  ``LimitError`` once the work allowed for one cell is used up; outside a budget it does
+  nothing. Work is counted in units, not seconds, so whether a cell hits the limit depends
+  on the cell alone, never on the machine or its load; the wall-clock limit ``seconds`` is
+  only a safety net far above what the work limit allows. ``check_size`` bounds one
+  expression, ``check_output`` printed text before it is built, ``check_entries`` arrays
+  before they are allocated.
+* caches that live as long as one budget (``scoped``): what one cell computed can never
+  change what another cell gives, nor how much work it counts.
 
 Raise a limit with ``derivmagic.limits.LIMITS[name] = value`` (``None`` switches off
 ``work`` and ``seconds``).
@@ -35,9 +43,12 @@ LIMITS = {
     "exponent": 32,             # largest |number| in an exponent (x^{32}; also 32 in x^{1/32})
     "matrix_power": 16,         # largest |k| in A^k for a square matrix A (check_power)
     "expression_size": 20_000,  # distinct operations in the function or its derivative
-    "work": 2_000_000,          # units of work (tick) for one cell after parsing
-    "seconds": 1.5,
-    "recursion": 20_000,        # Python's recursion limit while a cell is read (deep nesting recurses)             # wall-clock seconds for one cell after parsing
+    "work": 1_000_000,          # units of work (tick) for one cell: nodes built, visited, evaluated, printed
+    "output_chars": 200_000,    # characters of one printed expression (checked before it is printed)
+    "check_entries": 4_000_000,  # numbers held by the arrays of one numeric evaluation (checked before allocating)
+    "number": 10**300,          # largest |numerator| or denominator of an exact constant (2^{32^3} is beyond it)
+    "seconds": 60.0,            # wall-clock safety net only: the work limit fires long before on any machine
+    "recursion": 20_000,        # Python's recursion limit while a cell is read (deep nesting recurses)
 }
 
 _HOW = "(raise derivmagic.limits.LIMITS['{name}'] to allow it)"
@@ -191,25 +202,57 @@ def check_size(n: int, what: str, text: str | None = None, pos: int | None = Non
                f"{LIMITS['expression_size']:,}", text, pos, end)
 
 
+def check_output(n: int, what: str = "the printed result") -> None:
+    """Printed text of ``n`` characters (an estimate made before printing it)."""
+    limit = LIMITS["output_chars"]
+    if limit is not None and n > limit:
+        _raise("output_chars", f"{what} would be about {n:,} characters long, more than the limit of {limit:,}")
+
+
+def check_entries(n: int, what: str) -> None:
+    """Arrays of ``n`` numbers in all, checked before any of them is allocated."""
+    limit = LIMITS["check_entries"]
+    if limit is not None and n > limit:
+        _raise("check_entries", f"{what} needs arrays of {n:,} numbers in all, more than the limit of {limit:,}")
+
+
+def check_number(value) -> None:
+    """An exact constant (an ``int`` or a ``Fraction``): its numerator and denominator are bounded,
+    so that arithmetic on constants stays cheap and every constant converts to a float."""
+    limit = LIMITS["number"]
+    if limit is None:
+        return
+    num, den = abs(value.numerator), value.denominator
+    if num > limit or den > limit:
+        big = max(num, den)
+        digits = len(str(big)) if big.bit_length() < 20_000 else f"about {int(big.bit_length() * 0.30103):,}"
+        _raise("number", f"a constant in this derivation has {digits} digits, more than the limit of "
+               f"{len(str(limit)) - 1} (a number beyond it is not a float)")
+
+
 class Budget:
-    __slots__ = ("used", "work", "deadline", "seconds", "cell")
+    __slots__ = ("used", "work", "deadline", "seconds", "cell", "memos")
 
     def __init__(self, cell: str | None):
-        self.used = 0
+        # reading the text is work too: the cell's length is charged at the start
+        self.used = len(cell) if cell else 0
         self.work = LIMITS["work"]
         self.seconds = LIMITS["seconds"]
         self.deadline = None if self.seconds is None else time.perf_counter() + self.seconds
         self.cell = cell
+        self.memos: dict = {}
 
 
 _BUDGET: ContextVar[Budget | None] = ContextVar("derivmagic_budget", default=None)
+_METER: ContextVar[list | None] = ContextVar("derivmagic_meter", default=None)
 
 
 @contextmanager
 def budget(cell: str | None = None):
     """The work allowed for one cell. A ``LimitError`` (or any ``DerivError``) leaving the
     block without a position gets the cell and a caret at its start."""
-    token = _BUDGET.set(Budget(cell))
+    b = Budget(cell)
+    token = _BUDGET.set(b)
     try:
         yield
     except DerivError as exc:
@@ -220,6 +263,32 @@ def budget(cell: str | None = None):
         raise
     finally:
         _BUDGET.reset(token)
+        meter = _METER.get()
+        if meter is not None:
+            meter.append(b.used)
+
+
+@contextmanager
+def within(cell: str | None = None):
+    """Inside the budget already open, or in a new one for ``cell`` (rendering a derivation
+    after ``derive()`` returned, converting it to SymPy, exporting code)."""
+    if _BUDGET.get() is not None:
+        yield
+        return
+    with budget(cell):
+        yield
+
+
+@contextmanager
+def measure():
+    """The work counted by every budget closed inside the block: ``with measure() as m: ...``,
+    then ``sum(m)`` (for tests and fuzzing, which compare work, never seconds)."""
+    out: list[int] = []
+    token = _METER.set(out)
+    try:
+        yield out
+    finally:
+        _METER.reset(token)
 
 
 def tick(n: int = 1) -> None:
@@ -231,14 +300,32 @@ def tick(n: int = 1) -> None:
     b.used = before + n
     if b.work is not None and b.used > b.work:
         _raise("work", f"this derivation needs more than {b.work:,} steps of work, the limit")
-    if b.deadline is not None and (b.used >> 10) != (before >> 10) and time.perf_counter() > b.deadline:
-        _raise("seconds", f"this derivation takes longer than {b.seconds:g} s, the limit")
+    if b.deadline is not None and (b.used >> 12) != (before >> 12) and time.perf_counter() > b.deadline:
+        _raise("seconds", f"this derivation ran for more than {b.seconds:g} s of wall-clock time, a safety net "
+               f"beyond the work limit")
 
 
 def used() -> int:
     """Work counted so far in the current budget (0 outside one), for calibrating ``LIMITS['work']``."""
     b = _BUDGET.get()
     return 0 if b is None else b.used
+
+
+MEMO_ENTRIES = 50_000
+
+
+def scoped(name: str) -> dict | None:
+    """A cache that lives as long as the current budget (one cell), ``None`` outside a budget.
+    Bounded: emptied when it holds ``MEMO_ENTRIES`` entries."""
+    b = _BUDGET.get()
+    if b is None:
+        return None
+    memo = b.memos.get(name)
+    if memo is None:
+        memo = b.memos[name] = {}
+    elif len(memo) >= MEMO_ENTRIES:
+        memo.clear()
+    return memo
 
 
 @contextmanager

@@ -1,11 +1,23 @@
-"""Printing expressions in textbook form: LaTeX (KaTeX- and MathJax-safe) and plain Unicode."""
+"""Printing expressions in textbook form: LaTeX (KaTeX- and MathJax-safe) and plain Unicode.
+
+Printing is work like any other stage: every node printed counts against the cell's budget,
+and the length of a printed expression is estimated from its DAG (linear in the number of
+distinct nodes) before a character of it is built, so a formula whose text would be
+exponentially long (definitions that use the previous one twice) is refused with a
+``LimitError`` (``LIMITS['output_chars']``) or, inside ``session(abbreviations)``, printed
+through the names of the cell's definitions. Printers (and their memos) live as long as one
+``session`` or one budget, never longer."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
 from functools import lru_cache
 
-from .expr import Expr, Identity, Num, Ones, Sym, Zero
+from . import limits
+from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
+from .texsafe import is_safe, literal
 from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
                     Transpose)
 
@@ -21,9 +33,41 @@ _TEX_TEXT = [
 
 
 class Printer:
-    def __init__(self, latex: bool):
+    def __init__(self, latex: bool, abbreviations: dict | None = None):
         self.latex = latex
         self.memo: dict[Expr, str] = {}  # shared sub-expressions are printed once
+        self.abbreviations: dict[Expr, Sym] = dict(abbreviations or {})  # expression -> the name it is printed as
+        self.sizes: dict[Expr, int] = {}  # estimated printed length of each node
+        self.top: Expr | None = None
+
+    def print(self, e: Expr) -> str:
+        """``e`` printed, after its length was estimated and found within ``LIMITS['output_chars']``."""
+        limits.check_output(self.estimate(e), "this expression printed")
+        previous, self.top = self.top, e
+        try:
+            return self(e)
+        finally:
+            self.top = previous
+
+    def estimate(self, e: Expr) -> int:
+        """A lower bound of the length of ``e`` printed: every node's own characters plus its
+        children's (a shared child counted each time it is printed), computed on the DAG."""
+        sizes, short = self.sizes, self.abbreviations
+        for node in postorder(e):
+            if node in sizes:
+                continue
+            if isinstance(node, Sym):
+                own = len(node.tex if self.latex else node.name)
+            elif isinstance(node, Num):
+                own = 1
+            else:
+                own = 2
+            sizes[node] = own + sum(len(short[a].name) if a in short else sizes[a] for a in node.args)
+        limits.tick(1)
+        return sizes[e]
+
+    def abbreviated(self, e: Expr) -> bool:
+        return bool(self.abbreviations) and e is not self.top and e in self.abbreviations
 
 
     # --- small pieces that differ between the two styles
@@ -56,20 +100,27 @@ class Printer:
     # --- the expression
     def __call__(self, e: Expr, prec: int = 0) -> str:
         s = self.render(e)
+        if self.abbreviations and self.abbreviated(e):   # a name binds tightest
+            return s
         return self.paren(s) if e.prec < prec or (prec > 20 and isinstance(e, Num) and e.value < 0) else s
 
     def render(self, e: Expr) -> str:
+        if self.abbreviations and self.abbreviated(e):
+            return self.p_Sym(self.abbreviations[e])
         out = self.memo.get(e)
         if out is None:
             method = getattr(self, "p_" + type(e).__name__, None)
             out = method(e) if method is not None else e.print_with(self)   # an operation that prints itself
-            if len(self.memo) > 50_000:
-                self.memo.clear()
+            if self.latex and method is None and not is_safe(out):   # a name from the cell, unescaped
+                out = literal(Printer(False).render(e))
+            limits.tick(1 + len(out) // 64)
             self.memo[e] = out
         return out
 
     def p_Sym(self, e: Sym) -> str:
-        return e.tex if self.latex else _plain_name(e)
+        if self.latex:   # a name as the cell wrote it: only if every command in it is allowed
+            return e.tex if is_safe(e.tex) else literal(e.name)
+        return _plain_name(e)
 
     def p_Num(self, e: Num) -> str:
         if e.value < 0:
@@ -142,7 +193,9 @@ class Printer:
         if isinstance(a, Inverse):
             return self.sup(self(a.args[0], 91), "-T")
         if isinstance(a, Sym) and a.tex.endswith("^{T}"):  # (dxᵀ)ᵀ of a row variable is dx
-            return a.tex[:-4] if self.latex else self.render(a)[:-1]
+            if self.latex:
+                return a.tex[:-4] if is_safe(a.tex) else literal(a.name)
+            return self.render(a)[:-1]
         return self.sup(self(a, 91), "T")
 
     def p_Inverse(self, e: Inverse) -> str:
@@ -225,16 +278,42 @@ def _plain_tex(text: str) -> str:
     return re.sub(r"\\([A-Za-z]+)", lambda m: GREEK_UNICODE.get(m.group(1), m.group(1)), text)
 
 
-_LATEX, _TEXT = Printer(True), Printer(False)
+_SESSION: ContextVar[tuple | None] = ContextVar("derivmagic_printers", default=None)
+
+
+@contextmanager
+def session(abbreviations: dict | None = None):
+    """Printers shared by everything printed inside the block (one derivation's display);
+    ``abbreviations`` maps expressions to the symbols they are printed as (a definition's name)."""
+    token = _SESSION.set((Printer(True, abbreviations), Printer(False, abbreviations)))
+    try:
+        yield
+    finally:
+        _SESSION.reset(token)
+
+
+def printer(latex: bool) -> Printer:
+    """The session's printer, else one kept for the current budget (one cell), else a new one."""
+    current = _SESSION.get()
+    if current is not None:
+        return current[0 if latex else 1]
+    kept = limits.scoped("printers")
+    if kept is None:
+        return Printer(latex)
+    p = kept.get(latex)
+    if p is None:
+        p = kept[latex] = Printer(latex)
+    return p
 
 
 def to_latex(e: Expr) -> str:
-    return _LATEX(e)
+    return printer(True).print(e)
 
 
 def to_text(e: Expr) -> str:
-    return _TEXT(e)
+    return printer(False).print(e)
 
 
 def shape_tex(shape) -> str:
-    return r" \times ".join(str(d).replace("*", "") for d in shape)
+    parts = [str(d).replace("*", "") for d in shape]
+    return r" \times ".join(p if is_safe(p) else literal(p) for p in parts)

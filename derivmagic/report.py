@@ -9,17 +9,28 @@
 
 The LaTeX uses only what both KaTeX and MathJax accept (``aligned``, ``\\boldsymbol``,
 ``\\operatorname``, no ``\\label``), and only ASCII, so ``document_tex`` compiles with pdflatex.
+Only commands on ``texsafe``'s allow-list appear: text from the cell (a remark, a name, a
+claim as written) is re-printed or escaped, never passed through.
+
+Rendering is a stage like the others: it runs inside the cell's work budget, and when a
+result printed in full would be too long (definitions that each use the previous one twice
+grow exponentially), it is printed through the names of the cell's definitions, which the
+Interpretation then lists.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 
+from . import limits
 from .errors import DerivError
-from .expr import ONE, SCALAR, Identity, Sym, substitute
+from .expr import ONE, SCALAR, Identity, Num, Sym, postorder, substitute
 from .parse import GREEK_UNICODE
-from .render import shape_tex, to_text
+from .render import Printer, session, shape_tex, to_text
 from .render import to_latex
+from .texsafe import is_safe, literal
 
 # --------------------------------------------------------------------------- text inside LaTeX
 _GREEK = {}  # unicode letter -> LaTeX command
@@ -80,7 +91,7 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
         else:
             parts.append([is_math, content])
 
-    word_names = {k: v for k, v in (names or {}).items() if len(k) > 1 and v != k}
+    word_names = {k: v for k, v in (names or {}).items() if len(k) > 1 and v != k and is_safe(v)}
     pattern = _TOKEN
     if word_names:
         alternatives = "|".join(re.escape(k) for k in sorted(word_names, key=len, reverse=True))
@@ -91,10 +102,16 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
             put(True, word_names[tok])
         elif kind == "shape":
             put(True, r" \times ".join(part.replace("*", r" \cdot ") for part in tok.split("×")))
-        elif kind == "macro":
-            put(True, _math_piece(tok))
+        elif kind == "macro":   # LaTeX in the text: kept only if every command in it is allowed
+            piece = _math_piece(tok)
+            put(True, piece if is_safe(piece) else literal(tok))
         elif kind == "script":
-            put(True, tok[0] + "{" + _math_piece(tok[2:-1] if tok[1] == "{" else tok[1]) + "}")
+            piece = _math_piece(tok[2:-1] if tok[1] == "{" else tok[1])
+            put(True, tok[0] + "{" + (piece if is_safe(piece) else literal(tok[1:])) + "}")
+        elif tok in _QUOTES:
+            put(False, _QUOTES[tok])
+        elif not tok.isprintable() and not tok.isspace():
+            continue
         elif kind == "sup":
             put(True, "^{" + "".join(_SUPERS[c] for c in tok) + "}")
         elif kind == "sub":
@@ -112,7 +129,11 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
             out.append(rf"\text{{{content}}}")
         else:
             out.append("{}" + content if i == 0 and content.startswith(("^", "_")) else content)
-    return "".join(out)
+    tex = "".join(out)
+    return tex if is_safe(tex) else literal(s)   # anything left outside the allow-list: the text as typed
+
+
+_QUOTES = {"“": "``", "”": "''", "‘": "`", "’": "'"}
 
 
 def _rule_tex(rule: str, names: dict) -> str:
@@ -134,11 +155,16 @@ def _sci(x: float) -> str:
 
 # --------------------------------------------------------------------------- pieces
 def _names(d) -> dict:
-    return {name: s.tex for name, s in d.reading.symbols.items()}
+    return {name: _tex_of(s) for name, s in d.reading.symbols.items()}
+
+
+def _tex_of(s: Sym) -> str:
+    """A symbol's LaTeX as read from the cell, only if every command in it is allowed."""
+    return s.tex if is_safe(s.tex) else literal(s.name)
 
 
 def _space_tex(s: Sym) -> str:
-    r, c = s.shape
+    r, c = (d if is_safe(str(d)) else literal(str(d)) for d in s.shape)
     if "spd" in s.props:
         return rf"\mathbb{{S}}^{{{r}}}_{{++}}"
     if s.symmetric:
@@ -164,16 +190,111 @@ def _space_text(s: Sym) -> str:
 
 
 def interpretation_latex(d) -> str:
-    parts = [rf"{s.tex} \in {_space_tex(s)}" for s in d.reading.symbols.values()]
+    parts = [rf"{_tex_of(s)} \in {_space_tex(s)}" for s in d.reading.symbols.values()]
     out = r",\ ".join(parts)
-    notes = [tex_text(n, _names(d)) for n in d.reading.notes]
+    notes = [tex_text(_cut(n), _names(d)) for n in d.reading.notes]
+    where = [rf"{to_latex(name)} = {_printed(e, True)}" for e, name in _abbreviated()]
+    if where:
+        notes.append(r"\text{where }" + r",\ ".join(where))
     return out + "".join(r";\ " + n for n in notes)
 
 
 def interpretation_text(d) -> str:
     parts = [f"{to_text(s)} ∈ {_space_text(s)}" for s in d.reading.symbols.values()]
-    notes = "; ".join(d.reading.notes)
+    notes = [_cut(n) for n in d.reading.notes]
+    where = [f"{to_text(name)} = {_printed(e, False)}" for e, name in _abbreviated()]
+    if where:
+        notes.append("where " + ", ".join(where))
+    notes = "; ".join(notes)
     return ", ".join(parts) + (f"; {notes}" if notes else "")
+
+
+NOTE_CHARS = 300
+
+
+def _cut(note: str) -> str:
+    """A note quotes the cell at most ``NOTE_CHARS`` characters long (a 1 MB cell is not repeated)."""
+    return note if len(note) <= NOTE_CHARS else note[:NOTE_CHARS - 1] + "…"
+
+
+# --------------------------------------------------------------------------- printing within limits
+_ABBREVIATED: ContextVar[tuple] = ContextVar("derivmagic_abbreviated", default=())
+
+
+def _abbreviated() -> tuple:
+    """(expression, name) of each definition printed by its name in the current rendering."""
+    return _ABBREVIATED.get()
+
+
+def _printed(e, latex: bool) -> str:
+    """A definition's own expression (printed in full at its top, by name inside)."""
+    from .render import printer
+    return printer(latex).print(e)
+
+
+def _shown_expressions(d) -> list:
+    out = []
+    for a in answers(d):
+        out += [a.function, a.result] + ([a.differential] if a.differential is not None else [])
+    for s in d.steps:
+        out += [s.node, s.differential]
+    for c in d.claims:
+        out += [e for e in (getattr(c, "claimed", None), getattr(c, "correct", None)) if hasattr(e, "shape")]
+    return out
+
+
+def _definition_names(d) -> dict:
+    """Each definition of the cell (``h_1 = …``) as the symbol it is printed as."""
+    from .shapes import tex_name
+    out = {}
+    for name, e in (getattr(d.reading, "definitions", None) or {}).items():
+        if isinstance(e, (Sym, Num)) or e in out:
+            continue
+        out[e] = Sym(name, e.shape, tex=tex_name(name))
+    return out
+
+
+@contextmanager
+def rendering(d):
+    """Everything printed for ``d`` inside the block: in the cell's work budget (its own when
+    ``derive()`` has returned), with shared printers; when an expression printed in full would
+    be longer than ``LIMITS['output_chars']``, every expression is printed through the
+    definitions' names (listed in the Interpretation), and if even that is too long, a
+    ``LimitError`` says so."""
+    from .render import _SESSION
+    if _SESSION.get() is not None:   # already inside (a part of a derivation being rendered)
+        yield
+        return
+    with limits.within(getattr(d, "cell", None)):
+        shown = _shown_expressions(d)
+        full = Printer(True)
+        limit = limits.LIMITS["output_chars"]
+        abbreviations = {}
+        if limit is not None and sum(full.estimate(e) for e in shown) > limit:
+            abbreviations = _definition_names(d)
+        if abbreviations:   # and the differential of each definition by its name: d(h_2) = … dh_1 …
+            for step in d.steps:
+                name = abbreviations.get(step.node)
+                if name is not None and step.differential not in abbreviations and \
+                        not isinstance(step.differential, (Sym, Num)):
+                    abbreviations[step.differential] = Sym("d" + name.name, step.differential.shape,
+                                                           tex=r"\mathrm{d}" + name.tex)
+            most = 20 * limit
+            total = sum(Printer(True, abbreviations).estimate(e) for e in shown)
+            limits.check_output(total, f"this derivation printed (even with {len(abbreviations)} definitions "
+                                       f"printed by name)") if total > most else None
+        order = {}
+        if abbreviations:
+            for e in shown:
+                for node in postorder(e):
+                    if node in abbreviations and node not in order:
+                        order[node] = abbreviations[node]
+        token = _ABBREVIATED.set(tuple(order.items()))
+        try:
+            with session(abbreviations):
+                yield
+        finally:
+            _ABBREVIATED.reset(token)
 
 
 def answers(d) -> list:
@@ -184,7 +305,7 @@ def answers(d) -> list:
 def target_latex(d, a=None) -> str:
     r"""What was asked, as LaTeX: ``\nabla_{x} (f)``, ``\frac{\partial}{\partial x} (f)``, ..."""
     a = a or d.answer
-    x = a.var.tex
+    x = _tex_of(a.var)
     f = to_latex(a.function)
     wrapped = f if isinstance(a.function, Sym) else rf"\left({f}\right)"
     if a.kind == "hessian":
@@ -269,13 +390,15 @@ def step_parts_latex(step, names: dict | None = None) -> tuple[str, str, str]:
 
 def step_latex(step) -> str:
     """One step as a standalone display formula: ``d(node) = differential`` and its rule."""
-    lhs, rhs, note = step_parts_latex(step)
-    return rf"{lhs} = {rhs} \qquad {note}"
+    with limits.within():
+        lhs, rhs, note = step_parts_latex(step)
+        return rf"{lhs} = {rhs} \qquad {note}"
 
 
 def step_text(step) -> str:
-    shapes = f"; {step.shapes}" if step.shapes else ""
-    return f"{_differential_of(step.node, False)} = {to_text(step.differential)}    ({step.rule}{shapes})"
+    with limits.within():
+        shapes = f"; {step.shapes}" if step.shapes else ""
+        return f"{_differential_of(step.node, False)} = {to_text(step.differential)}    ({step.rule}{shapes})"
 
 
 def description_latex(d, a=None) -> str:
@@ -285,7 +408,7 @@ def description_latex(d, a=None) -> str:
     head, sep, tail = desc.partition(f"shaped like {var.name}")
     if not sep:
         return tex_text(desc, _names(d))
-    return tex_text(head + "shaped like ", _names(d)) + var.tex + tex_text(tail, _names(d))
+    return tex_text(head + "shaped like ", _names(d)) + _tex_of(var) + tex_text(tail, _names(d))
 
 
 # --------------------------------------------------------------------------- check and claims
@@ -293,11 +416,12 @@ def check_latex(d) -> str:
     c = d.check
     if c is None:
         return r"\text{not checked}"
-    sizes = r",\ ".join(f"{k} = {v}" for k, v in sorted(c.dims.items()))
+    sizes = r",\ ".join(f"{k if is_safe(k) else literal(k)} = {v}" for k, v in sorted(c.dims.items()))
     where = (r"\text{ at }" + sizes) if sizes else r"\text{ (scalars only)}"
     how = rf"\text{{finite differences along {c.probes} random direction{'s' if c.probes != 1 else ''}}}{where}"
     if c.passed:
-        return rf"\checkmark\ {how}\text{{: max error }}{_sci(c.max_error)}"
+        note = r"\ " + tex_text(f"({c.note})") if getattr(c, "note", "") else ""
+        return rf"\checkmark\ {how}\text{{: max error }}{_sci(c.max_error)}{note}"
     mark = r"\boldsymbol{\times}\ \textbf{unverified}"
     if c.message:
         return rf"{mark}\text{{: }}{tex_text(c.message, _names(d))}"
@@ -312,7 +436,8 @@ def check_text(d) -> str:
     how = f"finite differences along {c.probes} random direction{'s' if c.probes != 1 else ''}" + (
         f" at {sizes}" if sizes else " (scalars only)")
     if c.passed:
-        return f"✓ {how}: max error {c.max_error:.1e}"
+        note = f" ({c.note})" if getattr(c, "note", "") else ""
+        return f"✓ {how}: max error {c.max_error:.1e}{note}"
     if c.message:
         return f"✗ unverified: {c.message}"
     return f"✗ unverified: {how}: max error {c.max_error:.1e}"
@@ -338,8 +463,9 @@ def operator_latex(kind: str, var, body, layout: str, direction=None) -> str:
     ``D(…)[v]``."""
     if kind == "directional" and direction is not None:
         return rf"D\left({to_latex(body)}\right)\left[{to_latex(direction)}\right]"
-    op = {"gradient": rf"\nabla_{{{var.tex}}}", "hessian": rf"\nabla^2_{{{var.tex}}}"}.get(
-        kind, rf"\frac{{\partial}}{{\partial {var.tex}}}")
+    x = _tex_of(var)
+    op = {"gradient": rf"\nabla_{{{x}}}", "hessian": rf"\nabla^2_{{{x}}}"}.get(
+        kind, rf"\frac{{\partial}}{{\partial {x}}}")
     return rf"{op} \left({to_latex(body)}\right)"
 
 
@@ -367,7 +493,7 @@ def counterexample_latex(d, ce) -> list[str]:
     if not isinstance(ce, dict) or "values" not in ce:
         return [r"\text{counterexample: }" + tex_text(str(ce), _names(d))]
     symbols = d.reading.symbols
-    at = r",\ ".join(rf"{symbols[k].tex if k in symbols else tex_text(k)} = {_value_tex(v)}"
+    at = r",\ ".join(rf"{_tex_of(symbols[k]) if k in symbols else tex_text(k)} = {_value_tex(v)}"
                      for k, v in ce["values"].items())
     rows = [rf"\text{{counterexample at }}{at}"]
     if "correct" in ce and "claimed" in ce:
@@ -456,13 +582,20 @@ def warning_latex(w: str, names: dict) -> str:
     if m is None:
         return tex_text(w, names)
     name, kind, usual, declaration = m.groups()
-    return (rf"\text{{ambiguous: read }}{names.get(name, name)}\text{{ as a {kind}; declare }}{declaration}"
+    if not is_safe(declaration):
+        declaration = literal(declaration)
+    return (rf"\text{{ambiguous: read }}{names.get(name) or tex_text(name)}\text{{ as a {kind}; declare }}{declaration}"
             rf"\text{{ if it is a {usual}}}")
 
 
 def derivation_latex(d, steps: bool = True, vec: bool = False) -> str:
     """The derivation as one ``aligned`` block: a heading per part, each part's rows aligned
     at their ``=`` in a nested ``aligned``."""
+    with rendering(d):
+        return _derivation_latex(d, steps, vec)
+
+
+def _derivation_latex(d, steps: bool, vec: bool) -> str:
     rows = []
     for heading, body in sections_latex(d, steps, vec):
         rows.append(rf"&\textbf{{{heading}}}")
@@ -471,12 +604,19 @@ def derivation_latex(d, steps: bool = True, vec: bool = False) -> str:
 
 
 def derivation_text(d, steps: bool = True, vec: bool = False) -> str:
+    with rendering(d):
+        return _derivation_text(d, steps, vec)
+
+
+def _derivation_text(d, steps: bool, vec: bool) -> str:
     lines = ["Interpretation", f"  {interpretation_text(d)}"]
     if steps and d.steps:
         lines.append("Steps")
         lhs = [_differential_of(s.node, False) for s in d.steps]
         rhs = [to_text(s.differential) for s in d.steps]
         wl, wr = max(map(len, lhs)), max(map(len, rhs))
+        if wl > 80 or wr > 120:   # long lines are not padded to each other
+            wl = wr = 0
         for s, left, right in zip(d.steps, lhs, rhs):
             note = s.rule + (f"; {s.shapes}" if s.shapes else "")
             lines.append(f"  {left.ljust(wl)} = {right.ljust(wr)}    {note}")
@@ -522,6 +662,11 @@ def side_by_side(*derivations) -> SideBySide:
 
 def document_tex(d) -> str:
     """A standalone LaTeX document (amsmath, amssymb) of the derivation, for homework."""
+    with rendering(d):
+        return _document_tex(d)
+
+
+def _document_tex(d) -> str:
     parts = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}", r"\allowdisplaybreaks",
              r"\setlength{\textwidth}{16cm}", r"\setlength{\oddsidemargin}{0cm}", r"\setlength{\evensidemargin}{0cm}",
              r"\begin{document}", r"\section*{Derivation}"]

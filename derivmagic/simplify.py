@@ -6,30 +6,27 @@ that a user's own formula is shown as typed and only derived expressions are tid
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 
 from .expr import Expr, Identity, Num, postorder
-from .limits import tick
+from .limits import scoped, tick
 from .rules.linear import Add, Mul, Transpose, add, mul, split_coeff
 
 
-_DONE: dict[Expr, Expr] = {}  # simplified forms; expressions are immutable, and steps share sub-expressions
-_DONE_LIMIT = 100_000
-
-
 def simplify(root: Expr) -> Expr:
+    # simplified forms, shared by the steps of one cell (they share sub-expressions); the cache
+    # lives as long as the cell's budget, so what one cell simplified never shapes another
+    done = scoped("simplified")
+    if done is None:
+        done = {}
     for node in postorder(root):
-        if node in _DONE:
+        if node in done:
             continue
-        args = [_DONE[a] for a in node.args]
+        args = [done[a] for a in node.args]
         new = node if all(n is o for n, o in zip(args, node.args)) else node.rebuild(args)
         if isinstance(new, Add):
             new = factor(list(new.args)) or _ordered(new)
-        _DONE[node] = new
-    result = _DONE[root]
-    if len(_DONE) > _DONE_LIMIT:
-        _DONE.clear()
-    return result
+        done[node] = new
+    return done[root]
 
 
 def _add_factored(terms: list[Expr]) -> Expr:
@@ -43,9 +40,15 @@ def _ordered(s: Add) -> Expr:
     return s if terms == list(s.args) else Add(terms)
 
 
-@lru_cache(maxsize=65536)
 def _transposes(e: Expr) -> int:
-    return (1 if isinstance(e, Transpose) else 0) + sum(_transposes(a) for a in e.args)
+    """Transposes in ``e``, each occurrence counted (as printed), computed once per node of the DAG."""
+    memo = scoped("transposes")
+    if memo is None:
+        memo = {}
+    for node in postorder(e):
+        if node not in memo:
+            memo[node] = (1 if isinstance(node, Transpose) else 0) + sum(memo[a] for a in node.args)
+    return memo[e]
 
 
 def factor(terms: list[Expr]) -> Expr | None:

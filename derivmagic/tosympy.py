@@ -11,7 +11,7 @@ from .expr import SCALAR, Expr, Num, Ones, Sym, postorder
 from .rules import Add, Mul, Transpose, mul
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1024)
 def sympy_dim(d):
     import sympy
     if isinstance(d, int):
@@ -45,12 +45,43 @@ class Context:
 
 def to_sympy(root: Expr, dims=None):
     importlib.import_module("sympy.matrices.expressions.applyfunc")  # evaluators look it up by attribute
+    from . import limits
     ctx = Context()
     vals = {}
+    with limits.within():
+        return _convert(root, vals, ctx)
+
+
+def _convert(root: Expr, vals: dict, ctx):
+    """``root`` as SymPy, every node converted once (``vals`` holds the nodes done)."""
+    from .limits import tick
     for node in postorder(root):
+        if node in vals:
+            continue
+        tick(1 + len(node.args))
         special = _without_ones(node, vals, ctx)
-        vals[node] = special if special is not None else node.to_sympy([vals[a] for a in node.args], ctx)
+        vals[node] = special if special is not None else node.to_sympy(_arguments(node, vals), ctx)
     return vals[root]
+
+
+def _arguments(node: Expr, vals: dict) -> list:
+    """The converted arguments; a matrix of ones beside an argument of its shape is made from that
+    argument (``OneMatrix`` does not evaluate against explicit matrices in SymPy 1.14)."""
+    out = [vals[a] for a in node.args]
+    for i, a in enumerate(node.args):
+        if isinstance(a, Ones) and a.shape != SCALAR:
+            twin = next((vals[b] for b in node.args if b.shape == a.shape and not isinstance(b, Ones)), None)
+            if twin is not None:
+                out[i] = ones_like(twin)
+    return out
+
+
+def ones_like(v):
+    """A matrix of ones shaped like the SymPy matrix expression ``v``, made from ``v`` itself."""
+    import sympy
+    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+    t = sympy.Dummy("t")
+    return ElementwiseApplyFunction(sympy.Lambda(t, sympy.S.One), v)
 
 
 def _without_ones(node: Expr, vals: dict, ctx):
@@ -75,8 +106,8 @@ def _without_ones(node: Expr, vals: dict, ctx):
         ones = [t for t in node.args if _scaled_ones(t) is not None]
         others = [t for t in node.args if _scaled_ones(t) is None]
         if len(ones) == 1 and others:
-            scale = _scaled_ones(ones[0])
-            c = ctx.as_scalar(vals[scale]) if scale is not None and not isinstance(scale, Num) else scale.to_sympy([], ctx)
+            scale = _scaled_ones(ones[0])   # a new node (c·𝟏 -> c): converted here, not looked up
+            c = ctx.as_scalar(_convert(scale, vals, ctx)) if not isinstance(scale, Num) else scale.to_sympy([], ctx)
             rest = sympy.MatAdd(*[vals[t] for t in others]) if len(others) > 1 else vals[others[0]]
             t = sympy.Dummy("t")
             return ElementwiseApplyFunction(sympy.Lambda(t, t + c), rest)

@@ -1,6 +1,10 @@
-"""Limits: expression size and work are bounded. A pathological cell returns within 2 s with
+"""Limits: expression size and work are bounded. A pathological cell returns promptly with
 either a right answer or a LimitError (a DerivError) that says which limit it hit and how
 to raise it; raising that limit then gives an answer or another clear error, never a crash.
+
+"Promptly" is counted in units of work (``limits.measure``), never in seconds: no verdict here
+depends on the speed or the load of the machine. A wall-clock alarm far above any real run
+only turns a hang into a failure instead of a stuck test run.
 """
 from __future__ import annotations
 
@@ -14,18 +18,17 @@ from derivmagic import DerivError, LimitError, derive, limits
 from derivmagic.check import evaluate
 from timing import Hang, time_limit
 
-SECONDS = 2.0
-
-
+HANG = 120.0   # seconds: only a hang detector; no test compares a duration with a limit
 
 
 def attempt(cell: str, **kwargs):
-    """(derivation or LimitError, seconds); fails on a hang, a crash, or another DerivError."""
-    t0 = time.perf_counter()
+    """(derivation or LimitError, units of work counted); fails on a hang, a crash, or another
+    DerivError. The work is what derive() and rendering counted (``limits.measure``)."""
     try:
-        with time_limit(5 * SECONDS):
+        with time_limit(HANG), limits.measure() as work:
             out = derive(cell, **kwargs)
             out.text
+            out.latex
     except LimitError as exc:
         out = exc
     except Hang:
@@ -34,7 +37,14 @@ def attempt(cell: str, **kwargs):
         pytest.fail(f"{type(exc).__name__} instead of an answer or a LimitError: {exc}")
     except Exception as exc:  # noqa: BLE001
         pytest.fail(f"derive() crashed with {type(exc).__name__}: {str(exc)[:200]}")
-    return out, time.perf_counter() - t0
+    return out, work
+
+
+def within_budget(work: list) -> bool:
+    """Every budget (the derivation, its rendering) stopped at the work limit (a tick may
+    overshoot it by the size of one step)."""
+    limit = limits.LIMITS["work"]
+    return limit is None or all(w <= limit + 10_000 for w in work)
 
 
 def assert_clear_limit_error(exc: LimitError, cell: str):
@@ -115,8 +125,8 @@ PATHOLOGICAL = {
 
 @pytest.mark.parametrize("cell,reference,shapes", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
 def test_pathological_cell_is_prompt_and_right_or_limited(cell, reference, shapes):
-    out, seconds = attempt(cell)
-    assert seconds < SECONDS, f"took {seconds:.1f} s"
+    out, work = attempt(cell)
+    assert within_budget(work), f"counted {work} units of work"
     if isinstance(out, LimitError):
         assert_clear_limit_error(out, cell)
         return
@@ -146,8 +156,8 @@ def test_each_text_limit_names_itself_and_points_at_the_excess(name):
     assert assert_clear_limit_error(info.value, cell) == name
     if starts is not None:
         assert cell[info.value.pos:].startswith(starts), f"caret at {cell[info.value.pos:info.value.pos + 20]!r}"
-    out, seconds = attempt(cell)     # and derive() stops there, promptly
-    assert isinstance(out, LimitError) and seconds < SECONDS
+    out, work = attempt(cell)     # and derive() stops there, before any work
+    assert isinstance(out, LimitError) and sum(work) == 0
 
 
 def _corpus_and_notes():
@@ -197,12 +207,13 @@ def test_raising_a_limit_gives_an_answer_or_another_clear_limit(monkeypatch, nam
     with pytest.raises(LimitError, match=re.escape(f"LIMITS['{name}']")):
         derive(cell)
     monkeypatch.setitem(limits.LIMITS, name, value)
-    out, seconds = attempt(cell)
+    out, work = attempt(cell)
+    assert within_budget(work)
     if isinstance(out, LimitError):
         other = assert_clear_limit_error(out, cell)
         assert other != name, f"still the {name} limit after raising it to {value}"
-    else:  # a product of 2,000 random matrices may overflow: the check must then say so, not pass
-        assert out.check.passed or "not finite" in out.check.message, out.check
+    else:  # a product of 2,000 random matrices: the check samples so that it stays finite, and passes
+        assert out.check.passed, out.check
 
 
 def test_expression_size_limit_is_clear(monkeypatch):
@@ -238,16 +249,17 @@ def test_tick_stops_at_the_time_limit(monkeypatch):
         with limits.budget("x"):
             while time.perf_counter() - t0 < 5:
                 limits.tick()
-    assert time.perf_counter() - t0 < 1
+    assert time.perf_counter() - t0 < 4   # the safety net fired (far sooner), not the loop's own end
 
 
 def test_budgets_nest_and_restore(monkeypatch):
+    """A budget starts with its cell's length counted (reading the text is work), then its ticks."""
     with limits.budget("outer"):
         limits.tick(5)
         with limits.budget("inner"):
             limits.tick(2)
-            assert limits.used() == 2
-        assert limits.used() == 5
+            assert limits.used() == len("inner") + 2
+        assert limits.used() == len("outer") + 5
 
 
 def test_a_positioned_error_keeps_its_position():
@@ -288,3 +300,145 @@ def test_the_matrix_power_limit_is_wired_into_derive(monkeypatch):
         derive(cell)
     assert assert_clear_limit_error(info.value, cell) == "matrix_power"
     assert cell[info.value.pos:].startswith(("X^{8}", "8"))
+
+
+# ---------------------------------------------------------------- one work budget, counted in units
+def silu_layers(n: int) -> str:
+    return "\n".join([r"h_{0} = x"] + [f"h_{{{i}}} = h_{{{i - 1}}} \\odot \\sigma(h_{{{i - 1}}})" for i in range(1, n + 1)]
+                     + [rf"\nabla_x \mathbf{{1}}^T h_{{{n}}}"])
+
+
+def sin_cos_layers(n: int) -> str:
+    return "\n".join([r"u_{0} = x"] + [f"u_{{{i}}} = \\sin(u_{{{i - 1}}}) + \\cos(u_{{{i - 1}}})" for i in range(1, n + 1)]
+                     + [rf"\nabla_x \mathbf{{1}}^T u_{{{n}}}"])
+
+
+def test_the_wall_clock_is_only_a_safety_net():
+    """The work limit decides; the wall-clock limit is far above anything it lets through."""
+    assert limits.LIMITS["seconds"] is None or limits.LIMITS["seconds"] >= 30
+
+
+def test_twelve_sin_cos_layers_hit_the_work_limit_the_same_way_every_time():
+    """Twelve definitions u_i = sin(u_{i-1}) + cos(u_{i-1}) used to run 35–62 s outside the budget
+    (printing, equality): now every stage counts, the work limit fires, and always at the same
+    count of work."""
+    cell = sin_cos_layers(12)
+    counts = []
+    for _ in range(2):
+        out, work = attempt(cell)
+        assert isinstance(out, LimitError) and assert_clear_limit_error(out, cell) == "work"
+        counts.append(work)
+    assert counts[0] == counts[1]
+
+
+def test_ten_silu_layers_print_through_the_definitions_names():
+    """Ten definitions h_i = h_{i-1} ⊙ σ(h_{i-1}) used to print 347 million characters: the
+    display is now bounded before it is built, and the steps are written with h_i and dh_i."""
+    out, work = attempt(silu_layers(10))
+    assert not isinstance(out, LimitError), out
+    text, latex = out.text, out.latex
+    assert len(text) < 2_000_000 and len(latex) < 4_000_000
+    assert "where h_1 = " in text and "dh_1" in text
+    assert out.check.passed
+
+
+def test_eleven_silu_layers_are_refused_before_printing():
+    cell = silu_layers(11)
+    d = derive(cell)   # the derivative itself is small (a DAG); only its printed form is not
+    with pytest.raises(LimitError, match=re.escape("LIMITS['output_chars']")) as info:
+        d.text
+    assert_clear_limit_error(info.value, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    r"\nabla_x ((2^{32})^{32})^{32} x^Tx",
+    r"\nabla_x ((((10^{30})^{30})^{30})^{30})^{30} x^Tx",
+    r"\nabla_x 10^{30} 10^{30} 10^{30} 10^{30} 10^{30} 10^{30} 10^{30} 10^{30} 10^{30} 10^{30} 10^{30} x^Tx",
+], ids=["2^32^32^32", "five_levels_of_10^30", "eleven_factors_10^30"])
+def test_huge_constants_are_a_limit_error(cell):
+    """A constant beyond a float used to raise OverflowError (or the int-to-string ValueError
+    with check=False), and five levels of 10^30 took 42 s."""
+    for check in (True, False):
+        with pytest.raises(LimitError, match=re.escape("LIMITS['number']")) as info:
+            derive(cell, check=check)
+        assert_clear_limit_error(info.value, cell)
+
+
+def test_a_constant_under_the_limit_is_exact():
+    d = derive(r"\nabla_x (2^{32})^{8} x^Tx")
+    assert d.check.passed and "2^256" not in d.text
+
+
+@pytest.mark.parametrize("dims, figure", [
+    ({"n": 100_000_000}, "n=100,000,000"),
+    ({"n": 30_000}, "n=30,000"),
+])
+def test_sizes_are_checked_before_anything_is_allocated(dims, figure):
+    cell = r"\nabla_x x^T A x"
+    with pytest.raises(LimitError, match=re.escape("LIMITS['check_entries']")) as info:
+        derive(cell, dims=dims)
+    assert figure in info.value.message and "numbers in all" in info.value.message
+    assert_clear_limit_error(info.value, cell)
+
+
+def test_a_kronecker_form_is_sized_before_it_is_evaluated():
+    cell = r"\frac{\partial}{\partial X} AXB"
+    with pytest.raises(LimitError, match=re.escape("LIMITS['check_entries']")):
+        derive(cell, dims={"m": 300, "n": 300, "p": 300, "q": 300})
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, "3", True])
+def test_a_size_is_a_positive_integer(value):
+    with pytest.raises(DerivError, match="not a positive integer"):
+        derive(r"\nabla_x x^T x", dims={"n": value})
+
+
+def test_measure_adds_up_every_budget_and_only_inside_it():
+    with limits.measure() as outer:
+        with limits.budget("ab"):
+            limits.tick(3)
+        with limits.measure() as inner:
+            with limits.budget(None):
+                limits.tick(4)
+    assert outer == [5] and inner == [4]
+    limits.tick(10)
+    assert outer == [5]
+
+
+def test_within_reuses_an_open_budget_or_opens_one():
+    with limits.budget("cell"):
+        with limits.within("other"):
+            limits.tick(1)
+            assert limits.used() == len("cell") + 1
+    with limits.measure() as work:
+        with limits.within("xy"):
+            limits.tick(1)
+    assert work == [3]
+
+
+def test_scoped_caches_live_as_long_as_their_budget():
+    assert limits.scoped("t") is None
+    with limits.budget("a"):
+        limits.scoped("t")["k"] = 1
+        assert limits.scoped("t") == {"k": 1}
+    with limits.budget("a"):
+        assert limits.scoped("t") == {}
+
+
+def test_rendering_is_inside_a_budget(monkeypatch):
+    """Printing counts: a derivation rendered after derive() returned has a budget of its own."""
+    d = derive(r"\nabla_x \|Ax - b\|_2^2")
+    with limits.measure() as work:
+        d.text
+        d.latex
+    assert len(work) == 2 and all(w > 0 for w in work)
+    monkeypatch.setitem(limits.LIMITS, "work", 10)
+    with pytest.raises(LimitError, match=re.escape("LIMITS['work']")):
+        d.latex
+
+
+def test_output_limit_is_checked_before_printing(monkeypatch):
+    d = derive(r"\nabla_x \|Ax - b\|_2^2")
+    monkeypatch.setitem(limits.LIMITS, "output_chars", 5)
+    with pytest.raises(LimitError, match=re.escape("LIMITS['output_chars']")):
+        d.text

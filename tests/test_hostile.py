@@ -1,0 +1,486 @@
+"""Hostile and huge input (issue 15): the cell's text never reaches TeX raw, work and output are
+bounded, and nothing but a DerivError leaves derive().
+
+* every LaTeX string derivmagic emits, for the corpus, the lecture notes, the examples and a set
+  of hostile cells, uses only commands on the allow-list (``derivmagic.texsafe``);
+* pdflatex, given ``to_tex()`` of the hostile cells, never reads a file the cell names;
+* each row of the issue's table, pinned;
+* fuzz targets (``make fuzz``, ``-m fuzz``) that report the peak memory and CPU of their run and
+  compare work, never seconds.
+"""
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derivmagic import DerivError, LimitError, derive, derive_all, limits
+from derivmagic.examples import EXAMPLES
+from derivmagic.report import side_by_side
+from derivmagic.texsafe import disallowed, is_safe, literal
+from timing import Hang, time_limit
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+# ---------------------------------------------------------------- the allow-list itself
+DANGEROUS = [r"\input{/etc/passwd}", r"\include{x}", r"\href{javascript:alert(1)}{x}", r"\url{http://x}",
+             r"\write18{rm -rf /}", r"\immediate\write18{ls}", r"\def\x{y}", r"\catcode`\@=11", r"\openin5=x",
+             r"\read5 to\x", r"\csname input\endcsname", r"\expandafter\input", r"\newcommand{\x}{y}",
+             r"\includegraphics{x}", r"\htmlClass{x}{y}", r"\let\x\input", r"\lowercase{\INPUT}",
+             r"\verb|x|", r"\special{x}", r"\jobname", r"\@input{x}", r"\begin{filecontents}{x}\end{filecontents}"]
+SNEAKY = ["^^5cinput{/etc/passwd}", "x % comment", "# param", "$x$", "x\x00y", "x\x1by", "é", "\u202e"]
+
+
+@pytest.mark.parametrize("tex", DANGEROUS + SNEAKY)
+def test_the_allow_list_refuses(tex):
+    assert disallowed(tex), tex
+    assert is_safe(literal(tex)), literal(tex)
+
+
+@pytest.mark.parametrize("tex", [r"\frac{1}{2} x^T A x", r"\left\| A x - b \right\|_{2}^{2}", r"\text{read }x",
+                                 r"\begin{aligned} a &= b \\ &= c \end{aligned}", r"\mathbb{S}^{n}_{++}",
+                                 r"\operatorname{tr}(X) \qquad \checkmark\ \boldsymbol{\times}", r"50\% \{a\} \& \#"])
+def test_the_allow_list_accepts_what_derivmagic_writes(tex):
+    assert disallowed(tex) == []
+
+
+def test_a_document_has_its_own_preamble_only():
+    doc = derive(r"\nabla_x x^T x").to_tex()
+    assert disallowed(doc, document=True) == []
+    assert disallowed(doc)   # the preamble's commands are not allowed in a formula
+    assert disallowed(doc.replace("amsmath,amssymb", "hyperref"), document=True)
+
+
+# ---------------------------------------------------------------- hostile cells
+MARK = "QQ7391046628QQ"   # what the file a hostile cell tries to read contains
+
+
+def hostile_cells(path: str) -> dict:
+    """name -> a cell that tries to smuggle a command (reading ``path``) into the LaTeX."""
+    inp = rf"\input{{{path}}}"
+    return {
+        "norm_note": rf"\nabla_X \|X (when {inp}) + A\|",
+        "remark": rf"\nabla_x x^T A x \quad (\text{{when {inp}}})",
+        "remark_href": r"\nabla_x x^T A x \quad (\text{see \href{javascript:alert(1)}{here}})",
+        "claim": rf"\nabla_x x^T x = 2x {inp}",
+        "claim_only_command": rf"\nabla_x x^T x = {inp}",
+        "claim_href": r"\nabla_x x^T x = \href{javascript:alert(1)}{2x}",
+        "claim_url": r"\nabla_x x^T x = \url{http://example.com}",
+        "claim_def": r"\nabla_x x^T x = \def\x{2x}\x",
+        "claim_write18": r"\nabla_x x^T x = \immediate\write18{touch /tmp/pwned} 2x",
+        "claim_catcode": r"\nabla_x x^T x = \catcode`\^^5c=12 2x",
+        "claim_caret_codes": rf"\nabla_x x^T x = 2x^^5cinput{{{path}}}",
+        "claim_percent": r"\nabla_x x^T x = 2x % \end{align*}",
+        "claim_openin": r"\nabla_x x^T x = \openin1=/etc/passwd 2x",
+        "claim_include": r"\nabla_x x^T x = \include{secret}",
+        "aligned_claim": rf"\begin{{aligned}} \nabla_x x^T A x &= (A + A^T) x \\ &= {inp} \end{{aligned}}",
+        "name_subscript": rf"\nabla_x x_{{{inp}}}^T x_{{{inp}}}",
+        "text_in_target": rf"\nabla_x \text{{{inp}}} x^T x",
+        "ignored_prose": rf"\nabla_x x^T x \quad {inp} \quad (1)",
+        "definition": rf"f(x) = x^T x \quad ({inp})" + "\n" + r"\nabla_x f(x)",
+        "declaration": rf"\nabla_x a^T x \quad a \in \mathbb{{R}}^{{{inp}}}",
+        "unicode": "\\nabla_x x^T x \\quad (when ‮\\input{" + path + "} é)",
+        "nul": "\\nabla_x x^T x \\quad (\x00\\input{" + path + "})",
+        "operatorname": rf"\nabla_x \operatorname{{{inp}}}(x)",
+        "sum": rf"\nabla_w \sum_{{{inp}}} (y_i - w^T x_i)^2",
+        "remark_when_href": r"\nabla_x x^T A x \quad (when \href{javascript:alert(1)}{x} holds)",
+        "remark_when_url": r"\nabla_x x^T A x \quad (when \url{http://example.com} holds)",
+        "remark_when_write18": r"\nabla_x x^T A x \quad (when \immediate\write18{touch pwned} holds)",
+        "remark_when_def": r"\nabla_x x^T A x \quad (when \def\x{1} holds)",
+        "remark_when_caret_codes": rf"\nabla_x x^T A x \quad (when ^^5cinput{{{path}}} holds)",
+        "remark_when_percent": r"\nabla_x x^T A x \quad (when 100% \catcode`\@=11 holds)",
+        "norm_note_href": r"\nabla_X \|X (when \href{javascript:alert(1)}{x}) + A\|",
+        "claim_shapes_do_not_fit": r"\nabla_x x^T A x = \left(B C\right)^{T} y y^T",
+    }
+
+
+def emitted_strings(d) -> dict:
+    """name -> every LaTeX string a derivation emits (document: the whole to_tex())."""
+    out = {"latex": d.latex, "repr": d._repr_latex_(), "mime": d._repr_mimebundle_()["text/latex"],
+           "no steps": __import__("derivmagic.report", fromlist=["x"]).derivation_latex(d, steps=False)}
+    for i, step in enumerate(d.steps):
+        out[f"step {i}"] = step.latex
+    try:
+        out["side by side"] = side_by_side(d)._repr_mimebundle_()["text/latex"]
+    except DerivError:
+        pass
+    return out
+
+
+def _strip_math_delimiters(s: str) -> str:
+    return s[2:-2] if s.startswith("$$") and s.endswith("$$") else s
+
+
+def derive_or_error(cell: str):
+    try:
+        return derive_all(cell)
+    except DerivError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("name", sorted(hostile_cells("/etc/passwd")))
+def test_hostile_cells_emit_only_allowed_latex(name):
+    cell = hostile_cells("/etc/passwd")[name]
+    out = derive_or_error(cell)
+    if isinstance(out, DerivError):
+        return   # refused with a message (plain text, never LaTeX)
+    for d in out:
+        for part, tex in emitted_strings(d).items():
+            bad = disallowed(_strip_math_delimiters(tex))
+            assert not bad, f"{part}: {bad} in {tex[:300]!r}"
+        doc = d.to_tex()
+        assert disallowed(doc, document=True) == [], disallowed(doc, document=True)
+        assert r"\input{" not in doc and r"\href" not in doc and r"\write" not in doc
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The strings shown by the PDF's content streams (decompressed), joined: enough to find a
+    word of digits typeset from a file."""
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        data = m.group(1)
+        try:
+            data = zlib.decompress(data)
+        except zlib.error:
+            pass
+        out += [s.decode("latin-1") for s in re.findall(rb"\(((?:\\.|[^\\)])*)\)", data)]
+    return "".join(out)
+
+
+def _compile(tmp: Path, name: str, source: str) -> tuple[str, str]:
+    (tmp / f"{name}.tex").write_text(source, encoding="ascii")
+    subprocess.run([shutil.which("pdflatex"), "-interaction=nonstopmode", "-no-shell-escape", f"{name}.tex"],
+                   cwd=tmp, capture_output=True, timeout=300)
+    pdf = (tmp / f"{name}.pdf").read_bytes() if (tmp / f"{name}.pdf").exists() else b""
+    log = (tmp / f"{name}.log").read_text(errors="replace") if (tmp / f"{name}.log").exists() else ""
+    return _pdf_text(pdf), log
+
+
+def pdftotext(tmp: Path, name: str) -> str | None:
+    tool = shutil.which("pdftotext")
+    if tool is None or not (tmp / f"{name}.pdf").exists():
+        return None
+    subprocess.run([tool, f"{name}.pdf", f"{name}.txt"], cwd=tmp, capture_output=True, timeout=60)
+    return (tmp / f"{name}.txt").read_text(errors="replace") if (tmp / f"{name}.txt").exists() else None
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+def test_pdflatex_never_reads_a_file_a_hostile_cell_names():
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        secret = tmp / "secretfile.tex"
+        secret.write_text(MARK + "\n", encoding="ascii")
+        # the control: a document that does read the file shows the mark, so its absence means something
+        text, log = _compile(tmp, "control", "\\documentclass{article}\\begin{document}\\input{secretfile}"
+                                             "\\end{document}\n")
+        assert MARK in text.replace(" ", "") and "secretfile" in log
+        docs = []
+        for name, cell in sorted(hostile_cells(str(secret)).items()) + sorted(hostile_cells("secretfile").items()):
+            out = derive_or_error(cell)
+            if not isinstance(out, DerivError):
+                docs += [(name, d.to_tex()) for d in out]
+        assert len(docs) >= 8, "the hostile cells that are read (their text a remark or a note) give documents"
+        for i, (name, doc) in enumerate(docs):
+            text, log = _compile(tmp, f"doc{i}", doc)
+            shown = pdftotext(tmp, f"doc{i}")
+            assert MARK not in text.replace(" ", ""), name
+            assert shown is None or MARK not in shown.replace(" ", ""), name
+            assert "secretfile.tex" not in log.replace("\n", ""), f"{name}: pdflatex opened the file"
+            assert not (tmp / "pwned").exists()
+
+
+# ---------------------------------------------------------------- everything derivmagic emits
+def _corpus_cells() -> list[tuple[str, str, str | None]]:
+    from test_latex_renderers import corpus_cases
+    return [(c["id"], c["cell"], c.get("layout")) for c in corpus_cases()]
+
+
+def _note_cells() -> list[tuple[str, str, str | None]]:
+    from test_mutation_fuzz import NOTES
+    return [(f"notes {k}:{i}", f, None) for k, fs in NOTES.items() for i, f in enumerate(fs)]
+
+
+def _example_cells() -> list[tuple[str, str, str | None]]:
+    return [(f"example {title}", cell, None) for title, cell in EXAMPLES]
+
+
+def test_every_emitted_string_of_corpus_notes_and_examples_is_on_the_allow_list():
+    bad, seen = [], 0
+    for name, cell, layout in _corpus_cells() + _note_cells() + _example_cells():
+        try:
+            ds = derive_all(cell, layout=layout)
+        except DerivError:
+            continue
+        for d in ds:
+            seen += 1
+            for part, tex in emitted_strings(d).items():
+                found = disallowed(_strip_math_delimiters(tex))
+                if found:
+                    bad.append(f"{name} / {part}: {found}")
+            found = disallowed(d.to_tex(), document=True)
+            if found:
+                bad.append(f"{name} / to_tex: {found}")
+    assert seen > 100
+    assert not bad, "\n".join(bad[:20])
+
+
+# ---------------------------------------------------------------- the rows of the issue
+def test_the_frobenius_note_quotes_the_cell_escaped():
+    d = derive(r"\nabla_X \|X (when \input{/etc/passwd}) + A\|")
+    assert r"\input" in d.text   # the text shows what was typed
+    assert r"\input" not in d.latex and r"\mathtt{\backslash input\{/etc/passwd\}}" in d.latex
+    assert r"\input" not in d.to_tex()
+
+
+def test_a_claim_as_written_passes_through_only_when_allowed():
+    from derivmagic.claims import source_latex
+    assert source_latex(r"\left(A + B\right)^T x") == r"\left(A + B\right)^T x"
+    for hostile in [r"\input{/etc/passwd}", r"\href{javascript:alert(1)}{x}", r"x^^5cinput{a}", r"\def\x{1}"]:
+        shown = source_latex(hostile)
+        assert shown.startswith(r"\mathtt{") and is_safe(shown), shown
+    long = source_latex("x + " * 10_000)
+    assert len(long) < 3_000 and long.endswith(r"{\dots}}") and is_safe(long)
+
+
+@pytest.mark.parametrize("cell", [r"\nabla_x \|x\|_2^2 = 0", r"\nabla^2_\theta \lambda^T x = 2"])
+def test_a_zero_or_constant_claim_is_judged(cell):
+    """Used to raise ZeroDivisionError in the claims judge."""
+    d = derive(cell)
+    assert d.claims and not d.claims[0].holds and d.claims[0].reason
+
+
+def test_directions_that_are_expressions():
+    """D f(x)[2v], [Av], [v+w] used to raise AttributeError in the check."""
+    for direction in ("2v", "Av", "v + w"):
+        d = derive(rf"D f(x)[{direction}] \quad f(x) = x^T B x")
+        assert d.check.passed, (direction, d.check)
+
+
+def test_the_result_of_d_dt_exp_is_a_sympy_expression():
+    """Derivation.result used to raise KeyError '2t' for a scalar times the ones matrix."""
+    import sympy
+    d = derive(r"\frac{d}{dt}\exp(2t + B)")
+    r = d.result
+    assert isinstance(r, sympy.Basic)
+    B = np.array([[0.1, 0.2, 0.0], [0.3, -0.1, 0.2], [0.0, 0.1, 0.2]])
+    got = np.array(sympy.N(r.subs({d.symbols["B"]: sympy.Matrix(B), d.symbols["t"]: 0.3}).doit()), dtype=float)
+    from derivmagic.check import evaluate
+    want = evaluate(d.answer.result, {"B": B, "t": np.full((1, 1), 0.3)}, {"n": 3})
+    assert np.allclose(got, want)
+
+
+def test_the_check_keeps_numpy_warnings_to_itself():
+    cells = [r"\nabla_x \exp(\exp(\exp(x^T x)))", r"\nabla_x \log(x^T x - 100)", r"\nabla_x \|x\|^{-32}",
+             r"\nabla_x x^T " + "A " * 300 + "x"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cell in cells:
+            d = derive(cell)
+            assert d.check is not None
+            d.text
+
+
+def test_a_high_matrix_power_is_sampled_so_that_it_stays_finite(monkeypatch):
+    """x^T A^2000 x at standard normal values overflows (8×8: spectral radius about 2.8); the check
+    scales A to spectral radius 1 and says so, instead of reporting 'not finite'."""
+    monkeypatch.setitem(limits.LIMITS, "exponent", 2000)
+    monkeypatch.setitem(limits.LIMITS, "matrix_power", 2000)
+    for seed in (0, 1, 2):
+        d = derive(r"\nabla_x x^T A^{2000} x", seed=seed, dims={"n": 8})
+        assert d.check.passed, (seed, d.check)
+        assert "spectral radius 1" in d.check.note and "spectral radius 1" in d.text and "spectral radius 1" in d.latex
+
+
+def test_a_function_that_overflows_everywhere_is_still_not_finite():
+    d = derive(r"\nabla_x \exp(\exp(\exp(\exp(x^T x + 100))))")
+    assert not d.check.passed and "not finite" in d.check.message
+
+
+# ---------------------------------------------------------------- caches cannot change a result
+ORDER_CELLS = {
+    "silu9": "\n".join([r"h_{0} = x"] + [f"h_{{{i}}} = h_{{{i - 1}}} \\odot \\sigma(h_{{{i - 1}}})" for i in range(1, 10)]
+                       + [r"\nabla_x \mathbf{1}^T h_{9}"]),
+    "silu10": "\n".join([r"h_{0} = x"] + [f"h_{{{i}}} = h_{{{i - 1}}} \\odot \\sigma(h_{{{i - 1}}})" for i in range(1, 11)]
+                        + [r"\nabla_x \mathbf{1}^T h_{10}"]),
+    "least squares": r"\nabla_x \|Ax - b\|_2^2",
+    "bold x": r"\nabla_{\mathbf{x}} \mathbf{x}^T A \mathbf{x}",
+    "plain x": r"\nabla_x x^T A x",
+    "symmetric": r"\nabla_x x^T A x \quad A \in \mathbb{S}^n",
+    "claim": r"\nabla_x x^T A x = 2Ax",
+    "hessian": r"\nabla^2_x \log(\mathbf{1}^T \exp(x))",
+}
+
+
+def silu(n: int) -> str:
+    return "\n".join([r"h_{0} = x"] + [f"h_{{{i}}} = h_{{{i - 1}}} \\odot \\sigma(h_{{{i - 1}}})" for i in range(1, n + 1)]
+                     + [rf"\nabla_x \mathbf{{1}}^T h_{{{n}}}"])
+
+
+def outcome(cell: str):
+    """Everything a user sees of a cell, and the work it counted."""
+    with limits.measure() as work:
+        try:
+            d = derive(cell)
+            # the SymPy result is converted (its type kept: SymPy prints a shared DAG as a tree, which
+            # for the SiLU cells is exponentially long)
+            seen = (d.text, d.latex, type(d.result).__name__, d.check.passed, [c.holds for c in d.claims])
+        except DerivError as exc:
+            seen = (type(exc).__name__, str(exc))
+    return seen, list(work)
+
+
+def test_the_outcome_of_a_cell_does_not_depend_on_earlier_cells():
+    """A ten-layer SiLU cell after a nine-layer one used to hit a limit it does not hit in a fresh
+    process (caches keyed by expression, an exponential __eq__): every cell gives the same text,
+    the same verdicts and the same count of work, whatever ran before."""
+    first = {name: outcome(cell) for name, cell in ORDER_CELLS.items()}
+    for name in reversed(list(ORDER_CELLS)):
+        assert outcome(ORDER_CELLS[name]) == first[name], name
+    for name, cell in ORDER_CELLS.items():   # each again, right after every other one
+        for other in ORDER_CELLS.values():
+            outcome(other)
+            assert outcome(cell) == first[name], name
+            break
+
+
+def test_outcome_in_a_fresh_process_is_the_same():
+    outcome(ORDER_CELLS["silu9"])
+    here = outcome(ORDER_CELLS["silu10"])
+    code = ("import sys, json; sys.path.insert(0, %r); from test_hostile import outcome, ORDER_CELLS; "
+            "s, w = outcome(ORDER_CELLS['silu10']); print(json.dumps([list(map(str, s)), w]))") % str(HERE)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONHASHSEED": "123"}, cwd=str(HERE.parent))
+    import json
+    seen, work = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen == list(map(str, here[0])) and work == here[1]
+
+
+def test_equality_of_shared_expressions_is_linear():
+    """Structurally equal DAGs built twice compare in O(1) (a digest of the structure), where a
+    recursive comparison walks 2^depth paths."""
+    from derivmagic.expr import Sym
+    from derivmagic.rules import add, hadamard
+
+    def tower(depth):
+        e = Sym("x", ("n", 1))
+        for _ in range(depth):
+            e = add(hadamard(e, e), e)
+        return e
+    a, b = tower(200), tower(200)
+    assert a is not b and a == b and hash(a) == hash(b)
+    assert tower(199) != a
+
+
+# ---------------------------------------------------------------- fuzz targets (make fuzz)
+FUZZ_EXAMPLES = int(os.environ.get("DERIVMAGIC_FUZZ_EXAMPLES", "300"))
+FUZZ_SEEDS = [int(s) for s in os.environ.get("DERIVMAGIC_FUZZ_SEEDS", "0,1,2").split(",")]
+
+
+class Usage:
+    """Peak memory (ru_maxrss) and CPU of a fuzz run, printed at its end; and the largest work
+    and CPU of one cell."""
+
+    def __init__(self, name):
+        self.name, self.cells, self.worst_work, self.worst_cpu, self.worst = name, 0, 0, 0.0, ""
+        self.cpu0 = time.process_time()
+
+    def run(self, cell: str, **kw):
+        t = time.process_time()
+        with limits.measure() as work:
+            try:
+                with time_limit(120):
+                    ds = derive_all(cell, **kw)
+                    for d in ds:
+                        d.text, d.latex, d.to_tex()
+                        for tex in emitted_strings(d).values():
+                            assert is_safe(_strip_math_delimiters(tex)), (cell, disallowed(tex))
+                out = "ok"
+            except DerivError as exc:
+                assert len(str(exc)) < 4_000, f"a {len(str(exc)):,}-character message for {cell[:80]!r}"
+                out = type(exc).__name__
+            except Hang:
+                pytest.fail(f"hangs on {cell[:120]!r}")
+            except Exception as exc:  # noqa: BLE001
+                pytest.fail(f"{type(exc).__name__} on {cell[:200]!r}: {str(exc)[:300]}")
+        cpu = time.process_time() - t
+        self.cells += 1
+        if max(work, default=0) > self.worst_work:
+            self.worst_work = max(work)
+        if cpu > self.worst_cpu:
+            self.worst_cpu, self.worst = cpu, cell[:80]
+        return out
+
+    def report(self):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"\n[fuzz {self.name}] {self.cells} cells, CPU {time.process_time() - self.cpu0:.1f} s, "
+              f"peak memory {peak:.0f} MB (process), most work in one budget {self.worst_work:,} "
+              f"(limit {limits.LIMITS['work']:,}), most CPU for one cell {self.worst_cpu:.2f} s ({self.worst!r})")
+        assert self.worst_work <= (limits.LIMITS["work"] or 10**18) + 10_000
+
+
+def _random_cells(rng, n):
+    """Cells from the rows of the issue, grown at random sizes and combined with hostile text."""
+    path = "/etc/passwd"
+    hostile = list(hostile_cells(path).values())
+    for _ in range(n):
+        k = int(rng.integers(0, 9))
+        depth = int(rng.integers(1, 14))
+        if k == 0:
+            yield silu(depth)
+        elif k == 1:
+            yield "\n".join([r"u_{0} = x"] + [f"u_{{{i}}} = \\sin(u_{{{i - 1}}}) + \\cos(u_{{{i - 1}}})"
+                                               for i in range(1, depth + 1)] + [rf"\nabla_x \mathbf{{1}}^T u_{{{depth}}}"])
+        elif k == 2:
+            yield r"\nabla_x " + "(" * depth + f"({int(rng.integers(1, 10**6))}^{{{depth}}})" + ")" * depth + " x^Tx"
+        elif k == 3:
+            yield hostile[int(rng.integers(0, len(hostile)))]
+        elif k == 4:
+            yield r"\nabla_x x^T " + "A " * int(rng.integers(1, 300)) + "x"
+        elif k == 5:
+            yield rf"D f(x)[{['2v', 'Av', 'v + w', '3Av - w'][depth % 4]}] \quad f(x) = x^T B x + \|x\|^2"
+        elif k == 6:
+            yield [r"\nabla_x \|x\|_2^2 = 0", r"\nabla^2_\theta \lambda^T x = 2", r"\frac{d}{dt}\exp(2t + B)"][depth % 3]
+        elif k == 7:
+            yield r"\nabla_x " + r" \odot ".join([r"\sigma(x)"] * depth) + r" \cdot \mathbf{1}^T x"
+        else:
+            yield "\\nabla_x x^T x" + " \\quad " + "".join(chr(int(c)) for c in rng.integers(32, 0x2FF, depth * 3))
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("seed", FUZZ_SEEDS)
+def test_fuzz_rows_of_the_issue(seed):
+    usage = Usage(f"rows, seed {seed}")
+    rng = np.random.default_rng(seed)
+    for cell in _random_cells(rng, FUZZ_EXAMPLES):
+        usage.run(cell)
+    usage.report()
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("seed", FUZZ_SEEDS)
+def test_fuzz_sizes_and_seeds(seed):
+    """dims and seeds as a user may pass them: sizes are checked before allocating."""
+    usage = Usage(f"sizes, seed {seed}")
+    rng = np.random.default_rng(seed)
+    cells = [r"\nabla_x x^T A x", r"\frac{\partial}{\partial X} AXB", r"\nabla^2_x \log(\mathbf{1}^T \exp(x))",
+             r"\nabla_X \log\det X"]
+    for _ in range(max(10, FUZZ_EXAMPLES // 10)):
+        cell = cells[int(rng.integers(0, len(cells)))]
+        n = int(10 ** rng.uniform(0, 8))
+        try:
+            usage.run(cell, dims={"n": n, "m": max(1, n // 3)}, seed=int(rng.integers(0, 1000)))
+        except LimitError:
+            pass
+    usage.report()
