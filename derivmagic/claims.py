@@ -422,7 +422,7 @@ def source_latex(source: str) -> str:
 
 
 _LITERAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
-            "_": r"\_", "^": r"\hat{}\,", "~": r"\sim ", " ": r"\ "}
+            "_": r"\_", "^": r"\hat{}\,", "~": r"\sim ", " ": r"\ ", "@": r"\text{@}"}
 
 
 def literal_latex(s: str) -> str:

@@ -6,6 +6,7 @@ The source is written from the expression tree: it contains only validated ident
 the cell's symbols and numeric literals, and derivmagic itself never compiles or runs it."""
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from fractions import Fraction
@@ -48,6 +49,40 @@ def identifier(name: str) -> str:
     return ident
 
 
+# names the generated code uses for itself: modules, helpers, builtins
+RESERVED = frozenset({"np", "jnp", "jax", "torch", "scipy", "math", "_softmax", "_expm_frechet"}
+                     | set(dir(builtins)) | set(keyword.kwlist))
+
+
+class Names:
+    """Every name of one generated function, distinct: the cell's symbols (``x_{shape}`` and
+    ``x_shape``, ``\\mathbf{2}`` and ``v_{2}``), sizes, temporaries and the shape of the variable
+    never share a name, nor take one the code itself uses."""
+
+    def __init__(self, reserved=()):
+        self.taken = set(RESERVED) | set(reserved)
+        self.count = 0
+
+    def fresh(self, base: str) -> str:
+        name = identifier(base)
+        if name in self.taken or name.startswith("__"):
+            name = "v_" + name.lstrip("_")
+        candidate, k = name, 1
+        while candidate in self.taken:
+            k += 1
+            candidate = f"{name}_{k}"
+        self.taken.add(candidate)
+        return candidate
+
+    def temporary(self) -> str:
+        while True:
+            name = f"t{self.count}"
+            self.count += 1
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+
 class Emitter:
     def __init__(self, backend: str):
         if backend not in BACKENDS:
@@ -57,6 +92,8 @@ class Emitter:
         self.lines: list[str] = []
         self.names: dict[Expr, str] = {}
         self.dims: dict[str, str] = {}
+        self.symbols: dict[str, str] = {}   # a symbol's name -> its name in the code
+        self.namer = Names()
 
     def dim(self, d) -> str:
         if isinstance(d, int):
@@ -73,7 +110,7 @@ class Emitter:
             if isinstance(node, Sym):
                 self.names[node] = code
                 continue
-            name = f"t{len(self.lines)}"
+            name = self.namer.temporary()
             self.lines.append(f"    {name} = {code}")
             self.names[node] = name
         return self.names[root]
@@ -81,7 +118,7 @@ class Emitter:
     def code(self, e: Expr, a: list[str]) -> str:
         m, b = self.b["m"], self.b
         if isinstance(e, Sym):
-            return identifier(e.name)
+            return self.symbols.get(e.name) or identifier(e.name)
         if isinstance(e, Num):
             return f"{m}.full((1, 1), {_literal(e.value)})" if self.backend != "torch" else \
                 f"torch.full((1, 1), {_literal(e.value)}, dtype=torch.float64)"
@@ -159,30 +196,45 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
     if arbitrary:
         raise DerivError(f"no code for a result with the arbitrary function(s) {', '.join(arbitrary)}: "
                          "define them (f(x) = …) to export code")
+    from . import limits
+    with limits.within(getattr(d, "cell", None)):
+        return _function_source(d, backend, name)
+
+
+def _function_source(d, backend: str, name: str) -> str:
     em = Emitter(backend)
     answer = d.answer
     symbols = parameters(d)
-    params = [identifier(s.name) for s in symbols]
-    lines = [f"def {name}({', '.join(params)}):",
-             f'    """{answer.kind} of the cell\'s function by {answer.var.name}: returns (value, derivative).',
-             f'    Vectors may be 1-D or columns; the derivative is {answer.description}."""']
-    body: list[str] = []
+    em.namer.taken.add(name)
+    params = [em.namer.fresh(s.name) for s in symbols]
+    em.symbols = {s.name: p for s, p in zip(symbols, params)}
     for s, p in zip(symbols, params):
-        body.append(f"    {p} = {em.b['asarray'].format(x=p)}" + _reshape(s))
         for i, dim in enumerate(s.shape):
             if isinstance(dim, str) and dim not in em.dims:
                 em.dims[dim] = f"{p}.shape[{i}]"
+    sizes = size_parameters(d, symbols)   # dimensions no argument has: given as integers
+    size_params = [em.namer.fresh(dim) for dim in sizes]
+    em.dims.update(zip(sizes, size_params))
+    lines = [f"def {name}({', '.join(params + size_params)}):",
+             f'    """{answer.kind} of the cell\'s function by {_doc(answer.var.name)}: returns (value, derivative).',
+             f'    Vectors may be 1-D or columns; the derivative is {_doc(answer.description)}."""']
+    body: list[str] = []
+    for s, p in zip(symbols, params):
+        body.append(f"    {p} = {em.b['asarray'].format(x=p)}" + _reshape(s))
+    for dim, p in zip(sizes, size_params):
+        body.append(f"    {p} = int({p})")
     em.lines = []
     value = em.emit(answer.function)
     deriv = em.emit(answer.result)
     body.extend(em.lines)
-    var = identifier(answer.var.name)
+    var = em.symbols[answer.var.name]
     shaped = answer.result.shape == answer.var.shape and answer.kind == "gradient"
     value = f"{value}.reshape(())" if answer.function.is_scalar else value
-    body.append(f"    return {value}, " + (f"{deriv}.reshape({var}_shape)" if shaped else deriv))
+    shape_name = em.namer.fresh(f"{var}_shape") if shaped else None
+    body.append(f"    return {value}, " + (f"{deriv}.reshape({shape_name})" if shaped else deriv))
     head = [lines[0], lines[1], lines[2]]
     if shaped:
-        body.insert(0, f"    {var}_shape = {em.b['asarray'].format(x=var)}.shape")
+        body.insert(0, f"    {shape_name} = {em.b['asarray'].format(x=var)}.shape")
     preamble = [em.b["import"], ""]
     source = "\n".join(body)
     if "expm" in source and em.b["linalg"]:
@@ -196,6 +248,27 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
         m = em.b["m"]
         preamble += ["", "def _softmax(z):", f"    e = {m}.exp(z - {em.b['max']}(z))", "    return e / e.sum()", ""]
     return "\n".join(preamble + ["", *head, *body]) + "\n"
+
+
+def _doc(text: str) -> str:
+    """Text for the docstring: no backslash or quote of the cell's can end it early."""
+    return "".join(c if c.isprintable() and c not in "\\\"" else "?" for c in text)[:200]
+
+
+def size_parameters(d, symbols) -> list[str]:
+    """The dimensions of the function and its derivative that no argument's shape gives
+    (``a - a`` with ``a ∈ ℝᵏ`` is a zero vector of k entries, whatever the variable): the
+    generated function takes them as integers after the arrays."""
+    have = {dim for s in symbols for dim in s.shape if isinstance(dim, str)}
+    need: dict[str, None] = {}
+    for root in (d.answer.function, d.answer.result):
+        for node in postorder(root):
+            for dim in node.shape:
+                if isinstance(dim, str):
+                    for factor in dim.split("*"):
+                        if not factor.isdigit() and factor not in have:
+                            need.setdefault(factor, None)
+    return list(need)
 
 
 def _reshape(s: Sym) -> str:
@@ -228,12 +301,14 @@ def to_function(d, backend: str = "numpy"):
     from .check import evaluate
     answer = d.answer
     symbols = parameters(d)
+    extra = size_parameters(d, symbols)
     gradient_shaped = answer.result.shape == answer.var.shape and answer.kind == "gradient"
 
     def f_and_derivative(*args):
-        if len(args) != len(symbols):
-            raise TypeError(f"f_and_derivative takes {len(symbols)} arrays ({', '.join(s.name for s in symbols)})")
-        env, sizes = {}, {}
+        if len(args) != len(symbols) + len(extra):
+            names = [s.name for s in symbols] + [f"the size {k}" for k in extra]
+            raise TypeError(f"f_and_derivative takes {len(names)} arguments ({', '.join(names)})")
+        env, sizes = {}, {k: int(v) for k, v in zip(extra, args[len(symbols):])}
         for s, a in zip(symbols, args):
             arr = np.asarray(a, dtype=float)
             arr = arr.reshape(_column_shape(s, arr))
@@ -249,7 +324,8 @@ def to_function(d, backend: str = "numpy"):
         return (value.reshape(()) if answer.function.is_scalar else value), deriv
 
     f_and_derivative.__doc__ = f"{answer.kind} of the cell's function by {answer.var.name}: (value, derivative)"
-    f_and_derivative.parameters = [s.name for s in symbols]
+    f_and_derivative.parameters = [s.name for s in symbols] + extra
+    f_and_derivative.sizes = extra
     f_and_derivative.source = function_source(d, "numpy")
     return f_and_derivative
 

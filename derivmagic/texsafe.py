@@ -76,7 +76,7 @@ def is_safe(latex: str, document: bool = False) -> bool:
 
 
 _LITERAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
-            "_": r"\_", "^": r"\hat{}\,", "~": r"\sim ", " ": r"\ "}
+            "_": r"\_", "^": r"\hat{}\,", "~": r"\sim ", " ": r"\ ", "@": r"\text{@}"}
 
 
 def ascii_fold(ch: str) -> str:

@@ -133,3 +133,97 @@ def test_the_function_is_built_without_compiling_source():
     assert "def f_and_derivative(x, A, b):" in fn.source
     with pytest.raises(ValueError, match="to_source"):
         derive(r"\nabla_x x^T x").to_function("torch")
+
+
+# ---------------------------------------------------------------- names never collide (issue 15)
+def _check_exported(d, rng, tmp_path, name="generated"):
+    """The source runs, computes what to_function computes, and its derivative matches central
+    differences of its own value."""
+    from derivmagic.codegen import parameters
+    sizes = choose_sizes(d.reading.dims)
+    kinds = domains(d.answer.function)
+    symbols = parameters(d)
+    fn = d.to_function()
+    args = [sample(s, sizes, kinds.get(s.name), rng) for s in symbols] + [sizes[k] for k in fn.sizes]
+    got = _load(d.to_source("numpy"), tmp_path, name)(*args)
+    want = fn(*args)
+    assert np.allclose(got[0], want[0]) and np.allclose(got[1], want[1])
+    if np.asarray(want[0]).size == 1 and d.answer.kind == "gradient" and np.all(np.isfinite(want[1])):
+        # a scalar function: its gradient against central differences of the exported value
+        i = symbols.index(d.answer.var)
+        J = _fd(fn, args, i)
+        assert np.allclose(np.asarray(got[1]), J.reshape(np.shape(args[i])), rtol=1e-4, atol=1e-4)
+    else:   # other kinds: the numbers are the derivation's, which its own check compares with differences
+        assert d.check is None or d.check.passed or d.check.message, d.check
+
+
+@pytest.mark.parametrize("cell", [
+    r"\nabla_x x_{shape}^T x",                    # a symbol named like the variable's shape
+    r"\nabla_v \mathbf{2}^T v_{2} + v^T v",       # 2 and v_2 are both the identifier v_2
+    r"\nabla_x t_0^T x + t_{1}^T x + x^T x",      # like the temporaries t0, t1
+    r"\nabla_x x^T x + \lambda \|x\|_1",          # lambda, a keyword
+    r"\nabla_{\mathbf{x}} \mathbf{x}^T \mathbf{x} + x_{np}^T x",
+], ids=["x_shape", "mathbf_2_and_v_2", "temporaries", "keyword", "np"])
+def test_generated_names_never_collide(cell, tmp_path):
+    d = derive(cell)
+    source = d.to_source()
+    header = source.split("def f_and_derivative(", 1)[1].split(")", 1)[0]
+    params = [p.strip() for p in header.split(",")]
+    assert len(params) == len(set(params)) and not {"np", "t0", "t1"} & set(params), header
+    _check_exported(d, np.random.default_rng(3), tmp_path)
+
+
+def test_a_dimension_no_argument_has_is_a_parameter(tmp_path):
+    """a - a with a ∈ ℝᵏ is the zero vector of k entries: k is given (it was KeyError 'k')."""
+    d = derive("F(X) = a_1 - a_1\nD F(X)[V]\nX \\in \\mathbb{R}^{q \\times q}\na_1 \\in \\mathbb{R}^{k}")
+    fn = d.to_function()
+    assert fn.sizes == ["k"] and "k" in d.to_source().split("):", 1)[0]
+    _check_exported(d, np.random.default_rng(4), tmp_path)
+
+
+def _random_cells(n: int, seed: int):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from test_properties import problems
+    out = []
+    for kind in ("gradient", "jacobian", "hessian", "directional"):
+        @settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+                  derandomize=True)
+        @given(problem=problems(kind), k=st.integers(0, 10**6))
+        def collect(problem, k):
+            out.append((problem.cell, problem.layout, k + seed))
+        collect()
+    return out
+
+
+def _export_all(cells, tmp_path):
+    from derivmagic import DerivError
+    done = 0
+    for i, (cell, layout, seed) in enumerate(cells):
+        try:
+            d = derive(cell, layout=layout)
+        except DerivError:
+            continue
+        with np.errstate(all="ignore"):
+            _check_exported(d, np.random.default_rng(seed), tmp_path, f"g{i}")
+        done += 1
+    return done
+
+
+def test_random_derivable_cells_export_code_that_runs_and_agrees(tmp_path):
+    """Every derivation exports code (names distinct, every size known) that computes what the
+    derivation computes; 223 of 3,706 random derivable cells used to fail."""
+    assert _export_all(_random_cells(25, 0), tmp_path) > 50
+
+
+@pytest.mark.fuzz
+def test_fuzz_random_derivable_cells_export_code(tmp_path):
+    import os
+    import resource
+    import time
+    n = int(os.environ.get("DERIVMAGIC_FUZZ_EXAMPLES", "1000"))
+    cpu = time.process_time()
+    done = _export_all(_random_cells(n, 1), tmp_path)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n[fuzz codegen] {done} derivations exported and run, CPU {time.process_time() - cpu:.1f} s, "
+          f"peak memory {peak:.0f} MB (process)")

@@ -484,3 +484,22 @@ def test_fuzz_sizes_and_seeds(seed):
         except LimitError:
             pass
     usage.report()
+
+
+def test_katex_and_mathjax_render_what_hostile_cells_emit():
+    """The escaped forms are still LaTeX that both renderers accept."""
+    from texcheck import node_available, validate
+    if not node_available():
+        pytest.skip("node or tests/js/node_modules missing")
+    strings = {}
+    for name, cell in hostile_cells("/etc/passwd").items():
+        out = derive_or_error(cell)
+        if not isinstance(out, DerivError):
+            strings[name] = out[0].latex
+    from derivmagic.report import tex_text
+    strings.update({f"text {i}": tex_text(t) for i, t in enumerate(DANGEROUS + SNEAKY)})
+    strings.update({f"literal {i}": literal(t) for i, t in enumerate(DANGEROUS + SNEAKY)})
+    names = sorted(strings)
+    results = dict(zip(names, validate([strings[n] for n in names])))
+    bad = {n: (r, strings[n][:200]) for n, r in results.items() if not r["ok"]}
+    assert not bad, bad

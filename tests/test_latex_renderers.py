@@ -257,3 +257,24 @@ def test_tex_text(plain, tex):
 def test_tex_text_formula_and_names():
     assert tex_text("df = tr(Gᵀ dX)", formula=True) == r"\mathrm{d} f = \operatorname{tr} ( G ^{T} \mathrm{d} X )"
     assert tex_text("read theta as a vector", {"theta": r"\theta"}) == r"\text{read }\theta\text{ as a vector}"
+
+
+# ---------------------------------------------------------------- the allow-list (issue 15)
+HOSTILE_TEXT = [r"\input{/etc/passwd}", r"see \href{javascript:alert(1)}{here}", r"\immediate\write18{ls}",
+                r"x^^5cinput{a}", r"100% \def\x{1} # $x$", "\x00\x1b\u202e é", r"^{\catcode`\@=11}", r"_{\url{x}}"]
+
+
+def test_every_string_uses_only_allowed_commands():
+    """Every string a renderer receives (the corpus, the examples, the cells beyond them, the
+    states of the check, text with every special character) is built from the allow-list."""
+    from derivmagic.texsafe import disallowed
+    bad = {name: disallowed(tex) for name, tex in all_strings().items() if disallowed(tex)}
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("plain", HOSTILE_TEXT)
+def test_tex_text_never_passes_a_command_through(plain):
+    """A note, a remark or a reason quoting the cell: its commands are shown, not run."""
+    from derivmagic.texsafe import disallowed
+    for tex in (tex_text(plain), tex_text(plain, formula=True), tex_text(plain, {"x": r"\input{y}"})):
+        assert disallowed(tex) == [], (plain, tex)
