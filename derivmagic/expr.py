@@ -44,7 +44,7 @@ class Expr:
     linear = False  # linear in its arguments (so it may appear in a differential)
 
     def __init__(self, args: tuple, shape: Shape, extra=()):
-        tick(1 + len(args))
+        tick(3 + len(args))   # building a node (its digest, the rule that made it) is the unit of work
         self.args = args
         self.shape = shape
         self.key = (type(self).__name__, extra, args)
