@@ -648,6 +648,11 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
         raise ParseError("nothing to differentiate after the derivative", pos=op.end, end=op.end + 1)
     if order == 2:
         v = variables[0]
+        names = {_strip_transpose(w).value if _strip_transpose(w).kind == "name" else None for w in variables}
+        if len(names) != 1:   # ∂²f/∂x∂y: never the Hessian by x alone
+            raise ParseError("mixed second derivatives (∂²f/∂x∂y by two different variables) are not supported "
+                             "yet; differentiate by one variable twice, or take ∂/∂y of ∂f/∂x in two cells",
+                             pos=op.pos, end=op.end)
         return Target("hessian", [_strip_transpose(v)], body, claims, pos=op.pos, end=body.end)
     if order != 1 or len(variables) != 1:
         raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
