@@ -20,20 +20,20 @@ from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, No
                     Transpose)
 
 BACKENDS = {
-    "numpy": {"import": "import numpy as np", "m": "np", "inv": "np.linalg.inv", "det": "np.linalg.det",
+    "numpy": {"import": "import numpy as np", "m": "np", "inv": "np.linalg.inv", "det": "np.linalg.det", "slogdet": "np.linalg.slogdet",
               "eye": "np.eye({n})", "ones": "np.ones(({r}, {c}))", "zeros": "np.zeros(({r}, {c}))",
               "asarray": "np.asarray({x}, dtype=float)", "diag": "np.diagflat({x})", "sign": "np.sign",
               "abs": "np.abs", "sum": "np.sum", "sqrt": "np.sqrt", "max": "np.max",
               "expm": "scipy.linalg.expm({x})", "expm_frechet": "scipy.linalg.expm_frechet({x}, {e}, compute_expm=False)",
               "linalg": "import scipy.linalg"},
-    "jax": {"import": "import jax.numpy as jnp", "m": "jnp", "inv": "jnp.linalg.inv", "det": "jnp.linalg.det",
+    "jax": {"import": "import jax.numpy as jnp", "m": "jnp", "inv": "jnp.linalg.inv", "det": "jnp.linalg.det", "slogdet": "jnp.linalg.slogdet",
             "eye": "jnp.eye({n})", "ones": "jnp.ones(({r}, {c}))", "zeros": "jnp.zeros(({r}, {c}))",
             "asarray": "jnp.asarray({x}, dtype=float)", "diag": "jnp.diagflat({x})", "sign": "jnp.sign",
             "abs": "jnp.abs", "sum": "jnp.sum", "sqrt": "jnp.sqrt", "max": "jnp.max",
             "expm": "jax.scipy.linalg.expm({x})",
             "expm_frechet": "jax.scipy.linalg.expm_frechet({x}, {e}, compute_expm=False)",
             "linalg": "import jax.scipy.linalg"},
-    "torch": {"import": "import torch", "m": "torch", "inv": "torch.linalg.inv", "det": "torch.linalg.det",
+    "torch": {"import": "import torch", "m": "torch", "inv": "torch.linalg.inv", "det": "torch.linalg.det", "slogdet": "torch.linalg.slogdet",
               "eye": "torch.eye({n}, dtype=torch.float64)", "ones": "torch.ones(({r}, {c}), dtype=torch.float64)",
               "zeros": "torch.zeros(({r}, {c}), dtype=torch.float64)",
               "asarray": "torch.as_tensor({x}, dtype=torch.float64)", "diag": "torch.diagflat({x})",
@@ -94,6 +94,8 @@ class Emitter:
         self.dims: dict[str, str] = {}
         self.symbols: dict[str, str] = {}   # a symbol's name -> its name in the code
         self.namer = Names()
+        self.products: dict = {}   # code (or key) -> the temporary holding it
+        self.dry = False
 
     def dim(self, d) -> str:
         if isinstance(d, int):
@@ -102,18 +104,265 @@ class Emitter:
             return "(" + " * ".join(self.dim(int(f) if f.isdigit() else f) for f in d.split("*")) + ")"
         return self.dims[d]
 
+    # ------------------------------------------------------------ the plan
+    # Nodes are written in two passes over the DAG of every root. The first (parents before
+    # children) finds which nodes need an array of their own: a diagonal folded into a product,
+    # a transpose folded into a BLAS call, a sum distributed over a vector or a determinant
+    # under a logarithm never does. The second (children first) writes one line per needed
+    # node; products are multiplied in the cheapest order their shapes allow, and a product
+    # of the same operands is computed once for the value and every derivative.
     def emit(self, root: Expr) -> str:
-        for node in postorder(root):
-            if node in self.names:
+        return self.emit_all([root])[0]
+
+    def emit_all(self, roots: list) -> list[str]:
+        order, seen = [], set()
+        for r in roots:
+            for node in postorder(r):
+                if node not in seen:
+                    seen.add(node)
+                    order.append(node)
+        needed = set(roots)
+
+        def want(c):
+            needed.add(c)
+            return "_"
+        saved = (self.lines, self.products, self.namer.count, set(self.namer.taken))
+        self.dry = True
+        for node in reversed(order):       # parents before children
+            if node in needed and node not in self.names and not isinstance(node, Sym):
+                self.lines, self.products = [], {}
+                self.build(node, want)
+        self.lines, self.products, self.namer.count, self.namer.taken = saved
+        self.dry = False
+        for node in order:
+            if node in self.names or node not in needed:
                 continue
-            code = self.code(node, [self.names[a] for a in node.args])
             if isinstance(node, Sym):
-                self.names[node] = code
+                self.names[node] = self.code(node, [])
                 continue
-            name = self.namer.temporary()
-            self.lines.append(f"    {name} = {code}")
-            self.names[node] = name
-        return self.names[root]
+            code = self.build(node, self.names.__getitem__)
+            self.names[node] = self.tmp(code)
+        return [self.names[r] for r in roots]
+
+    def tmp(self, code: str, key=None) -> str:
+        """A line ``name = code`` (once per key), or nothing on the dry pass."""
+        if self.dry:
+            return "_"
+        key = code if key is None else key
+        if key in self.products:
+            return self.products[key]
+        if re.fullmatch(r"[A-Za-z_]\w*", code):   # already a name
+            return code
+        name = self.namer.temporary()
+        self.lines.append(f"    {name} = {code}")
+        self.products[key] = name
+        return name
+
+    def build(self, e: Expr, name) -> str:
+        """The code of ``e`` from the names of the nodes it needs (``name(child)``)."""
+        b = self.b
+        if isinstance(e, Mul):
+            return self.product(e, name)
+        if isinstance(e, Add):
+            vec = self.diag_vector(e, name)
+            if vec is not None:
+                return b["diag"].format(x=vec)
+            return self.sum_code(e.args, name)
+        if isinstance(e, Diag):
+            return b["diag"].format(x=name(e.args[0]))
+        if isinstance(e, Norm) and e.p != "1":
+            return f"{b['sqrt']}({self.squared_norm(e.args[0], name)})"
+        if isinstance(e, Pow) and e.exponent == 2 and isinstance(e.args[0], Norm) and e.args[0].p != "1":
+            return self.squared_norm(e.args[0].args[0], name)
+        if isinstance(e, Func) and e.name == "log" and isinstance(e.args[0], Det):
+            # log det X = log(sign) + log|det X|: no overflow for large X (log of a negative
+            # determinant stays nan, as log(det X) is)
+            s = self.tmp(f"{b['slogdet']}({name(e.args[0].args[0])})")
+            return f"({b['m']}.log({s}[0]) + {s}[1]).reshape(1, 1)"
+        return self.code(e, [name(a) for a in e.args])
+
+    def sum_code(self, terms, name) -> str:
+        """``a + b - c``: a term ``-1 * c`` (or ``k * c``) written in the sum, not as an array of its own."""
+        out = []
+        for t in terms:
+            if isinstance(t, Mul) and t.coeff != 1 and not t.scalars and len(t.chain) == 1 \
+                    and not self.is_diagonal(t.chain[0]):
+                c = name(t.chain[0])
+                if t.coeff == -1:
+                    out.append(("-", c))
+                else:
+                    out.append(("+", f"{_literal(t.coeff)} * {c}"))
+            else:
+                out.append(("+", name(t)))
+        code = ("-" if out[0][0] == "-" else "") + out[0][1]
+        for sign, c in out[1:]:
+            code += f" {sign} {c}"
+        return code
+
+    def squared_norm(self, r: Expr, name) -> str:
+        a = name(r)
+        rows, cols = r.shape
+        if cols == 1:
+            code = f"{a}.T @ {a}"
+        elif rows == 1:
+            code = f"{a} @ {a}.T"
+        else:
+            code = f"({a}.ravel() @ {a}.ravel()).reshape(1, 1)"
+        return self.tmp(code, key=("sq", a))
+
+    def diag_vector(self, e: Expr, name):
+        """The code of the vector ``d`` when ``e`` is a diagonal matrix diag(d) built from
+        ``Diag`` nodes (sums and scaled products of them), else None."""
+        if not self.is_diagonal(e):
+            return None
+        if isinstance(e, Diag):
+            return name(e.args[0])
+        if isinstance(e, Add):
+            return self.tmp(" + ".join(self.diag_vector(t, name) for t in e.args))
+        parts = ([_literal(e.coeff)] if e.coeff != 1 else []) + [name(s) for s in e.scalars]
+        parts += [self.diag_vector(f, name) for f in e.chain]
+        return self.tmp(" * ".join(parts))
+
+    def is_diagonal(self, e: Expr) -> bool:
+        if isinstance(e, Diag):
+            return True
+        if isinstance(e, Add):
+            return all(self.is_diagonal(t) for t in e.args)
+        if isinstance(e, Mul):
+            return bool(e.chain) and all(self.is_diagonal(f) for f in e.chain)
+        return False
+
+    def product(self, e: Mul, name) -> str:
+        ns = len(e.scalars)
+        parts = ([_literal(e.coeff)] if e.coeff != 1 else []) + [name(s) for s in e.scalars]
+        if e.chain:
+            if len(e.chain) == 1 and not self.is_diagonal(e.chain[0]):
+                parts.append(name(e.chain[0]))
+            else:
+                parts.append(self.chain([self.factor(f, name) for f in e.chain], name))
+        return " * ".join(parts) if parts else "1.0"
+
+    def factor(self, f: Expr, name) -> "_Factor":
+        if self.is_diagonal(f):
+            return _Factor("diag", f.shape, vec=self.diag_vector(f, name))
+        if isinstance(f, Transpose):
+            base = name(f.args[0])
+            return _Factor("dense", f.shape, code=f"{base}.T", tbase=base)
+        if isinstance(f, Add):
+            return _Factor("sum", f.shape, node=f)
+        return _Factor("dense", f.shape, code=name(f))
+
+    def dense(self, f: "_Factor", name) -> "_Factor":
+        if f.kind == "sum":
+            return _Factor("dense", f.shape, code=name(f.node))
+        if f.kind == "diag":
+            return _Factor("dense", f.shape, code=self.tmp(self.b["diag"].format(x=f.vec)))
+        return f
+
+    def chain(self, fs: list, name) -> str:
+        """The product of the factors: diagonals applied as broadcasts, in the cheapest order."""
+        # diagonals: multiplied into a neighbour (diag(d) X = d * X, X diag(d) = X * d^T)
+        out: list = []
+        for f in fs:
+            if f.kind == "diag" and out and out[-1].kind == "diag":
+                out[-1] = _Factor("diag", f.shape, vec=self.tmp(f"{out[-1].vec} * {f.vec}"))
+            else:
+                out.append(f)
+        fs, out = out, []
+        i = 0
+        while i < len(fs):
+            f = fs[i]
+            if f.kind != "diag":
+                out.append(f)
+                i += 1
+                continue
+            left = out[-1] if out else None
+            right = fs[i + 1] if i + 1 < len(fs) else None
+            if left is None and right is None:
+                out.append(self.dense(f, name))
+            elif right is not None and (left is None or _size(right.shape) <= _size(left.shape)):
+                r = self.dense(right, name)
+                out.append(_Factor("dense", r.shape, code=self.tmp(f"{f.vec} * {r.code}")))
+                i += 1
+            else:
+                l_ = self.dense(left, name)
+                out[-1] = _Factor("dense", l_.shape, code=self.tmp(f"{l_.code} * {f.vec}.T"))
+            i += 1
+        return self.ordered(out, name)
+
+    def ordered(self, fs: list, name) -> str:
+        if len(fs) == 1:
+            return self.dense(fs[0], name).code
+        rows, cols = fs[0].shape[0], fs[-1].shape[1]
+        if cols == 1:     # a column (or a number) at the end: right to left, every product a vector
+            acc = self.dense(fs[-1], name)
+            for f in reversed(fs[:-1]):
+                acc = self.times(f, acc, name)
+            return acc.code
+        if rows == 1:     # a row at the start: left to right
+            acc = self.dense(fs[0], name)
+            for f in fs[1:]:
+                acc = self.times(acc, f, name)
+            return acc.code
+        fs = [self.dense(f, name) for f in fs]
+        return self.matrix_chain(fs).code
+
+    def times(self, a: "_Factor", b: "_Factor", name) -> "_Factor":
+        """a @ b where one side is a vector: a sum on the other side distributed over it
+        ((A + B) v = A v + B v: no matrix sum is formed)."""
+        shape = (a.shape[0], b.shape[1])
+        for side, f in (("left", a), ("right", b)):
+            if f.kind == "sum":
+                terms = []
+                for t in f.node.args:
+                    tf = self.term_factors(t, name)
+                    scal, factors = tf
+                    fs = factors + [b] if side == "left" else [a] + factors
+                    code = self.ordered(fs, name) if len(fs) > 1 else self.dense(fs[0], name).code
+                    terms.append(" * ".join(scal + [code]))
+                return _Factor("dense", shape, code=self.tmp(" + ".join(terms)))
+        a, b = self.dense(a, name), self.dense(b, name)
+        return self.pair(a, b)
+
+    def term_factors(self, t: Expr, name):
+        """A term of a sum as (scalar codes, chain factors)."""
+        if isinstance(t, Mul) and t.chain:
+            scal = ([_literal(t.coeff)] if t.coeff != 1 else []) + [name(s) for s in t.scalars]
+            return scal, [self.factor(f, name) for f in t.chain]
+        return [], [self.factor(t, name)]
+
+    def pair(self, a: "_Factor", b: "_Factor") -> "_Factor":
+        shape = (a.shape[0], b.shape[1])
+        if a.tbase is not None and b.shape[1] == 1 and a.shape[0] != 1:
+            # A^T v as (v^T A)^T: one BLAS call on A as it is stored
+            return _Factor("dense", shape, code=self.tmp(f"({b.code}.T @ {a.tbase}).T", key=(a.code, b.code)))
+        if b.tbase is not None and a.shape[0] == 1 and b.shape[1] != 1:
+            return _Factor("dense", shape, code=self.tmp(f"({b.tbase} @ {a.code}.T).T", key=(a.code, b.code)))
+        return _Factor("dense", shape, code=self.tmp(f"{a.code} @ {b.code}", key=(a.code, b.code)))
+
+    def matrix_chain(self, fs: list) -> "_Factor":
+        """The classic matrix-chain order over the shapes (a named dimension counted as large,
+        a product already computed as free)."""
+        n = len(fs)
+        dims = [_size_dim(fs[0].shape[0])] + [_size_dim(f.shape[1]) for f in fs]
+        cost = {(i, i): 0 for i in range(n)}
+        split = {}
+        for length in range(2, n + 1):
+            for i in range(n - length + 1):
+                j = i + length - 1
+                best = None
+                for k in range(j - 1, i - 1, -1):
+                    c = cost[i, k] + cost[k + 1, j] + dims[i] * dims[k + 1] * dims[j + 1]
+                    if best is None or c < best:
+                        best, split[i, j] = c, k
+                cost[i, j] = best
+
+        def build(i, j):
+            if i == j:
+                return fs[i]
+            k = split[i, j]
+            return self.pair(build(i, k), build(k + 1, j))
+        return build(0, n - 1)
 
     def code(self, e: Expr, a: list[str]) -> str:
         m, b = self.b["m"], self.b
@@ -184,6 +433,32 @@ class Emitter:
         return f"{m}.{name}({x})"
 
 
+class _Factor:
+    """One factor of a product: a dense array (``code``, and ``tbase`` when it is the transpose
+    of the array ``tbase``), a diagonal matrix kept as its vector ``vec``, or a sum ``node``
+    that may be distributed over a vector."""
+    __slots__ = ("kind", "shape", "code", "vec", "node", "tbase")
+
+    def __init__(self, kind, shape, code=None, vec=None, node=None, tbase=None):
+        self.kind, self.shape, self.code, self.vec, self.node, self.tbase = kind, shape, code, vec, node, tbase
+
+
+LARGE = 1000   # a named dimension's size when choosing the order of a product
+
+
+def _size_dim(d) -> int:
+    if isinstance(d, int):
+        return d
+    out = 1
+    for f in str(d).split("*"):
+        out *= int(f) if f.isdigit() else LARGE
+    return out
+
+
+def _size(shape) -> int:
+    return _size_dim(shape[0]) * _size_dim(shape[1])
+
+
 def _literal(v: Fraction) -> str:
     return repr(float(v)) if v.denominator != 1 else f"{v.numerator}.0"
 
@@ -201,9 +476,19 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
         return _function_source(d, backend, name)
 
 
+def _answers(d) -> list:
+    """One answer per variable (``\\nabla_{W,b}`` has two)."""
+    return list(getattr(d, "answers", None) or [d.answer])
+
+
+def _gradient_shaped(answer) -> bool:
+    return answer.result.shape == answer.var.shape and answer.kind == "gradient"
+
+
 def _function_source(d, backend: str, name: str) -> str:
     em = Emitter(backend)
-    answer = d.answer
+    answers = _answers(d)
+    answer = answers[0]
     symbols = parameters(d)
     em.namer.taken.add(name)
     params = [em.namer.fresh(s.name) for s in symbols]
@@ -215,26 +500,39 @@ def _function_source(d, backend: str, name: str) -> str:
     sizes = size_parameters(d, symbols)   # dimensions no argument has: given as integers
     size_params = [em.namer.fresh(dim) for dim in sizes]
     em.dims.update(zip(sizes, size_params))
-    lines = [f"def {name}({', '.join(params + size_params)}):",
-             f'    """{answer.kind} of the cell\'s function by {_doc(answer.var.name)}: returns (value, derivative).',
-             f'    Vectors may be 1-D or columns; the derivative is {_doc(answer.description)}."""']
+    if len(answers) == 1:
+        lines = [f"def {name}({', '.join(params + size_params)}):",
+                 f'    """{answer.kind} of the cell\'s function by {_doc(answer.var.name)}: returns (value, derivative).',
+                 f'    Vectors may be 1-D or columns; the derivative is {_doc(answer.description)}."""']
+    else:
+        by = ", ".join(_doc(a.var.name) for a in answers)
+        lines = [f"def {name}({', '.join(params + size_params)}):",
+                 f'    """{answer.kind}s of the cell\'s function by {by}: returns (value, (derivative by '
+                 + ", derivative by ".join(_doc(a.var.name) for a in answers) + ")),",
+                 "    one derivative per variable, in that order. Vectors may be 1-D or columns; the derivatives are "
+                 + "; ".join(_doc(a.description) for a in answers) + '."""']
     body: list[str] = []
     for s, p in zip(symbols, params):
         body.append(f"    {p} = {em.b['asarray'].format(x=p)}" + _reshape(s))
     for dim, p in zip(sizes, size_params):
         body.append(f"    {p} = int({p})")
     em.lines = []
-    value = em.emit(answer.function)
-    deriv = em.emit(answer.result)
+    value, *derivs = em.emit_all([answer.function] + [a.result for a in answers])
     body.extend(em.lines)
-    var = em.symbols[answer.var.name]
-    shaped = answer.result.shape == answer.var.shape and answer.kind == "gradient"
     value = f"{value}.reshape(())" if answer.function.is_scalar else value
-    shape_name = em.namer.fresh(f"{var}_shape") if shaped else None
-    body.append(f"    return {value}, " + (f"{deriv}.reshape({shape_name})" if shaped else deriv))
-    head = [lines[0], lines[1], lines[2]]
-    if shaped:
-        body.insert(0, f"    {shape_name} = {em.b['asarray'].format(x=var)}.shape")
+    outs = []
+    for k, (a, deriv) in enumerate(zip(answers, derivs)):
+        if _gradient_shaped(a):
+            var = em.symbols[a.var.name]
+            shape_name = em.namer.fresh(f"{var}_shape")
+            body.insert(k, f"    {shape_name} = {em.b['asarray'].format(x=var)}.shape")
+            deriv = f"{deriv}.reshape({shape_name})"
+        outs.append(deriv)
+    if len(answers) == 1:
+        body.append(f"    return {value}, {outs[0]}")
+    else:
+        body.append(f"    return {value}, ({', '.join(outs)})")
+    head = lines
     preamble = [em.b["import"], ""]
     source = "\n".join(body)
     if "expm" in source and em.b["linalg"]:
@@ -261,7 +559,7 @@ def size_parameters(d, symbols) -> list[str]:
     generated function takes them as integers after the arrays."""
     have = {dim for s in symbols for dim in s.shape if isinstance(dim, str)}
     need: dict[str, None] = {}
-    for root in (d.answer.function, d.answer.result):
+    for root in [d.answer.function] + [a.result for a in _answers(d)]:
         for node in postorder(root):
             for dim in node.shape:
                 if isinstance(dim, str):
@@ -285,10 +583,13 @@ def _reshape(s: Sym) -> str:
 
 def parameters(d) -> list[Sym]:
     """The function's arguments: the variable first, then the other symbols it needs, in the cell's order."""
-    answer = d.answer
-    symbols = [s for s in d.reading.symbols.values() if s in answer.function.free or s in answer.result.free]
-    if answer.var not in symbols:
-        symbols.insert(0, answer.var)
+    answers = _answers(d)
+    free = answers[0].function.free.union(*(a.result.free for a in answers))
+    symbols = [s for s in d.reading.symbols.values() if s in free]
+    for k, a in enumerate(answers):   # the variables first, in the order of the cell
+        if a.var in symbols:
+            symbols.remove(a.var)
+        symbols.insert(k, a.var)
     return symbols
 
 
