@@ -464,7 +464,9 @@ def _literal(v: Fraction) -> str:
 
 
 def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -> str:
-    """Source of ``name(<symbols>) -> (value, derivative)`` for a Derivation ``d``."""
+    """Source of ``name(<symbols>) -> (value, derivative)`` for a Derivation ``d``; with several
+    variables (``\\nabla_{W,b}``) the variables come first and it returns
+    ``(value, (derivative by W, derivative by b))``, in the cell's order."""
     from .errors import DerivError
     from .rules.abstract import FunctionApply
     arbitrary = sorted({n.name for n in postorder(d.answer.function) if isinstance(n, FunctionApply)})
@@ -594,16 +596,17 @@ def parameters(d) -> list[Sym]:
 
 
 def to_function(d, backend: str = "numpy"):
-    """A NumPy function ``(arrays...) -> (value, derivative)`` evaluating the expression trees
+    """A NumPy function ``(arrays...) -> (value, derivative)`` (``(value, (derivative, ...))``,
+    one per variable in the cell's order, for ``\\nabla_{W,b}``) evaluating the expression trees
     directly (no source is compiled); ``.source`` holds the equivalent code, and
     ``function_source(d, "jax" | "torch")`` the code for those libraries."""
     if backend != "numpy":
         raise ValueError(f"to_function builds NumPy functions; for {backend}, use to_source({backend!r})")
     from .check import evaluate
-    answer = d.answer
+    answers = _answers(d)
+    answer = answers[0]
     symbols = parameters(d)
     extra = size_parameters(d, symbols)
-    gradient_shaped = answer.result.shape == answer.var.shape and answer.kind == "gradient"
 
     def f_and_derivative(*args):
         if len(args) != len(symbols) + len(extra):
@@ -619,12 +622,18 @@ def to_function(d, backend: str = "numpy"):
                     sizes.setdefault(dim, n)
         memo: dict = {}
         value = evaluate(answer.function, env, sizes, memo)
-        deriv = evaluate(answer.result, env, sizes, memo)
-        if gradient_shaped:
-            deriv = deriv.reshape(np.shape(args[symbols.index(answer.var)]))
-        return (value.reshape(()) if answer.function.is_scalar else value), deriv
+        derivs = []
+        for a in answers:
+            deriv = evaluate(a.result, env, sizes, memo)
+            if _gradient_shaped(a):
+                deriv = deriv.reshape(np.shape(args[symbols.index(a.var)]))
+            derivs.append(deriv)
+        value = value.reshape(()) if answer.function.is_scalar else value
+        return (value, derivs[0]) if len(answers) == 1 else (value, tuple(derivs))
 
-    f_and_derivative.__doc__ = f"{answer.kind} of the cell's function by {answer.var.name}: (value, derivative)"
+    by = ", ".join(a.var.name for a in answers)
+    f_and_derivative.__doc__ = (f"{answer.kind} of the cell's function by {by}: (value, derivative)" if len(answers) == 1
+                                else f"{answer.kind}s of the cell's function by {by}: (value, (derivative by each, in that order))")
     f_and_derivative.parameters = [s.name for s in symbols] + extra
     f_and_derivative.sizes = extra
     f_and_derivative.source = function_source(d, "numpy")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 
 import numpy as np
 import pytest
@@ -20,6 +21,14 @@ CELLS = {
     "hessian": r"\nabla^2_x \log(1 + \exp(a^T x))",
     "norm-1": r"\nabla_x \|x\|_1 + \|x\|_2",
     "scalar": r"\frac{d}{dt} \operatorname{tr}((A + tB)^{-1})",
+    # the shapes of issue 16: each exported through the evaluation plan
+    "weighted-ls": r"\nabla_x (Ax - b)^T W (Ax - b)",
+    "diag-weighted-ls": r"\nabla_x \|\operatorname{diag}(w)(Ax - b)\|^2",
+    "logistic-hessian": r"\nabla^2_x \mathbf{1}^T \log(1 + \exp(-y \odot Ax))",
+    "gram": r"\nabla_X \|X^T X - S\|_F^2",
+    "chain": r"\nabla_x \|ABx - c\|^2",
+    "diagonal-hessian": r"\nabla^2_x \mathbf{1}^T \exp(x)",
+    "det": r"\nabla_X \det X",
 }
 
 
@@ -61,6 +70,7 @@ def test_numpy_function_agrees_with_finite_differences(cell):
     if d.answer.kind == "hessian":
         # the derivative is the Hessian: compare with differences of a finite-difference gradient
         grad = derive(cell.replace(r"\nabla^2_x", r"\nabla_x")).to_function("numpy")
+        assert grad.parameters == fn.parameters
         H = _fd(lambda *a: (grad(*a)[1],), args, i)
         assert np.allclose(deriv, H, atol=1e-5)
         return
@@ -227,3 +237,120 @@ def test_fuzz_random_derivable_cells_export_code(tmp_path):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n[fuzz codegen] {done} derivations exported and run, CPU {time.process_time() - cpu:.1f} s, "
           f"peak memory {peak:.0f} MB (process)")
+
+
+
+# ---------------------------------------------------------------- the evaluation plan (issue 16)
+def _lines(src: str) -> list[str]:
+    """The right-hand sides of the generated function's assignments and its return."""
+    body = src.split('"""', 2)[2]
+    return [ln.split(" = ", 1)[1] if " = " in ln else ln.strip() for ln in body.splitlines() if ln.strip()]
+
+
+def _agrees(cell, tmp_path, seed=5, name="planned"):
+    """The exported source computes what the expression trees compute (the unplanned evaluation)."""
+    d = derive(cell)
+    rng = np.random.default_rng(seed)
+    symbols, env, _ = _inputs(d, rng)
+    args = [env[s.name] for s in symbols]
+    want = d.to_function()(*args)
+    got = _load(d.to_source("numpy"), tmp_path, name)(*args)
+    assert np.allclose(got[0], want[0]) and np.allclose(got[1], want[1])
+    return d
+
+
+def test_quadratic_form_never_adds_the_matrix_to_its_transpose(tmp_path):
+    d = _agrees(CELLS["quadratic"], tmp_path)
+    lines = _lines(d.to_source())
+    sums = [ln for ln in lines if "+" in ln]
+    assert sums and not any(op in ("A", "A.T") for ln in sums for op in ln.replace("+", " ").split()), lines
+    assert "(x.T @ A).T" in lines                 # A^T x on A as stored
+    assert "A @ x" in lines and sum("A @ x" in ln for ln in lines) == 1   # shared by value and gradient
+
+
+def test_transpose_times_vector_is_a_transposed_product(tmp_path):
+    d = _agrees(CELLS["least-squares"], tmp_path)
+    src = d.to_source()
+    assert "A.T @" not in src and re.search(r"\(\w+\.T @ A\)\.T", src), src
+
+
+def test_products_ending_in_a_vector_are_matrix_vector_products(tmp_path):
+    d = _agrees(CELLS["chain"], tmp_path)
+    lines = _lines(d.to_source())
+    assert "A @ B" not in " ".join(lines) and "B @ x" in lines, lines
+    d = _agrees(CELLS["weighted-ls"], tmp_path, name="wls")
+    lines = " ".join(_lines(d.to_source()))
+    assert "W + " not in lines and "A.T @ W" not in lines and "W @ A" not in lines, lines
+
+
+def test_matrix_chain_order_follows_the_shapes():
+    from derivmagic.codegen import Emitter, _Factor
+    em = Emitter("numpy")
+    # 10x1000 @ 1000x1000 @ 1000x10 costs the same either way; 1000x10 @ 10x1000 @ 1000x1000 does not
+    fs = [_Factor("dense", ("m", 10), code="P"), _Factor("dense", (10, "m"), code="Q"),
+          _Factor("dense", ("m", "m"), code="R")]
+    em.matrix_chain(fs)
+    assert em.lines == ["    t0 = Q @ R", "    t1 = P @ t0"]
+
+
+def test_diagonals_are_never_dense_inside_products(tmp_path):
+    for key in ("logistic-hessian", "diag-weighted-ls"):
+        d = _agrees(CELLS[key], tmp_path, name=key.replace("-", "_"))
+        src = d.to_source()
+        assert "diagflat" not in src, src
+    lines = _lines(derive(CELLS["logistic-hessian"]).to_source())
+    assert any(re.fullmatch(r"A\.T @ t\d+", ln) for ln in lines), lines   # A^T (d * A)
+    assert any(re.fullmatch(r"t\d+ \* A", ln) for ln in lines), lines
+    # a diagonal that is the result itself is still a matrix
+    d = _agrees(CELLS["diagonal-hessian"], tmp_path, name="diagonal")
+    assert "diagflat" in d.to_source()
+
+
+def test_squared_norm_is_a_dot_product(tmp_path):
+    for key in ("least-squares", "gram"):
+        d = _agrees(CELLS[key], tmp_path, name=key.replace("-", "_"))
+        src = d.to_source()
+        assert "sqrt" not in src and "** 2.0" not in src, src
+    assert re.search(r"(t\d+)\.T @ \1\n", derive(CELLS["least-squares"]).to_source())
+
+
+def test_log_det_by_slogdet_and_det_stays_det(tmp_path):
+    d = _agrees(CELLS["logdet"], tmp_path)
+    src = d.to_source()
+    assert "slogdet" in src and "linalg.det(" not in src
+    # where det overflows, the value is still finite
+    fn = _load(src, tmp_path, "logdet_large")
+    n = 400
+    X = 10.0 * np.eye(n) + np.ones((n, n)) / n
+    with np.errstate(all="ignore"):
+        value, grad = fn(X, np.eye(n))
+    assert np.isfinite(value) and np.isclose(value, np.linalg.slogdet(X)[1] + n / 10.0, rtol=1e-3)
+    assert "linalg.det(" in _agrees(CELLS["det"], tmp_path, name="det").to_source()
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_other_backends_get_the_plan_from_their_own_functions(backend):
+    for cell in (CELLS["logdet"], CELLS["logistic-hessian"], CELLS["least-squares"]):
+        src = derive(cell).to_source(backend)
+        compile(src, "<generated>", "exec")
+        assert not re.search(r"\bnp\.", src), src
+
+
+def test_every_variable_of_a_multi_variable_gradient_is_exported(tmp_path):
+    cell = r"\nabla_{W,b} \|\tanh(Wx + b) - y\|^2"
+    d = derive(cell)
+    assert [a.var.name for a in d.answers] == ["W", "b"]
+    src = d.to_source()
+    assert "def f_and_derivative(W, b, x, y):" in src and "(derivative by W, derivative by b)" in src
+    rng = np.random.default_rng(8)
+    W, b, x, y = rng.normal(size=(3, 4)), rng.normal(size=3), rng.normal(size=4), rng.normal(size=3)
+    for fn in (d.to_function(), _load(src, tmp_path, "multi")):
+        value, (dW, db) = fn(W, b, x, y)
+        assert np.isclose(value, np.sum((np.tanh(W @ x + b) - y) ** 2))
+        assert dW.shape == W.shape and db.shape == b.shape
+        assert np.allclose(dW, _fd(fn, [W, b, x, y], 0).reshape(W.shape), atol=1e-5)
+        assert np.allclose(db, _fd(fn, [W, b, x, y], 1).reshape(b.shape), atol=1e-5)
+    # one variable: the signature is unchanged
+    one = derive(r"\nabla_W \|\tanh(Wx + b) - y\|^2").to_function()
+    value, grad = one(*[dict(W=W, b=b, x=x, y=y)[p] for p in one.parameters])
+    assert grad.shape == W.shape
