@@ -171,7 +171,8 @@ def _ambiguity(fits: list, targets: list) -> list[str]:
             continue   # the convention, or what the cell's use of n asks for (Xθ: θ a vector)
         other = next((t for _, t in fits[1:] if t.kinds.get(n) == usual), None)
         if other is not None and other.signature(targets) != sig:
-            out.append(f"read {n} as a {best.kinds[n]}; declare {n} ∈ {_SPACE[usual][0]} if it is a {usual} "
+            out.append(f"read {_letter(n)} as a {best.kinds[n]}; declare {_letter(n)} ∈ {_SPACE[usual][0]} "
+                       f"if it is a {usual} "
                        f"(write {tex_name(n)} \\in {_SPACE[usual][1]})")
     return out
 
@@ -295,6 +296,12 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
             return
         if k in ("frac", "div") and node.args[1].kind == "name":
             hints.setdefault(node.args[1].value, "scalar")
+        if k in ("frac", "div") and node.args[1].kind == "mul" and not node.args[1].grouped:
+            factors = [node.args[1].args[0], node.args[1].args[1]]   # \frac{1}{2n}: n a scalar too
+            if any(f.kind == "num" for f in factors):
+                for f in factors:
+                    if f.kind == "name":
+                        hints.setdefault(f.value, "scalar")
         if k == "scalar" and node.args[0].kind == "name":
             hints.setdefault(node.args[0].value, "scalar")
         if k == "mul" and tail and node.args[1].kind == "name" and default_kind(node.args[1].value) == "scalar" \
@@ -327,6 +334,12 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
                 seen.setdefault(p)
             walk(s.body)
     return [n for n in seen if n not in defs], hints
+
+
+def _letter(name: str) -> str:
+    """A symbol's name as the Interpretation writes it: μ for mu, W_1 as it is."""
+    base, _, sub = name.partition("_")
+    return GREEK_UNICODE.get(base, base) + (f"_{sub}" if sub else "")
 
 
 def _special_name(name: str) -> bool:
@@ -898,7 +911,7 @@ class Builder:
         notes = self._function_notes() + list(dict.fromkeys(self.notes))
         for name, kind in t.kinds.items():
             if name in t.flips and name not in t.functions:
-                notes.append(f"read {name} as a {kind}")
+                notes.append(f"read {_letter(name)} as a {kind}")
         if "e" in t.kinds:
             notes.append(f"read e as a {t.kinds['e']} (write \\exp or e^{{…}} for the exponential)")
         dims = {v for v in self.final_dims.values() if isinstance(v, str)}
