@@ -200,7 +200,8 @@ def apply_implicit_functions(statements, implicit: dict[str, str]) -> None:
         if n.kind == "name" and n.value in implicit:
             return expand(n.value, n)
         if n.kind == "derivative":
-            body, var = n.args
+            body, var, *direction = n.args
+            direction = [rewrite(a) for a in direction]
             if body is not None and body.kind == "name" and body.value in implicit:
                 if implicit[body.value] == var.value:
                     head = Node("name", (), body.pos, body.end, body.value)
@@ -209,7 +210,7 @@ def apply_implicit_functions(statements, implicit: dict[str, str]) -> None:
                     body = expand(body.value, body)
             else:
                 body = rewrite(body)
-            return Node("derivative", (body, var), n.pos, n.end, n.value, n.grouped)
+            return Node("derivative", (body, var, *direction), n.pos, n.end, n.value, n.grouped)
         if n.kind == "call":
             return Node("call", (n.args[0], *[rewrite(a) for a in n.args[1:]]), n.pos, n.end, n.value, n.grouped)
         args = tuple(rewrite(a) if isinstance(a, Node) else a for a in n.args)

@@ -132,3 +132,43 @@ def test_the_sources_are_all_there():
         assert "corpus" in names
     if NOTES.is_dir():
         assert "notes" in names
+
+
+# ---- notation mixed at random: a Derivation or a DerivError, never anything else
+PIECES = [r"\nabla_x", r"\frac{\partial z}{\partial x}", r"\frac{\partial}{\partial x}", r"D f(x)[v]", "=", "+", "-",
+          r"\left(\frac{\partial u}{\partial x}\right)^T", "v", "u", "f(x)", "g(h(x))", r"\frac{dz}{dy}", r"\nabla_x y",
+          "x^TAx", r"\frac12", r"\sum_{i=1}^n", "x_i", "y_i", r"\log", r"\sigma(", ")", r"e^{tA}", r"\text{ReLU}(Wx)",
+          r"\|x\|^2", "c", r"\quad", r"\,", "$$", r"\begin{aligned}", r"\end{aligned}", "&=", r"\\", "\n", r"\left.",
+          r"\right|_{x=0}", r"(\text{when } A \text{ is symmetric})", "y = Ax", r"f: \mathbb{R}^n \to \mathbb{R}",
+          r"\delta", r"\frac{\delta}{\delta x}", r"\tfrac1n", r"\sqrt2", r"\boldsymbol\theta", r"\hat{\mathbf y}"]
+
+
+def _random_cells(seed: int, count: int) -> list[str]:
+    import random
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(PIECES) for _ in range(rng.randint(1, 9))) for _ in range(count)]
+
+
+def _derives_or_refuses(cell: str, check: bool) -> None:
+    from derivmagic import derive_all
+    try:
+        for d in derive_all(cell, check=check):
+            d.result  # noqa: B018
+            assert d.text and d.latex
+    except DerivError:
+        pass
+
+
+def test_mixed_notation_derives_or_raises_a_deriv_error():
+    for i, cell in enumerate(_random_cells(0, 300)):
+        _derives_or_refuses(cell, check=i % 10 == 0)
+
+
+@pytest.mark.fuzz
+def test_fuzz_mixed_notation(fuzz_stats):
+    import os
+    n = int(os.environ.get("DERIVMAGIC_FUZZ_EXAMPLES", 2000))
+    seed = int(os.environ.get("DERIVMAGIC_FUZZ_SEED", 1))
+    for i, cell in enumerate(_random_cells(seed, n)):
+        _derives_or_refuses(cell, check=i % 4 == 0)
+    fuzz_stats["mixed notation"] = fuzz_stats.get("mixed notation", 0) + n
