@@ -245,7 +245,7 @@ def _shown_expressions(d) -> list:
 
 def _definition_names(d) -> dict:
     """Each definition of the cell (``h_1 = …``) as the symbol it is printed as."""
-    from .shapes import tex_name
+    from .build import tex_name
     out = {}
     for name, e in (getattr(d.reading, "definitions", None) or {}).items():
         if isinstance(e, (Sym, Num)) or e in out:

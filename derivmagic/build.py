@@ -1,0 +1,323 @@
+"""Building expressions from a reading that fits: the typed syntax tree becomes derivmagic's
+expressions (``expr.py`` and ``rules/``) with the final shapes, definitions substituted, identities,
+broadcasts, matrix functions, arbitrary functions and derivatives used as values resolved; and
+the names of symbols as the Interpretation and the printers write them."""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from . import limits
+from .errors import DerivError, ParseError, ShapeError
+from .expr import SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
+from .functions import function_note
+from .parse import GREEK_UNICODE, Node, Target
+from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_function, mul, neg, norm, power,
+                    softmax, trace, transpose)
+from .rules.abstract import apply_function
+from .shapes import DIM_POOL, ELEMENTWISE, Reading, _exponent, _is_transpose, _letter
+
+if TYPE_CHECKING:
+    from .shapes import Typer
+
+
+def _space_name(shape) -> str:
+    """ℝ, ℝⁿ, ℝ^(m×n) for a shape, as the Interpretation writes spaces."""
+    rows, cols = shape
+    if (rows, cols) == (1, 1):
+        return "ℝ"
+    sup = str.maketrans("0123456789mnpqkrsldh", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵐⁿᵖqᵏʳˢˡᵈʰ")
+    if cols == 1:
+        return "ℝ" + str(rows).translate(sup) if len(str(rows)) <= 2 else f"ℝ^{rows}"
+    return f"ℝ^({rows}×{cols})"
+
+
+def node_text(cell: str, node: Node) -> str:
+    return cell[node.pos:node.end].strip()
+
+
+ACCENTS = ("hat", "tilde", "bar", "widehat", "widetilde", "overline", "dot")
+
+
+def tex_name(name: str) -> str:
+    base, _, sub = name.partition("_")
+    accent = None
+    head, _, rest = sub.partition("_")
+    if head in ACCENTS:
+        accent, sub = head, rest     # y_hat, y_hat_i
+    if len(base) > 1 and base[0] == "d" and base[1:] in GREEK_UNICODE:
+        body = f"d\\{base[1:]}"      # the differential dθ
+    else:
+        body = "\\" + base if base in GREEK_UNICODE else base
+    if accent:
+        body = f"\\{accent}{{{body}}}"
+    if sub:
+        body += f"_{{{sub.strip('{}')}}}"
+    return body
+
+
+class Builder:
+    """Expressions from the typed syntax tree, with the final shapes."""
+
+    def __init__(self, typer: Typer):
+        self.t = typer
+        self.layout = typer.layout
+        self.final_dims = self._name_dims()
+        self.syms: dict[str, Sym] = {}
+        self.def_exprs: dict[str, Expr] = {}
+        self.notes: list[str] = []
+
+    def _name_dims(self) -> dict[int, object]:
+        t = self.t
+        used = set(t.kinds) | set(t.declared) | {str(v) for v in t.dims.value if isinstance(v, str)}
+        pool = [n for n in DIM_POOL if n not in used]
+        out: dict[int, object] = {}
+        order = list(t.sym_dims.values()) + list(t.shape.values())
+        for r, c in order:
+            for d in (r, c):
+                root = t.dims.find(d)
+                if root in out:
+                    continue
+                v = t.dims.value[root]
+                if v is None:
+                    v = pool.pop(0) if pool else f"n_{len(out)}"
+                out[root] = v
+        return out
+
+    def dim(self, d: int):
+        return self.final_dims.get(self.t.dims.find(d), self.t.dims.get(d))
+
+    def shape(self, s) -> tuple:
+        return (self.dim(s[0]), self.dim(s[1]))
+
+    def sym(self, name: str) -> Sym:
+        if name not in self.syms:
+            shape = self.shape(self.t.sym_dims[name])
+            props = self.t.declared.get(name, (None, frozenset()))[1]
+            self.syms[name] = Sym(name, shape, tex=tex_name(name), props=props)
+        return self.syms[name]
+
+    def build(self, targets: list[Target]) -> Reading:
+        t = self.t
+        for name in t.sym_dims:
+            if name not in t.functions:
+                self.sym(name)
+        built = []
+        for target in targets:
+            body = self.expr(target.body)
+            claims = [self._claim(c) for c in target.claims]
+            direction = self.expr(target.direction) if target.direction is not None else None
+            variables = [self.sym(v.value) for v in target.variables]
+            built.append((target, variables, body, direction, claims))
+        notes = self._function_notes() + list(dict.fromkeys(self.notes))
+        for name, kind in t.kinds.items():
+            if name in t.flips and name not in t.functions:
+                notes.append(f"read {_letter(name)} as a {kind}")
+        if "e" in t.kinds:
+            notes.append(f"read e as a {t.kinds['e']} (write \\exp or e^{{…}} for the exponential)")
+        dims = {v for v in self.final_dims.values() if isinstance(v, str)}
+        symbols = {n: s for n, s in self.syms.items() if n not in t.functions}
+        return Reading(symbols, self.def_exprs, built, notes, dims)
+
+    def _derivative(self, node: Node, env: dict) -> Expr:
+        """A derivative used as a value: its result, the variable then standing for the function
+        it names (∂z/∂y at y = y(x))."""
+        from .layout import solve
+        from .expr import substitute
+        body, var = node.args[:2]
+        name = var.value
+        if node.value == "directional":
+            return solve("directional", self._expr(body, env), self.sym(name), self.layout,
+                         self._expr(node.args[2], env)).result
+        if name in self.t.defs:   # ∂z/∂y with y = h(x): by y as a variable, then y is h(x)
+            x = Sym(name, self.shape(self.t.def_shapes[name]), tex=tex_name(name))
+            f = self._expr(body, {**env, name: x})
+        else:
+            x = self.sym(name)
+            f = self._expr(body, env)
+        layout = "denominator" if node.value == "gradient" else self.layout
+        kind = "gradient" if node.value == "gradient" and f.is_scalar else "jacobian"
+        result = solve(kind, f, x, layout).result
+        if name in self.t.defs:
+            result = substitute(result, {x: self._definition(name)})
+        elif name in self.t.implicit:
+            result = substitute(result, {x: self._implicit_value(name)})
+        return result
+
+    def _implicit_value(self, name: str) -> Expr:
+        """What an implicit function's letter stands for: y(x), z(y(x))."""
+        arg = self.t.implicit[name]
+        inner = self._implicit_value(arg) if arg in self.t.implicit else (
+            self._definition(arg) if arg in self.t.defs else self.sym(arg))
+        return apply_function(name, tex_name(name), inner, self.shape(self.t.sym_dims[name]))
+
+    def _function_notes(self) -> list[str]:
+        t, out = self.t, []
+        for name, decl in t.functions.items():
+            if decl is not None:
+                domain, codomain = decl.domain, decl.codomain
+            elif name in t.domains and name in t.sym_dims:
+                domain, codomain = self.shape(t.domains[name]), self.shape(t.sym_dims[name])
+            else:
+                continue
+            out.append(function_note(name, _space_name(domain), _space_name(codomain),
+                                     decl is not None))
+        return out
+
+    def _claim(self, c):
+        """A claimed side: an expression, (kind, variable, function, target) for a derivative,
+        or a ShapeError for a side whose shapes do not fit."""
+        if id(c) in self.t.claim_errors:
+            return ShapeError(self.t.claim_errors[id(c)], text=self.t.cell, pos=c.pos, end=c.end)
+        if isinstance(c, Target):
+            direction = self.expr(c.direction) if c.direction is not None else None
+            return (c.kind, self.sym(c.variables[0].value), self.expr(c.body), c, direction)
+        return self.expr(c)
+
+    def expr(self, node: Node) -> Expr:
+        return self._expr(node, {})
+
+    def _expr(self, node: Node, env: dict) -> Expr:
+        """One node as an expression; a constructor's complaint is located at the node."""
+        try:
+            return self._build(node, env)
+        except DerivError as exc:
+            if exc.pos is None:
+                exc.text, exc.pos, exc.end = self.t.cell, node.pos, node.end
+            raise
+        except InternalShapeError as exc:
+            raise ShapeError(f"the shapes do not fit here: {exc}", text=self.t.cell, pos=node.pos, end=node.end) from None
+
+    def _bcast(self, e: Expr, shape) -> Expr:
+        return mul(e, Ones(shape)) if e.is_scalar and shape != SCALAR else e
+
+    def _build(self, node: Node, env: dict) -> Expr:
+        k = node.kind
+        shape = self.shape(self.t.shape[id(node)]) if id(node) in self.t.shape else None
+        if k == "num":
+            return Num(node.value)
+        if k == "name":
+            if node.value in env:
+                return env[node.value]
+            if self.t.special.get(id(node)) == "identity":
+                return Identity(shape[0])
+            if node.value in self.t.defs:
+                return self._definition(node.value)
+            return self.sym(node.value)
+        if k == "font_one":
+            return Ones(shape)
+        if k in ("add", "sub", "hadamard", "hdiv"):
+            a, b = (self._bcast(self._expr(x, env), shape) for x in node.args)
+            if k == "add":
+                return add(a, b)
+            if k == "sub":
+                return add(a, neg(b))
+            if k == "hadamard":
+                return hadamard(a, b)
+            return hadamard(a, power(b, -1))
+        if k == "neg":
+            return neg(self._expr(node.args[0], env))
+        if k in ("ew", "scalar"):
+            return self._expr(node.args[0], env)
+        if k == "hpow":
+            return power(self._expr(node.args[0], env), _exponent(node.args[1]))
+        if k == "derivative":
+            return self._derivative(node, env)
+        if k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.functions:
+            name = node.args[0].value
+            return apply_function(name, tex_name(name), self._expr(node.args[1], env), shape)
+        if k in ("mul", "call") and not (k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.defs):
+            a, b = self._expr(node.args[0], env), self._expr(node.args[-1], env)
+            return mul(a, b)
+        if k == "call":
+            name = node.args[0].value
+            d = self.t.defs[name]
+            mapping = {p: self._expr(a, env) for p, a in zip(d.params, node.args[1:])}
+            if all(isinstance(v, Sym) and v.name == p for p, v in mapping.items()):
+                return self._definition(name)
+            from .expr import substitute
+            return substitute(self._definition(name), {self.sym(p): v for p, v in mapping.items()})
+        if k in ("div", "frac"):
+            a, b = self._expr(node.args[0], env), self._expr(node.args[1], env)
+            if b.is_scalar:
+                return mul(a, power(b, -1))
+            return hadamard(self._bcast(a, shape), power(b, -1))
+        if k == "pow":
+            return self._power(node, env, shape)
+        if k == "func":
+            return self._func(node, env, shape)
+        if k == "norm":
+            a = self._expr(node.args[0], env)
+            p = node.value
+            if p not in (None, "1", "2", "F"):
+                raise ParseError(f"the {p}-norm is not supported (use 1, 2 or F)", text=self.t.cell, pos=node.pos, end=node.end)
+            matrix = a.shape[0] != 1 and a.shape[1] != 1
+            if matrix and p in ("1", "2"):
+                raise ParseError(f"the matrix {p}-norm ({'spectral' if p == '2' else 'largest column sum'}) is not "
+                                 "supported; for the Frobenius norm write \\|X\\|_F", text=self.t.cell, pos=node.pos, end=node.end)
+            if matrix and p is None:
+                self.notes.append(f"read ‖{node_text(self.t.cell, node.args[0])}‖ as the Frobenius norm")
+            return norm(a, p or "2")
+        if k == "bars":
+            a = self._expr(node.args[0], env)
+            if not a.is_scalar and a.shape[0] == a.shape[1] and shape == SCALAR:
+                return det(a)
+            return func("abs", a)
+        raise ParseError(f"unsupported notation ({k})", text=self.t.cell, pos=node.pos, end=node.end)
+
+    def _definition(self, name: str) -> Expr:
+        if name not in self.def_exprs:
+            self.def_exprs[name] = self._expr(self.t.defs[name].body, {})
+        return self.def_exprs[name]
+
+    def _power(self, node, env, shape):
+        base, exp = node.args
+        if base.kind == "name" and base.value == "e" and "e" not in self.t.declared and not _is_transpose(exp):
+            if self.t.special.get(id(node)) == "matrix_function":
+                return matrix_function("exp", self._expr(exp, env))
+            return func("exp", self._expr(exp, env))
+        a = self._expr(base, env)
+        if _is_transpose(exp):
+            return transpose(a)
+        if exp.kind == "neg" and _is_transpose(exp.args[0]):
+            return transpose(inverse(a))
+        q = _exponent(exp)
+        if self.t.special.get(id(node)) == "matrix_function":
+            if q != Fraction(1, 2):
+                raise ParseError(f"{node_text(self.t.cell, base)}^{{{q}}} of a square matrix is a fractional matrix "
+                                 "power, which is not supported (of the fractional powers only the square root "
+                                 "X^{1/2} is read, and refused with its reason)",
+                                 text=self.t.cell, pos=node.pos, end=node.end)
+            return matrix_function("sqrt", a)
+        if a.is_scalar or a.shape[0] != a.shape[1]:
+            return power(a, q)
+        if q == -1:
+            return inverse(a)
+        if q.denominator == 1:
+            limits.check_power(q, text=self.t.cell, pos=node.pos, end=node.end)
+        if q.denominator == 1 and q > 0:
+            return mul(*([a] * int(q)))
+        if q.denominator == 1:
+            return mul(*([inverse(a)] * int(-q)))
+        return power(a, q)
+
+    def _func(self, node, env, shape):
+        name = node.value
+        a = self._expr(node.args[0], env)
+        if self.t.special.get(id(node)) == "matrix_function":
+            return matrix_function(name, a)
+        if name == "sqrt":
+            return power(a, Fraction(1, 2))
+        if name in ELEMENTWISE:
+            return func(name, a)
+        if name == "tr":
+            return trace(a)
+        if name == "det":
+            return det(a)
+        if name == "softmax":
+            return softmax(a)
+        if name == "logsumexp":
+            return func("log", mul(transpose(Ones(a.shape)), func("exp", a)))
+        if name == "diag":
+            return diag(a) if a.shape[1] == 1 else diagonal(a)
+        raise ParseError(f"unsupported function {name}", text=self.t.cell, pos=node.pos, end=node.end)
