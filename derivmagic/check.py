@@ -82,6 +82,46 @@ def entries(order, sizes: dict) -> int:
     return total
 
 
+# NumPy's arithmetic per unit of work (a unit is about a microsecond of the engine): entries of
+# elementwise operations, and the much faster multiply-adds of products and factorizations
+ENTRIES_PER_UNIT = 1024
+MULTIPLY_ADDS_PER_UNIT = 16384
+_CUBIC = frozenset({"Inverse", "Det", "MatExp", "Softmax"})
+
+
+def cost(order, sizes: dict) -> int:
+    """Units of work of evaluating these nodes at ``sizes``: a product of a chain r×k·k×c costs
+    r·k·c multiply-adds, an inverse, determinant or matrix exponential of n×n about n³ (its
+    Fréchet derivative ten times that), anything else its entries."""
+    dense = elementwise = 0
+    for node in order:
+        r, c = (_size_or_one(d, sizes) for d in node.shape)
+        name = type(node).__name__
+        if name == "Mul" and len(node.args) > 1:
+            shapes = [tuple(_size_or_one(d, sizes) for d in a.shape) for a in node.args]
+            rows = shapes[0][0]
+            for (_, k), (_, c2) in zip(shapes, shapes[1:]):
+                dense += rows * k * c2
+        elif name in _CUBIC or name == "ExpFrechet":
+            n = max(_size_or_one(d, sizes) for a in node.args for d in a.shape)
+            dense += n ** 3 * (10 if name == "ExpFrechet" else 1)
+        elementwise += r * c
+    return dense // MULTIPLY_ADDS_PER_UNIT + elementwise // ENTRIES_PER_UNIT
+
+
+def sampling_cost(symbols, sizes: dict, kinds: dict | None = None) -> int:
+    """Units of work of drawing values: each entry, and for a square matrix with a domain the
+    factorizations that give it (QR, eigenvalues, determinant, m mᵀ: a few n³)."""
+    dense = elementwise = 0
+    for s in symbols:
+        r, c = (_size_or_one(d, sizes) for d in s.shape)
+        elementwise += r * c
+        kind = (kinds or {}).get(s.name)
+        if r == c and r > 1 and ("spd" in s.props or kind in ("spd", "posdet")):
+            dense += 4 * r ** 3
+    return dense // MULTIPLY_ADDS_PER_UNIT + elementwise // ENTRIES_PER_UNIT
+
+
 def _size_or_one(d, sizes) -> int:
     try:
         return max(1, _size(d, sizes))
@@ -98,9 +138,9 @@ def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np
     are counted before any is allocated (``LIMITS['check_entries']``), and count as work."""
     vals = memo if memo is not None else {}
     order = postorder(root)
-    total = entries([n for n in order if n not in vals], sizes)
-    check_entries(total, "evaluating this expression" + _where(sizes))
-    tick(len(order) + total // 256)
+    todo = [n for n in order if n not in vals]
+    check_entries(entries(todo, sizes), "evaluating this expression" + _where(sizes))
+    tick(len(order) + cost(todo, sizes))   # before any array is allocated
     for node in order:
         if node in vals:
             continue
@@ -211,7 +251,9 @@ def sample_env(symbols, sizes, kinds, rng, defined=(), sampler=None, tries: int 
     are finite there, so a domain on a compound (``det(A + B) > 0``) is met without biasing the symbols."""
     sampler = sampler or sample
     env = {}
+    units = sampling_cost(symbols, sizes, kinds)
     for _ in range(max(1, tries)):
+        tick(len(symbols) + units)   # before the values are drawn (a QR of n×n is n³)
         env = {s.name: sampler(s, sizes, kinds.get(s.name), rng) for s in symbols}
         if not defined or defined_at(defined, env, sizes):
             return env

@@ -10,6 +10,7 @@ that do not match.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -455,7 +456,14 @@ def layout_note(kind: str, layout: str, var: Sym) -> str:
 
 
 def judge_chain(answer, sides: list, values: list, cell: str, symbols: dict, dims: set, seed: int = 0) -> list[Claim]:
-    """Claims for ``target = s1 = s2 = ...``: link k compares side k with side k-1."""
+    """Claims for ``target = s1 = s2 = ...``: link k compares side k with side k-1. NumPy's
+    warnings at the sampled values are the judge's own business, never the caller's."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _judge_chain(answer, sides, values, cell, symbols, dims, seed)
+
+
+def _judge_chain(answer, sides, values, cell, symbols, dims, seed) -> list[Claim]:
     judge = Judge(symbols, answer.function, dims, seed)
     what = {"gradient": "the gradient", "hessian": "the Hessian", "directional": "the directional derivative"}.get(
         answer.kind, "the derivative")

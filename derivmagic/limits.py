@@ -43,7 +43,7 @@ LIMITS = {
     "exponent": 32,             # largest |number| in an exponent (x^{32}; also 32 in x^{1/32})
     "matrix_power": 16,         # largest |k| in A^k for a square matrix A (check_power)
     "expression_size": 20_000,  # distinct operations in the function or its derivative
-    "work": 1_000_000,          # units of work (tick) for one cell: nodes built, visited, evaluated, printed
+    "work": 500_000,            # units of work (tick) for one cell: nodes built, visited, evaluated, printed
     "output_chars": 200_000,    # characters of one printed expression (checked before it is printed)
     "check_entries": 4_000_000,  # numbers held by the arrays of one numeric evaluation (checked before allocating)
     "number": 10**300,          # largest |numerator| or denominator of an exact constant (2^{32^3} is beyond it)
