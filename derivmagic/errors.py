@@ -3,6 +3,9 @@ entry point adds the cell text once, so the caret points into what the user type
 from __future__ import annotations
 
 
+CONTEXT = 60   # characters of a long line shown on each side of the caret
+
+
 class DerivError(ValueError):
     """Base of every error caused by the input cell."""
 
@@ -30,7 +33,15 @@ class DerivError(ValueError):
         stop = self.text.find("\n", self.pos)
         stop = len(self.text) if stop < 0 else stop
         width = max(1, min((self.end or self.pos + 1), stop) - self.pos)
-        return self.text[start:stop] + "\n" + " " * (self.pos - start) + "^" * width
+        # a long line is cut around the caret, so a message stays a few lines whatever the cell
+        lead, head = "", start
+        if self.pos - start > CONTEXT:
+            head, lead = self.pos - CONTEXT, "…"
+        tail_end = min(stop, self.pos + min(width, CONTEXT) + CONTEXT)
+        trail = "…" if tail_end < stop else ""
+        width = min(width, tail_end - self.pos) or 1
+        line = lead + self.text[head:tail_end] + trail
+        return line + "\n" + " " * (len(lead) + self.pos - head) + "^" * width
 
     def __str__(self) -> str:
         caret = self.caret()

@@ -237,6 +237,9 @@ class ToNode(Transformer):
         return ("sub", list(names))
 
     def nabla_sup(self, meta, tok):
+        if not str(tok).isdigit():
+            raise ParseError(f"the order of a derivative is a whole number, not {tok}",
+                             pos=tok.start_pos, end=tok.end_pos)
         return ("sup", int(str(tok)))
 
     def partial(self, meta, tok, order=None):

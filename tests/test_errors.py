@@ -6,11 +6,11 @@ carets under the offending text; the tests pin all three.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from derivmagic import DerivError, LimitError, ParseError, ShapeError, derive
+from derivmagic.errors import CONTEXT
 from derivmagic.limits import LIMITS
 
 
@@ -161,10 +161,8 @@ def test_caret_agrees_with_position():
 def test_limit_cell_size():
     cell = r"\nabla_x " + " + ".join(["x^T x"] * (LIMITS["cell_chars"] // 8 + 10))
     assert len(cell) > LIMITS["cell_chars"]
-    t = time.perf_counter()
     with pytest.raises(LimitError, match=r"the cell has [\d,]+ characters, more than the limit of 20,000") as info:
         derive(cell)
-    assert time.perf_counter() - t < 1.0
     assert isinstance(info.value, DerivError)
     assert "LIMITS['cell_chars']" in str(info.value)
 
@@ -172,12 +170,13 @@ def test_limit_cell_size():
 def test_limit_nesting():
     depth = LIMITS["nesting"] + 50
     cell = r"\nabla_x " + "(" * depth + "x^T x" + ")" * depth
-    t = time.perf_counter()
     with pytest.raises(LimitError, match=r"brackets nest deeper than the limit of 200") as info:
         derive(cell)
-    assert time.perf_counter() - t < 1.0
     line, col, _ = caret_of(info.value)
-    assert line == cell and col == len(r"\nabla_x ") + LIMITS["nesting"], "caret under the first bracket too deep"
+    # a long line is cut around the caret: CONTEXT characters before it, marked with …
+    assert line.startswith("…") and line.endswith("…") and len(line) <= 2 * CONTEXT + 4
+    assert line[col] == "(" and col == 1 + CONTEXT, "caret under the first bracket too deep"
+    assert len(str(info.value).splitlines()) == 3
 
 
 def test_limit_expression_size(monkeypatch):
