@@ -17,6 +17,13 @@ EPILOG = ("To check every derivative statement of Markdown, LaTeX, text or noteb
           "check itself, write 'derivmagic -- check'.")
 
 
+def _seed(text: str) -> int:
+    """``--seed``: a non-negative integer, refused in words otherwise (never a traceback)."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a seed is an integer ≥ 0, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="derivmagic", description="Matrix calculus from LaTeX, with steps and a numeric check.",
                                  epilog=EPILOG, allow_abbrev=False)
@@ -25,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--latex", action="store_true", help="print the derivation as LaTeX (an aligned block)")
     ap.add_argument("--no-check", action="store_true", help="skip the numeric check")
     ap.add_argument("--no-steps", action="store_true", help="print only the reading, the result and the check")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the numeric check")
+    ap.add_argument("--seed", type=_seed, default=0, help="seed of the numeric check (an integer ≥ 0)")
     ap.add_argument("--vec", action="store_true",
                     help="for a matrix function of a matrix: also the Jacobian of vec F by vec X (Kronecker form)")
     ap.add_argument("--code", choices=["numpy", "jax", "torch"], default=None,
@@ -48,7 +55,7 @@ def build_check_parser() -> argparse.ArgumentParser:
                     help="print a JSON array, one object per statement (file, cell, line, column, latex, verdict, "
                          "reason, correct, result, …) instead of the lines and the summary")
     ap.add_argument("--layout", choices=["numerator", "denominator"], default=None)
-    ap.add_argument("--seed", type=int, default=0, help="seed of the numeric checks")
+    ap.add_argument("--seed", type=_seed, default=0, help="seed of the numeric checks (an integer ≥ 0)")
     ap.add_argument("--no-context", action="store_true",
                     help="read each statement on its own (definitions of earlier formulas do not apply)")
     return ap

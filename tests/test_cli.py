@@ -98,3 +98,13 @@ def test_latex_and_code_of_several_derivations(capsys):
     assert out.startswith("% derivation 1 of 2: ∇_x (‖Ax - b‖₂²)\n\\begin{aligned}")
     assert "\n\n% derivation 2 of 2: ∇_x (xᵀAx)\n\\begin{aligned}" in out
     assert "def f_and_derivative_1(x, A, b):" in out and "def f_and_derivative_2(x, A):" in out
+
+
+@pytest.mark.parametrize("argv", [["--seed", "-1", r"\nabla_x x^Tx"], ["--seed", "x", r"\nabla_x x^Tx"],
+                                  ["check", "--seed", "-1", "notes.md"]], ids=["negative", "word", "check"])
+def test_a_bad_seed_is_refused_in_words(argv, capsys):
+    from derivmagic.cli import main
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "a seed is an integer ≥ 0" in capsys.readouterr().err
