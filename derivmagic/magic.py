@@ -70,6 +70,18 @@ def parse_dims(text: str | None) -> dict:
     return dims
 
 
+def _check_name(name: str | None) -> None:
+    """``--name``: a plain Python variable name, never a keyword, a builtin or a dunder name (storing
+    into ``__builtins__`` would break every later cell)."""
+    import builtins
+    if name is None:
+        return
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"--name needs a Python variable name, not {name!r}")
+    if name.startswith("__") or hasattr(builtins, name):
+        raise UsageError(f"--name {name} would replace Python's own {name}; choose another name")
+
+
 def show_error(exc: DerivError) -> None:
     """The message and the caret under the offending text, on stderr: no traceback."""
     print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
@@ -138,8 +150,7 @@ class DeriveMagics(Magics):
         dims = parse_dims(args.dims)
         if args.seed < 0:
             raise UsageError(f"--seed needs a non-negative integer, not {args.seed}")
-        if args.name is not None and (not args.name.isidentifier() or keyword.iskeyword(args.name)):
-            raise UsageError(f"--name needs a Python variable name, not {args.name!r}")
+        _check_name(args.name)
         try:
             ds = derive_all(cell, layout=layout, check=check, seed=args.seed, dims=dims)
             known = set().union(*(d.reading.dims for d in ds))
@@ -183,8 +194,7 @@ class DeriveMagics(Magics):
         expression) and a summary."""
         from .document import DocumentReport, check_document
         args = parse_line(self.derive_check, line, "%derive_check")
-        if args.name is not None and (not args.name.isidentifier() or keyword.iskeyword(args.name)):
-            raise UsageError(f"--name needs a Python variable name, not {args.name!r}")
+        _check_name(args.name)
         statements, paths = [], []
         for pattern in args.files:   # a notebook does not expand globs as a shell does
             matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) and not Path(pattern).exists() else []

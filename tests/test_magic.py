@@ -398,3 +398,12 @@ def test_derive_check_is_unloaded(shell):
     assert "derive_check" in shell.magics_manager.magics["line"]
     shell.run_line_magic("unload_ext", "derivmagic")
     assert "derive_check" not in shell.magics_manager.magics["line"]
+
+
+@pytest.mark.parametrize("name", ["__builtins__", "print", "len"])
+def test_name_never_replaces_pythons_own_names(ip, name):
+    before = ip.user_ns.get(name, None)
+    result, out = run(ip, f"%%derive --name {name}\n{LS}")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert f"--name {name} would replace Python's own {name}" in out.stderr
+    assert ip.user_ns.get(name, None) is before
