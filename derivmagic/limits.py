@@ -299,6 +299,7 @@ def tick(n: int = 1) -> None:
     before = b.used
     b.used = before + n
     if b.work is not None and b.used > b.work:
+        b.used = before   # the work asked for is refused, not done: what was counted stays within the limit
         _raise("work", f"this derivation needs more than {b.work:,} steps of work, the limit")
     if b.deadline is not None and (b.used >> 12) != (before >> 12) and time.perf_counter() > b.deadline:
         _raise("seconds", f"this derivation ran for more than {b.seconds:g} s of wall-clock time, a safety net "

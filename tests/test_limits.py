@@ -442,3 +442,15 @@ def test_output_limit_is_checked_before_printing(monkeypatch):
     monkeypatch.setitem(limits.LIMITS, "output_chars", 5)
     with pytest.raises(LimitError, match=re.escape("LIMITS['output_chars']")):
         d.text
+
+
+def test_work_refused_is_not_counted(monkeypatch):
+    """A step that would pass the limit is refused before it is done (a 10⁹-multiply-add inverse is
+    never computed), so the work a budget reports stays within its limit."""
+    monkeypatch.setitem(limits.LIMITS, "work", 1000)
+    with limits.measure() as work:
+        with pytest.raises(LimitError):
+            with limits.budget(None):
+                limits.tick(10)
+                limits.tick(10**9)
+    assert work == [10]
