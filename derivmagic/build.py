@@ -125,10 +125,16 @@ class Builder:
         from .layout import solve
         from .expr import substitute
         body, var = node.args[:2]
-        name = var.value
         if node.value == "directional":
-            return solve("directional", self._expr(body, env), self.sym(name), self.layout,
-                         self._expr(node.args[2], env)).result
+            var = self.t.derivative_variable(node)
+            direction = self._expr(node.args[2], env)
+            if var.kind == "name":
+                return solve("directional", self._expr(body, env), self.sym(var.value), self.layout, direction).result
+            point = self._expr(var, env)   # D g(h(x))[c]: by g's argument, then at the point h(x)
+            y = Sym(f"_point{id(node)}", point.shape, tex="y")
+            f = substitute(self._expr(body, env), {point: y})
+            return substitute(solve("directional", f, y, self.layout, direction).result, {y: point})
+        name = var.value
         if name in self.t.defs:   # ∂z/∂y with y = h(x): by y as a variable, then y is h(x)
             x = Sym(name, self.shape(self.t.def_shapes[name]), tex=tex_name(name))
             f = self._expr(body, {**env, name: x})

@@ -559,6 +559,8 @@ def extract_operator(node: Node):
     if kind == "mul" and node.args[0].kind == "name" and node.args[0].value == "D" \
             and node.args[1].kind == "directional":
         return node.args[1], None
+    if kind == "directional" and _is_operator_d(node.args[0]):   # D(x^T A x)[v]
+        return node, None
     if kind in ("mul", "add", "sub", "hadamard", "div", "hdiv"):
         op, rest = extract_operator(node.args[0])
         if op is not None:
@@ -636,11 +638,16 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
         return Target(kind, list(op.args), rest, claims, pos=op.pos, end=(rest or op).end)
     if op.kind == "directional":
         call, direction = op.args
+        if _is_operator_d(call):   # D(x^T A x)[v]: by the one usual variable in the expression
+            if rest is not None:
+                raise ParseError("unexpected terms after the directional derivative", pos=rest.pos, end=rest.end)
+            return Target("directional", [_guess_variable(op, call.args[1])], call.args[1], claims,
+                          direction=embed_derivatives(_differential(direction)), pos=op.pos, end=op.end)
         if call.args[0].kind != "name" or len(call.args) != 2:
             raise ParseError("write the directional derivative as D f(x)[v]", pos=op.pos, end=op.end)
         if rest is not None:
             raise ParseError("unexpected terms after the directional derivative", pos=rest.pos, end=rest.end)
-        return Target("directional", [call.args[1]], call, claims, direction=_differential(direction),
+        return Target("directional", [call.args[1]], call, claims, direction=embed_derivatives(_differential(direction)),
                       pos=op.pos, end=op.end)
     order, body, variables, marker = _frac_operator(op)
     in_numerator = body is not None
@@ -695,7 +702,8 @@ def _claim_side(side: Node):
         return target
     op, rest = extract_operator(side)
     standalone = op is not None and (op.kind == "directional" or (op.kind == "frac" and _frac_operator(op)[1] is not None))
-    if op is None or (standalone and rest is not None):   # ∂z/∂y ∂y/∂x, DA(x)[v] C(x): derivatives as values
+    at_a_point = op is not None and op.kind == "directional" and op.args[0].args[-1].kind != "name"
+    if op is None or (standalone and rest is not None) or at_a_point:   # ∂z/∂y ∂y/∂x, DA(x)[v] C(x), Dg(h(x))[c]
         side = embed_derivatives(side)
         _no_operator(side)
         return side
@@ -742,18 +750,21 @@ def embed_derivatives(node: Node) -> Node:
         return node
     if node.kind == "frac" and _frac_operator(node) is not None and _frac_operator(node)[1] is not None:
         return _derivative_node(node, None)
+    if node.kind == "directional" and _is_operator_d(node.args[0]):
+        return _d_of_expression(node)
     if node.kind == "mul":
-        factors = _factors_grouped(node)
+        factors = _factors_grouped(Node("mul", node.args, node.pos, node.end, node.value))
         for i, f in enumerate(factors[:-1]):   # D f(x)[v]: the directional derivative as a value
             g = factors[i + 1]
             if f.kind == "name" and f.value == "D" and g.kind == "directional":
                 call, direction = g.args
-                if call.kind != "call" or len(call.args) != 2 or call.args[1].kind != "name":
+                if call.kind != "call" or len(call.args) != 2:
                     raise ParseError("inside an expression, write the directional derivative as D f(x)[v]",
                                      pos=f.pos, end=g.end)
-                deriv = Node("derivative", (call, call.args[1], _differential(direction)), f.pos, g.end,
-                             "directional", g.grouped)
-                return embed_derivatives(_product(factors[:i] + [deriv] + factors[i + 2:]))
+                deriv = Node("derivative", (call, call.args[1], embed_derivatives(_differential(direction))),
+                             f.pos, g.end, "directional", g.grouped)
+                out = embed_derivatives(_product(factors[:i] + [deriv] + factors[i + 2:]))
+                return _regroup(out, node.grouped)
         for i, f in enumerate(factors):
             if f.kind == "nabla" or (f.kind == "frac" and _frac_operator(f) is not None
                                      and _frac_operator(f)[1] is None):
@@ -763,11 +774,32 @@ def embed_derivatives(node: Node) -> Node:
                 deriv = _derivative_node(f, embed_derivatives(body))
                 before = [embed_derivatives(g) for g in factors[:i]]
                 return _product(before + [deriv]) if before else deriv
+        for i, f in enumerate(factors):
+            if f.kind == "directional" and _is_operator_d(f.args[0]):   # D(x^T)[v] (A x)
+                factors = [*factors[:i], _d_of_expression(f), *factors[i + 1:]]
+                return _regroup(_product([embed_derivatives(g) for g in factors]), node.grouped)
         node = Node("mul", tuple(embed_derivatives(a) for a in node.args), node.pos, node.end, node.value,
                     node.grouped)
         return node
     args = tuple(embed_derivatives(a) if isinstance(a, Node) else a for a in node.args)
     return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+
+
+def _is_operator_d(call: Node) -> bool:
+    """``D(x^T)`` in ``D(x^T)[v]``: the operator D applied to an expression, not a function D."""
+    return call.kind == "call" and len(call.args) == 2 and call.args[0].kind == "name" and call.args[0].value == "D"
+
+
+def _d_of_expression(node: Node) -> Node:
+    """``D(A x)[v]``: the derivative of an expression in the direction v, by the cell's variable
+    (the variable of its target, filled in when shapes are read)."""
+    call, direction = node.args
+    return Node("derivative", (call.args[1], None, embed_derivatives(_differential(direction))), node.pos, node.end,
+                "directional", node.grouped)
+
+
+def _regroup(node: Node, grouped: bool) -> Node:
+    return node if node.grouped == grouped else Node(node.kind, node.args, node.pos, node.end, node.value, grouped)
 
 
 def _factors_grouped(node: Node) -> list[Node]:

@@ -633,7 +633,8 @@ class Typer:
         body, var = node.args[:2]
         if node.value == "directional":   # D f(x)[v]: shaped like the function; v like x
             f = self.type(body)
-            x = self.symbol(var.value, var)
+            var = self.derivative_variable(node)
+            x = self.symbol(var.value, var) if var.kind == "name" else self.type(var)
             self._same(x, self.type(node.args[2]), var, node.args[2], "the direction must have the shape of the variable")
             return f
         f = self.type(body)
@@ -650,6 +651,17 @@ class Typer:
             return (f[0], x[0]) if layout == "numerator" else (x[0], f[0])
         raise Mismatch(f"the derivative of {self.show(body)} ({self.fmt(f)}) by {var.value} ({self.fmt(x)}) "
                        "inside an expression is not read yet (only of scalars and vectors)", node)
+
+    def derivative_variable(self, node: Node) -> Node:
+        """What a derivative value is taken by: its variable, a point (``Dg(h(x))[c]``), or for
+        ``D(A x)[v]`` the variable of the cell's first derivative."""
+        var = node.args[1]
+        if var is not None:
+            return var
+        if self.first_target is None or not self.first_target.variables:
+            raise ParseError("D(…)[v] needs a variable: state the derivative first, e.g. D f(x)[v] = …",
+                             text=self.cell, pos=node.pos, end=node.end)
+        return self.first_target.variables[0]
 
     def _function(self, node: Node, name: str, args, ew: bool):
         """``f(u)`` for an arbitrary function: u a scalar or a column; the value a scalar or a column."""

@@ -92,6 +92,14 @@ CLAIMS = [
     ("layout_identity", r"\nabla_x f(x) = \left(\frac{\partial f}{\partial x} \right)^T", True),
     ("layout_identity_untransposed", r"\nabla_x f(x) = \frac{\partial f}{\partial x}", False),
     ("scaled_derivative_value", r"\nabla_x (3 f(x)) = 3 (\frac{\partial f}{\partial x})^T", True),
+    # D applied to expressions, D of a function at a point, D inside a transpose
+    ("d_of_expressions", "f(x) = x^T A x \\quad Df(x)[v] = D(x^T)[v](Ax) + x^T D(Ax)[v]", True),
+    ("d_of_expressions_wrong", "f(x) = x^T A x \\quad Df(x)[v] = 2 x^T D(Ax)[v]", False),
+    ("product_rule_operator",
+     "f(x) = a(x)^T c(x) \\quad Df(x)[v] = (D a(x)[v])^T c(x) + a(x)^T (D c(x)[v])", True),
+    ("product_rule_operator_term_missing", "f(x) = a(x)^T c(x) \\quad Df(x)[v] = (D a(x)[v])^T c(x)", False),
+    ("chain_rule_operator", "f(x) = g(h(x)) \\quad Df(x)[v] = Dg(h(x))[Dh(x)[v]]", True),
+    ("chain_rule_operator_wrong_point", "f(x) = g(h(x)) \\quad Df(x)[v] = Dg(x)[Dh(x)[v]]\ng: \\mathbb{R}^n \\to \\mathbb{R}^p\nh: \\mathbb{R}^n \\to \\mathbb{R}^n", False),
 ]
 
 
@@ -99,6 +107,23 @@ CLAIMS = [
 def test_rules_over_arbitrary_functions_are_judged(cell, holds):
     d = derive(cell)
     assert [c.holds for c in d.claims] == [holds], d.text
+
+
+D_OF_EXPRESSIONS = [
+    ("quadratic_form", r"D(x^T A x)[v]", lambda e: e["v"].T @ e["A"] @ e["x"] + e["x"].T @ e["A"] @ e["v"]),
+    ("transpose_times", r"D(x^T)[v]", lambda e: e["v"].T),
+    ("log_of_inner_product", r"D(\log(a^T x))[v]", lambda e: (e["a"].T @ e["v"]) / (e["a"].T @ e["x"])),
+]
+
+
+@pytest.mark.parametrize("cell,reference", [r[1:] for r in D_OF_EXPRESSIONS], ids=[r[0] for r in D_OF_EXPRESSIONS])
+def test_d_of_an_expression_is_its_directional_derivative(cell, reference):
+    d = derive(cell)
+    env = sample(d)
+    if "log" in cell:
+        env["x"] = np.abs(env["x"]) + 1
+        env["a"] = np.abs(env["a"]) + 1
+    assert np.allclose(evaluate(d.answer.result, env, SIZES), reference(env))
 
 
 def test_the_interpretation_says_what_a_function_is():
