@@ -117,7 +117,9 @@ class Builder:
             notes.append(f"read e as a {t.kinds['e']} (write \\exp or e^{{…}} for the exponential)")
         dims = {v for v in self.final_dims.values() if isinstance(v, str)}
         symbols = {n: s for n, s in self.syms.items() if n not in t.functions}
-        return Reading(symbols, self.def_exprs, built, notes, dims)
+        reading = Reading(symbols, self.def_exprs, built, notes, dims)
+        reading.builder = self   # the definitions can then be written with their names (names.py)
+        return reading
 
     def _derivative(self, node: Node, env: dict) -> Expr:
         """A derivative used as a value: its result, the variable then standing for the function
@@ -182,6 +184,10 @@ class Builder:
 
     def expr(self, node: Node) -> Expr:
         return self._expr(node, {})
+
+    def with_names(self, node: Node, names: dict) -> Expr:
+        """``node`` built with each definition in ``names`` (name -> symbol) kept as that symbol."""
+        return self._expr(node, names)
 
     def _expr(self, node: Node, env: dict) -> Expr:
         """One node as an expression; a constructor's complaint is located at the node."""
