@@ -27,8 +27,17 @@ class InternalShapeError(Exception):
     """Two internally built operands do not fit: a bug, never the user's input."""
 
 
-def fmt_dim(d: Dim) -> str:
-    return str(d).replace("*", "")  # a product of dimensions, m*n, reads mn
+def fmt_dim(d: Dim, latex: bool = False) -> str:
+    """A dimension as printed: a product ``m*n`` reads mn, a repeated factor as a power (m*m: m²)."""
+    factors = str(d).split("*")
+    out = ""
+    for f in dict.fromkeys(factors):
+        k = factors.count(f)
+        out += f if k == 1 else (f"{f}^{{{k}}}" if latex else f + str(k).translate(_SUPERSCRIPT))
+    return out
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def fmt_shape(shape: Shape) -> str:

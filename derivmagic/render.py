@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from . import limits
-from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
+from .expr import Expr, Identity, Num, Ones, Sym, Zero, fmt_dim, postorder
 from .texsafe import is_safe, literal
 from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
                     Transpose)
@@ -158,7 +158,7 @@ class Printer:
         top = [str(c.numerator)] if c.numerator != 1 else []
         if c.denominator != 1:
             den.insert(0, str(c.denominator))
-        chain = [self(x, 21) for x in e.chain]
+        chain = [self(x, 21) if k == 1 else self.sup(self(x, 91), str(k)) for x, k in _runs(e.chain)]   # AAA: A³
         if not den:
             return sign + (self._join(top + num + chain) or "1")
         if len(chain) == 1 and not num and e.chain[0].shape[1] == 1:
@@ -166,7 +166,7 @@ class Printer:
         numerator, denominator = self._join(top + num) or "1", self._join(den)
         if not self.latex:
             body = self._join(top + num + chain) or "1"
-            body = f"({body})" if " " in body else body
+            body = f"({body})" if " " in body and not _one_group(body) else body
             denominator = f"({denominator})" if len(den) > 1 else denominator
             return f"{sign}{body}/{denominator}"
         tail = " " + self._join(chain) if chain else ""
@@ -175,6 +175,8 @@ class Printer:
     def _scalar_factor(self, s: Expr) -> str:
         if isinstance(s, Mul) and s.chain:  # a 1x1 product used as a scalar: (x^T y)
             return self.paren(self.render(s))
+        if isinstance(s, Det):   # det(A) A⁻ᵀ, never det AA⁻ᵀ
+            return f"{self.op('det')}{self.paren(self(s.args[0]))}"
         return self(s, 21)
 
     def _join(self, parts: list[str]) -> str:
@@ -266,6 +268,29 @@ class Printer:
         return sep.join(self(a, 21) for a in e.args)
 
 
+def _runs(chain) -> list:
+    """Equal neighbours of a matrix product as (factor, how many): A A A is (A, 3)."""
+    out: list = []
+    for x in chain:
+        if out and out[-1][0] == x:
+            out[-1][1] += 1
+        else:
+            out.append([x, 1])
+    return out
+
+
+def _one_group(s: str) -> bool:
+    """``s`` is one parenthesized group: ``(a - b)``, not ``(a)(b)``."""
+    if not (s.startswith("(") and s.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(s):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(s) - 1:
+            return False
+    return True
+
+
 def _plain_name(e: Sym) -> str:
     return _plain_tex(e.tex)
 
@@ -315,5 +340,5 @@ def to_text(e: Expr) -> str:
 
 
 def shape_tex(shape) -> str:
-    parts = [str(d).replace("*", "") for d in shape]
+    parts = [fmt_dim(d, latex=True) for d in shape]
     return r" \times ".join(p if is_safe(p) else literal(p) for p in parts)

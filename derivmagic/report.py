@@ -47,7 +47,7 @@ _MATH_CHARS = {
 _SUPERS = dict(zip("ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻′", ["T", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "-", r"\prime"]))
 _SUBS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₘₙₚₓ", "0123456789mnpx"))
 _TOKEN = re.compile(
-    r"(?P<shape>\b[A-Za-z0-9*]+×[A-Za-z0-9*]+\b)"         # a shape: m×n, p*q×m*n
+    r"(?P<shape>\b[A-Za-z0-9*⁰¹²³⁴⁵⁶⁷⁸⁹]+×[A-Za-z0-9*⁰¹²³⁴⁵⁶⁷⁸⁹]+\b)"   # a shape: m×n, p*q×m*n, m²×m²
     r"|(?P<macro>\\[A-Za-z]+(?:\{[^{}]*\})*)"              # LaTeX already: \exp, \mathbb{R}
     r"|(?P<script>[\^_](?:\{[^{}]*\}|[A-Za-z0-9]))"         # ^{...}, _{...}, ^n, _i
     r"|(?P<sup>[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻′]+)|(?P<sub>[₀₁₂₃₄₅₆₇₈₉ₘₙₚₓ]+)"
@@ -101,7 +101,8 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
         if kind == "name":
             put(True, word_names[tok])
         elif kind == "shape":
-            put(True, r" \times ".join(part.replace("*", r" \cdot ") for part in tok.split("×")))
+            put(True, re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹]+", lambda m: "^{" + "".join(_SUPERS[c] for c in m.group()) + "}",
+                             r" \times ".join(part.replace("*", r" \cdot ") for part in tok.split("×"))))
         elif kind == "macro":   # LaTeX in the text: kept only if every command in it is allowed
             piece = _math_piece(tok)
             put(True, piece if is_safe(piece) else literal(tok))
