@@ -1,9 +1,10 @@
 """Code export: the source of a Python function computing the function and its derivative
 from arrays, for NumPy, JAX or PyTorch (shared sub-expressions computed once, one line
-each), and a ready NumPy function that evaluates the expression trees directly.
+each), and a ready NumPy function that runs the NumPy source's plan.
 
 The source is written from the expression tree: it contains only validated identifiers for
-the cell's symbols and numeric literals, and derivmagic itself never compiles or runs it."""
+the cell's symbols and numeric literals, and derivmagic itself never compiles it: the ready
+function reads it with ``program.Program`` into closures over NumPy calls."""
 from __future__ import annotations
 
 import builtins
@@ -597,55 +598,35 @@ def parameters(d) -> list[Sym]:
 
 def to_function(d, backend: str = "numpy"):
     """A NumPy function ``(arrays...) -> (value, derivative)`` (``(value, (derivative, ...))``,
-    one per variable in the cell's order, for ``\\nabla_{W,b}``) evaluating the expression trees
-    directly (no source is compiled); ``.source`` holds the equivalent code, and
+    one per variable in the cell's order, for ``\\nabla_{W,b}``) that runs the code of
+    ``to_source("numpy")``, the same plan, statement by statement (``program.Program``: the source
+    is read, never compiled). Its parameters are named as in that source, the variables first
+    (``inspect.signature`` shows them; keywords work); ``.parameters`` holds the cell's names of
+    the symbols and sizes, ``.sizes`` the sizes, ``.source`` the code, and
     ``function_source(d, "jax" | "torch")`` the code for those libraries."""
     if backend != "numpy":
         raise ValueError(f"to_function builds NumPy functions; for {backend}, use to_source({backend!r})")
-    from .check import evaluate
-    answers = _answers(d)
-    answer = answers[0]
+    import inspect
+    from .program import Program
+    name = "f_and_derivative"
+    source = function_source(d, "numpy", name)
+    program = Program(source)
+    planned = program[name]
     symbols = parameters(d)
     extra = size_parameters(d, symbols)
+    signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                   for p in planned.params])
 
-    def f_and_derivative(*args):
-        if len(args) != len(symbols) + len(extra):
-            names = [s.name for s in symbols] + [f"the size {k}" for k in extra]
-            raise TypeError(f"f_and_derivative takes {len(names)} arguments ({', '.join(names)})")
-        env, sizes = {}, {k: int(v) for k, v in zip(extra, args[len(symbols):])}
-        for s, a in zip(symbols, args):
-            arr = np.asarray(a, dtype=float)
-            arr = arr.reshape(_column_shape(s, arr))
-            env[s.name] = arr
-            for dim, n in zip(s.shape, arr.shape):
-                if isinstance(dim, str):
-                    sizes.setdefault(dim, n)
-        memo: dict = {}
-        value = evaluate(answer.function, env, sizes, memo)
-        derivs = []
-        for a in answers:
-            deriv = evaluate(a.result, env, sizes, memo)
-            if _gradient_shaped(a):
-                deriv = deriv.reshape(np.shape(args[symbols.index(a.var)]))
-            derivs.append(deriv)
-        value = value.reshape(()) if answer.function.is_scalar else value
-        return (value, derivs[0]) if len(answers) == 1 else (value, tuple(derivs))
+    def f_and_derivative(*args, **kwargs):
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{name}({', '.join(planned.params)}): {exc}") from None
+        return planned.run(list(bound.args))
 
-    by = ", ".join(a.var.name for a in answers)
-    f_and_derivative.__doc__ = (f"{answer.kind} of the cell's function by {by}: (value, derivative)" if len(answers) == 1
-                                else f"{answer.kind}s of the cell's function by {by}: (value, (derivative by each, in that order))")
+    f_and_derivative.__signature__ = signature
+    f_and_derivative.__doc__ = planned.doc
     f_and_derivative.parameters = [s.name for s in symbols] + extra
     f_and_derivative.sizes = extra
-    f_and_derivative.source = function_source(d, "numpy")
+    f_and_derivative.source = source
     return f_and_derivative
-
-
-def _column_shape(s: Sym, arr) -> tuple:
-    r, c = s.shape
-    if (r, c) == (1, 1):
-        return (1, 1)
-    if c == 1:
-        return (-1, 1)
-    if r == 1:
-        return (1, -1)
-    return arr.shape

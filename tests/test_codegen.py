@@ -354,3 +354,55 @@ def test_every_variable_of_a_multi_variable_gradient_is_exported(tmp_path):
     one = derive(r"\nabla_W \|\tanh(Wx + b) - y\|^2").to_function()
     value, grad = one(*[dict(W=W, b=b, x=x, y=y)[p] for p in one.parameters])
     assert grad.shape == W.shape
+
+
+# ---------------------------------------------------------------- to_function runs the source's plan
+SIGNATURES = [
+    ("least-squares", CELLS["least-squares"], ["x", "A", "b"]),
+    ("weighted-ls", CELLS["weighted-ls"], ["x", "A", "b", "W"]),
+    ("gram", CELLS["gram"], ["X", "S"]),
+    ("several-variables", r"\nabla_{W,b} \|\tanh(Wx + b) - y\|^2", ["W", "b", "x", "y"]),
+]
+
+
+@pytest.mark.parametrize("cell, names", [s[1:] for s in SIGNATURES], ids=[s[0] for s in SIGNATURES])
+def test_to_function_has_named_parameters_and_a_docstring(cell, names):
+    import inspect
+    fn = derive(cell).to_function()
+    assert list(inspect.signature(fn).parameters) == names
+    assert fn.__doc__ and "returns (value" in fn.__doc__
+    assert f"def f_and_derivative({', '.join(names)}):" in fn.source
+
+
+def test_to_function_takes_keywords_and_names_a_missing_argument():
+    fn = derive(CELLS["least-squares"]).to_function()
+    A, b, x = np.arange(6.0).reshape(3, 2), np.ones(3), np.array([1.0, -1.0])
+    by_position = fn(x, A, b)
+    by_keyword = fn(b=b, x=x, A=A)
+    assert np.allclose(by_position[1], by_keyword[1]) and np.isclose(by_position[0], by_keyword[0])
+    with pytest.raises(TypeError, match=r"f_and_derivative\(x, A, b\): missing a required argument: 'b'"):
+        fn(x, A)
+
+
+def test_to_function_is_not_bound_by_the_checks_size_limit(monkeypatch):
+    """It runs the exported plan, not the check's evaluation: no limit on the arrays it is given."""
+    from derivmagic import limits
+    fn = derive(CELLS["quadratic"]).to_function()
+    monkeypatch.setitem(limits.LIMITS, "check_entries", 10)
+    rng = np.random.default_rng(3)
+    x, A = rng.normal(size=40), rng.normal(size=(40, 40))
+    value, grad = fn(x, A)
+    assert np.isclose(value, x @ A @ x) and np.allclose(grad, A @ x + A.T @ x)
+
+
+@pytest.mark.parametrize("cell", list(CELLS.values()), ids=list(CELLS))
+def test_to_function_agrees_with_the_trees(cell):
+    """The plan the function runs computes what the expression trees compute, node by node."""
+    from derivmagic.check import evaluate
+    d = derive(cell)
+    rng = np.random.default_rng(8)
+    symbols, env, sizes = _inputs(d, rng)
+    value, deriv = d.to_function()(*[env[s.name] for s in symbols])
+    assert np.allclose(value, evaluate(d.answer.function, env, sizes).reshape(np.shape(value)))
+    want = evaluate(d.answer.result, env, sizes)
+    assert np.allclose(np.reshape(deriv, want.shape), want)
