@@ -12,11 +12,13 @@ caret under the offending text, without a traceback; anything unexpected keeps i
 """
 from __future__ import annotations
 
+import argparse
 import difflib
 import glob
 import keyword
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,7 @@ from .codegen import BACKENDS
 from .derivation import DEFAULTS, LAYOUTS, Derivation, derive_all
 from .errors import DerivError
 from .expr import fmt_shape, postorder
+from .tex import GREEK_UNICODE
 
 SESSION_DEFAULTS = {"layout": None, "check": True, "steps": True}
 
@@ -128,8 +131,10 @@ class DeriveMagics(Magics):
                               help="store the Derivation in the notebook as VAR (the list of them when the cell "
                                    "has several)")
     @magic_arguments.argument("--latex", action="store_true", help="also print the LaTeX, to copy")
-    @magic_arguments.argument("--at", action="store_true",
-                              help="evaluate the result at the notebook's NumPy arrays of the same names")
+    @magic_arguments.argument("--at", nargs="?", const="", default=None, metavar="SYMBOL=VAR,...",
+                              help="evaluate the result at the notebook's NumPy arrays of the same names "
+                                   "(\\lambda is lam, lambda_ or λ; SYMBOL=VAR takes a symbol from another "
+                                   "variable)")
     @magic_arguments.argument("--vec", action="store_true",
                               help="for a matrix function of a matrix: also the Jacobian of vec F by vec X (Kronecker form)")
     @magic_arguments.argument("--code", choices=BACKENDS, default=None,
@@ -158,8 +163,9 @@ class DeriveMagics(Magics):
             if unknown:
                 have = ", ".join(sorted(known)) or "none"
                 raise UsageError(f"--dims: this cell has no dimension {', '.join(unknown)} (its dimensions: {have})")
-            values = [[(a, evaluate_at(d, self.shell.user_ns, dims, a)) for a in report.answers(d)] if args.at else []
-                      for d in ds]
+            at = None if args.at is None else parse_at(args.at, ds, self.shell.user_ns)
+            values = [[(a, evaluate_at(d, self.shell.user_ns, dims, a, at=at)) for a in report.answers(d)]
+                      if at is not None else [] for d in ds]
         except DerivError as exc:
             show_error(exc)
             return None
@@ -236,11 +242,88 @@ class DeriveMagics(Magics):
 
 
 # --------------------------------------------------------------------------- --at
+# short names a program gives a Greek letter whose own name is long or a Python keyword
+_SHORT = {"lambda": ("lam", "lmbda"), "Lambda": ("Lam",), "epsilon": ("eps",), "varepsilon": ("eps",)}
+_REAL = "biuf"   # dtype kinds --at accepts: booleans, integers and floats (not complex, text, objects, dates)
+_KINDS = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects", "M": "dates",
+          "m": "time spans", "V": "records"}
+
+
+def shown(name: str) -> str:
+    """A symbol's name as the cell writes it: ``lambda_1`` is λ_1."""
+    head, sep, tail = name.partition("_")
+    return GREEK_UNICODE[head] + sep + tail if head in GREEK_UNICODE else name
+
+
+def notebook_names(name: str) -> list[str]:
+    """The Python names that stand for the cell's symbol ``name`` in the notebook: the name itself
+    (``lambda_`` for a Python keyword), the Greek letter as Python spells it (``λ``, ``λ_1``) and
+    the usual short forms (``lam``, ``eps``)."""
+    head, sep, tail = name.partition("_")
+    names = [name + "_" if keyword.iskeyword(name) else name]
+    if head in GREEK_UNICODE:
+        names.append(unicodedata.normalize("NFKC", GREEK_UNICODE[head]) + sep + tail)
+        names += [short + sep + tail for short in _SHORT.get(head, ())]
+    return [n for n in dict.fromkeys(names) if n.isidentifier() and not keyword.iskeyword(n)]
+
+
+def _spellings(symbols) -> dict[str, list[str]]:
+    """``notebook_names`` of each symbol, less the names two symbols of the cell share (ε for both
+    \\epsilon and \\varepsilon, l for \\ell beside l): such a name is only the symbol it spells exactly."""
+    names = {n: notebook_names(n) for n in symbols}
+    owners: dict[str, list[str]] = {}
+    for n, spelled in names.items():
+        for alias in spelled:
+            owners.setdefault(alias, []).append(n)
+    return {n: [a for a in spelled if a == n or len(owners[a]) == 1] for n, spelled in names.items()}
+
+
+def _as_names(spelled: list[str]) -> str:
+    return spelled[0] if len(spelled) == 1 else ", ".join(spelled[:-1]) + " or " + spelled[-1]
+
+
+def parse_at(text: str, ds, namespace: dict) -> dict:
+    """``--at lambda=lam2,x=x0``: the notebook variable that gives each named symbol. A symbol is
+    named by any of its ``notebook_names``; a name that is no symbol of the cell is refused with
+    the names the cell's symbols go by."""
+    symbols = {n: s for d in ds for n, s in d.reading.symbols.items()}
+    spellings = _spellings(symbols)
+    spelled = {alias: n for n, aliases in spellings.items() for alias in [n, shown(n), *aliases]}
+    chosen = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        symbol, sep, variable = (part.strip() for part in item.partition("="))
+        if not (sep and symbol and variable):
+            raise UsageError(f"--at expects SYMBOL=VARIABLE pairs like lambda=lam2,x=x0, not {item.strip()!r}")
+        name = spelled.get(unicodedata.normalize("NFKC", symbol))
+        if name is None:
+            close = difflib.get_close_matches(symbol, list(spelled), n=1)
+            listing = "; ".join(f"{shown(n)} ({_as_names(spellings[n])})" if spellings[n] not in ([n], []) else shown(n)
+                                for n in sorted(symbols))
+            raise UsageError(f"--at: the cell has no symbol {symbol}" + (f" (did you mean {close[0]}?)" if close else "")
+                             + f"; its symbols: {listing}")
+        if variable not in namespace:
+            raise UsageError(f"--at: the notebook has no variable {variable} (for {shown(name)})")
+        chosen[name] = variable
+    return chosen
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeio" else "a ") + noun
+
+
 def _as_2d(name: str, value, shape) -> np.ndarray:
     try:
-        arr = np.asarray(value, dtype=float)
+        arr = np.asarray(value)
     except (TypeError, ValueError):
-        raise UsageError(f"--at: {name} in the notebook is a {type(value).__name__}, not a numeric array") from None
+        raise UsageError(f"--at: {name} in the notebook is {_a(type(value).__name__)}, not a numeric array") from None
+    if arr.dtype.kind not in _REAL:
+        kind = _KINDS.get(arr.dtype.kind, "values that are not real numbers")
+        what = _a("NumPy array" if isinstance(value, np.ndarray) else type(value).__name__) + (f" of {kind}" if arr.ndim else "")
+        raise UsageError(f"--at: {name} in the notebook is {what} (dtype {arr.dtype}); --at needs real numbers "
+                         f"(integers or floats)")
+    arr = arr.astype(float)
     if arr.ndim == 0:
         return arr.reshape(1, 1)
     if arr.ndim == 1:  # vectors as columns, unless the cell reads the symbol as a row
@@ -250,33 +333,57 @@ def _as_2d(name: str, value, shape) -> np.ndarray:
     raise UsageError(f"--at: {name} in the notebook has {arr.ndim} dimensions; a symbol is a scalar, vector or matrix")
 
 
-def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None, answer=None) -> np.ndarray:
+def _sources(d: Derivation, namespace: dict, needed: list[str], at: dict) -> dict[str, str]:
+    """The notebook variable of each symbol found there: the one ``at`` names, else the one of its
+    ``notebook_names`` the notebook has. Two different values for a symbol the result needs are
+    refused; a symbol it does not need (it only gives sizes) is then left out."""
+    spellings = _spellings(d.reading.symbols)
+    sources, missing = {}, []
+    for name in d.reading.symbols:
+        found = [at[name]] if name in at else [n for n in spellings[name] if n in namespace]
+        if any(namespace[f] is not namespace[found[0]] for f in found[1:]):
+            if name in needed:
+                raise UsageError(f"--at: the notebook has both {' and '.join(found)}, which may stand for "
+                                 f"{shown(name)}; say which with --at {name}={found[0]}")
+            continue
+        if found:
+            sources[name] = found[0]
+        elif name in needed:
+            missing.append(f"{shown(name)} (named {_as_names(spellings[name])} in Python)" if spellings[name] not in ([], [name])
+                           else name if spellings[name] else
+                           f"{shown(name)} (it has no Python name: give it with --at {shown(name)}=VARIABLE)")
+    if missing:
+        raise UsageError(f"--at: the result depends on {', '.join(map(shown, needed))}; the notebook has no "
+                         f"{', '.join(missing)} (define {'them as NumPy arrays' if len(missing) > 1 else 'it as a NumPy array'})")
+    return sources
+
+
+def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None, answer=None, at: dict | None = None
+                ) -> np.ndarray:
     """The result's numbers at the notebook's arrays of the cell's symbols (vectors as columns);
     the sizes are read from the arrays (``dims`` may give the others). ``answer``: one of
-    ``d.answers`` for a cell with several variables."""
+    ``d.answers`` for a cell with several variables. A symbol is looked up under its
+    ``notebook_names`` (\\lambda as lam, lambda_ or λ), or under the variable ``at`` gives it."""
     result = (answer or d.answer).result
     needed = sorted(s.name for s in result.free)
-    missing = [n for n in needed if n not in namespace]
-    if missing:
-        raise UsageError(f"--at: the result depends on {', '.join(needed)}; the notebook has no "
-                      f"{', '.join(missing)} (define {'them' if len(missing) > 1 else 'it'} as NumPy arrays)")
     sizes, origin, env = dict(dims or {}), {}, {}
-    for name, sym in d.reading.symbols.items():
-        if name not in namespace or (name not in needed and not _numeric(namespace[name])):
+    for name, variable in _sources(d, namespace, needed, at or {}).items():
+        value, sym = namespace[variable], d.reading.symbols[name]
+        if name not in needed and not _numeric(value):
             continue
-        arr = _as_2d(name, namespace[name], sym.shape)
-        for axis, (want, got) in enumerate(zip(sym.shape, arr.shape)):
+        arr = _as_2d(variable, value, sym.shape)
+        for want, got in zip(sym.shape, arr.shape):
             if isinstance(want, int):
                 if want != got:
-                    raise UsageError(f"--at: {name} is {fmt_shape(arr.shape)}, but the cell reads {name} as "
-                                  f"{fmt_shape(sym.shape)}")
+                    raise UsageError(f"--at: {variable} is {fmt_shape(arr.shape)}, but the cell reads {shown(name)} "
+                                     f"as {fmt_shape(sym.shape)}")
             elif want in origin and sizes[want] != got:
-                other, other_shape = origin[want]
-                raise UsageError(f"--at: the shapes disagree: {other} is {fmt_shape(other_shape)} and {name} is "
-                              f"{fmt_shape(arr.shape)}, but the cell gives both the dimension {want} "
-                              f"({other} ∈ {_space(d, other)}, {name} ∈ {_space(d, name)})")
+                other, other_variable, other_shape = origin[want]
+                raise UsageError(f"--at: the shapes disagree: {other_variable} is {fmt_shape(other_shape)} and "
+                                 f"{variable} is {fmt_shape(arr.shape)}, but the cell gives both the dimension {want} "
+                                 f"({shown(other)} ∈ {_space(d, other)}, {shown(name)} ∈ {_space(d, name)})")
             else:
-                sizes[want], origin[want] = got, (name, arr.shape)
+                sizes[want], origin[want] = got, (name, variable, arr.shape)
         env[name] = arr
     unknown = sorted({dim for node in postorder(result) for dim in node.shape if isinstance(dim, str)} - set(sizes))
     if unknown:
@@ -286,7 +393,10 @@ def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None, answer
 
 
 def _numeric(value) -> bool:
-    return isinstance(value, (int, float, np.ndarray, np.number)) and not isinstance(value, bool)
+    """A value of the notebook that can give a symbol its size: a real number or array."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray, np.number)):
+        return False
+    return np.asarray(value).dtype.kind in _REAL
 
 
 def _space(d: Derivation, name: str) -> str:
@@ -332,7 +442,7 @@ class Evaluated:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         names = self._names()
-        at = f" at the notebook's {', '.join(names)}" if names else ""
+        at = f" at the notebook's {', '.join(map(shown, names))}" if names else ""
         body = np.array2string(self.value, precision=4, suppress_small=True)
         text = f"{report.target_text(self.d, self.answer)}{at} ({fmt_shape(self.value.shape)}) =\n{body}"
         where = ""
@@ -356,8 +466,21 @@ def unload(ip) -> None:
     manager.registry.pop(DeriveMagics.__name__, None)
 
 
+class _PlainHelp(magic_arguments.MagicHelpFormatter):
+    """The help of ``%%derive?`` as plain text: IPython writes the usage as a reStructuredText block
+    (a stray ``::`` above it) and the values of an option in ``<…>``."""
+
+    def _format_action_invocation(self, action):
+        return argparse.HelpFormatter._format_action_invocation(self, action)
+
+    def add_usage(self, usage, actions, groups, prefix="usage: %"):
+        argparse.HelpFormatter.add_usage(self, usage, actions, groups, prefix)
+
+
 for _func in (DeriveMagics.derive_cell, DeriveMagics.derive_config, DeriveMagics.derive_check):
     _func.parser.allow_abbrev = False
+    _func.parser.formatter_class = _PlainHelp
+    _func.__doc__ = _func.parser.format_help()
 del _func
 
 __all__ = ["DeriveMagics", "load", "unload", "evaluate_at", "Evaluated", "Shown"]

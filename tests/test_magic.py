@@ -183,6 +183,156 @@ def test_at_errors(ip, arrays, message):
     assert message in out.stderr and "Traceback" not in out.stdout + out.stderr
 
 
+def at_cell(ip, arrays, line="--at", body=LS):
+    """``%%derive`` with the arrays in the notebook; the outputs (a UsageError propagates)."""
+    ip.user_ns.update(arrays)
+    with capture_output() as out:
+        ip.run_cell_magic("derive", line, body)
+    return out
+
+
+LS_ARRAYS = {"A": np.arange(6.0).reshape(3, 2), "x": np.array([1.0, -1.0])}
+
+
+@pytest.mark.parametrize("value, message", [
+    (np.array([1.0, 2.0, 3.0]) + 1j, r"b in the notebook is a NumPy array of complex numbers \(dtype complex128\)"),
+    ([1 + 2j, 2.0, 3.0], r"b in the notebook is a list of complex numbers \(dtype complex128\)"),
+    (["1", "2", "3"], r"b in the notebook is a list of strings \(dtype <U1\)"),
+    (np.array(["1.5", "2", "3"]), r"b in the notebook is a NumPy array of strings \(dtype <U3\)"),
+    (np.array([b"1", b"2", b"3"]), r"b in the notebook is a NumPy array of bytes \(dtype \|S1\)"),
+    (np.array([1, None, 3], dtype=object), r"b in the notebook is a NumPy array of Python objects \(dtype object\)"),
+    (np.array([1.0, 2.0, 3.0], dtype=object), r"b in the notebook is a NumPy array of Python objects \(dtype object\)"),
+    (np.array(["2026-01-01"] * 3, dtype="datetime64[D]"), r"b in the notebook is a NumPy array of dates"),
+], ids=["complex-array", "complex-list", "string-list", "string-array", "bytes", "objects", "floats-as-objects",
+        "dates"])
+def test_at_refuses_values_that_are_not_real_numbers(ip, value, message):
+    """Complex values lost their imaginary part (a ComplexWarning) and strings were converted."""
+    with pytest.raises(UsageError, match=message + r".*--at needs real numbers"):
+        at_cell(ip, {**LS_ARRAYS, "b": value})
+
+
+@pytest.mark.parametrize("value, message", [
+    (1 + 2j, r"--at: t in the notebook is a complex \(dtype complex128\)"),
+    (np.complex64(1), r"--at: t in the notebook is a complex64 \(dtype complex64\)"),
+    ("2", r"--at: t in the notebook is a str \(dtype <U1\)"),
+], ids=["complex", "numpy-complex", "string"])
+def test_at_refuses_a_scalar_that_is_not_a_real_number(ip, value, message):
+    with pytest.raises(UsageError, match=message):
+        at_cell(ip, {"t": value}, "--at --no-check", "\\frac{d}{dt} t^3")
+
+
+def test_at_takes_integers_and_booleans_as_numbers(ip):
+    out = at_cell(ip, {"A": np.arange(6).reshape(3, 2), "b": [True, False, True], "x": np.array([1, -1])})
+    A, b, x = np.arange(6.0).reshape(3, 2), np.array([1.0, 0.0, 1.0]), np.array([1.0, -1.0])
+    assert f"{(2 * A.T @ (A @ x - b))[0]:.4g}" in bundle(out, 1)["text/latex"]
+
+
+def test_a_symbol_that_only_gives_sizes_may_be_anything(ip):
+    """A notebook value of a symbol the result does not need is only read for its size, and only
+    when it is a real array: a complex one beside it is left alone."""
+    out = at_cell(ip, {"x": np.ones(3), "c": np.ones(3) + 1j}, "--at --no-check", "\\nabla_x x^T x + c^T c")
+    assert "at the notebook's x" in bundle(out, 1)["text/plain"]
+
+
+RIDGE = "\\nabla_x \\|Ax - b\\|_2^2 + \\lambda \\|x\\|^2"
+RIDGE_ARRAYS = {"A": np.arange(6.0).reshape(3, 2), "b": np.array([1.0, 0.0, 2.0]), "x": np.array([1.0, -1.0])}
+
+
+def ridge(lam):
+    A, b, x = RIDGE_ARRAYS["A"], RIDGE_ARRAYS["b"], RIDGE_ARRAYS["x"]
+    return 2 * A.T @ (A @ x - b) + 2 * lam * x
+
+
+@pytest.mark.parametrize("name", ["lam", "lambda_", "λ", "lmbda"])
+def test_at_reaches_lambda_under_its_python_names(ip, name):
+    """lambda is a Python keyword: the notebook calls the symbol \\lambda lam, lambda_ or λ."""
+    out = at_cell(ip, {**RIDGE_ARRAYS, name: 0.5}, "--at --no-check", RIDGE)
+    shown = bundle(out, 1)
+    assert "at the notebook's A, b, λ, x" in shown["text/plain"]
+    for v in ridge(0.5):
+        assert f"{v:.4g}" in shown["text/latex"]
+    assert "\\lambda" in shown["text/latex"]
+
+
+@pytest.mark.parametrize("cell, code", [
+    ("\\nabla_\\theta \\|X\\theta - y\\|^2", "θ = np.array([3.0, 4.0])"),
+    ("\\nabla_\\theta \\|X\\theta - y\\|^2", "theta = np.array([3.0, 4.0])"),
+    ("\\nabla_{\\theta_1} \\|X\\theta_1 - y\\|^2", "θ_1 = np.array([3.0, 4.0])"),
+    ("\\nabla_{\\mu} \\|X\\mu - y\\|^2", "µ = np.array([3.0, 4.0])"),
+    ("\\nabla_{x} \\|X x - y\\|^2 + \\varepsilon x^T x", "x = np.array([3.0, 4.0]); ϵ = 0.5"),
+], ids=["theta", "theta-spelled", "theta-subscript", "micro-sign", "lunate-epsilon"])
+def test_at_reaches_greek_symbols_as_python_spells_them(ip, cell, code):
+    """Code typed in the notebook is stored as Python normalizes it (NFKC): µ, the micro sign, is μ,
+    and ϵ is ε."""
+    result, _ = run(ip, f"import numpy as np\nX, y = np.eye(2), np.ones(2)\n{code}")
+    assert result.success
+    out = at_cell(ip, {}, "--at --no-check", cell)
+    want = "[[ 7.]\n [10.]]" if "varepsilon" in cell else "[[4.]\n [6.]]"
+    assert want in bundle(out, 1)["text/plain"]
+
+
+def test_at_names_a_symbol_explicitly(ip):
+    out = at_cell(ip, {**RIDGE_ARRAYS, "l2": 2.0, "A2": np.ones((3, 2))}, "--at lambda=l2,A=A2 --no-check", RIDGE)
+    A, b, x = np.ones((3, 2)), RIDGE_ARRAYS["b"], RIDGE_ARRAYS["x"]
+    for v in 2 * A.T @ (A @ x - b) + 4 * x:
+        assert f"{v:.4g}" in bundle(out, 1)["text/latex"]
+
+
+@pytest.mark.parametrize("line, arrays, message", [
+    ("--at lamda=l2", {"l2": 1.0}, r"the cell has no symbol lamda \(did you mean lambda\?\); its symbols: A; b; "
+                                    r"λ \(lambda_, λ, lam or lmbda\); x$"),
+    ("--at y=b", {"b": 1.0}, r"the cell has no symbol y; its symbols: A; b; λ \(lambda_, λ, lam or lmbda\); x$"),
+    ("--at lam=l3", {}, r"--at: the notebook has no variable l3 \(for λ\)"),
+    ("--at lam", {}, r"--at expects SYMBOL=VARIABLE pairs like lambda=lam2,x=x0, not 'lam'"),
+    ("--at", {}, r"the notebook has no λ \(named lambda_, λ, lam or lmbda in Python\) \(define it as a NumPy array\)"),
+    ("--at", {"lam": 1.0, "λ": 2.0}, r"the notebook has both λ and lam, which may stand for λ; "
+                                     r"say which with --at lambda=λ"),
+], ids=["misspelled", "not-in-cell", "no-variable", "no-equals", "missing", "two-values"])
+def test_at_refuses_names_it_cannot_resolve(ip, line, arrays, message):
+    with pytest.raises(UsageError, match=message):
+        at_cell(ip, {**RIDGE_ARRAYS, **arrays}, line + " --no-check", RIDGE)
+
+
+def test_the_same_value_under_two_names_is_no_ambiguity(ip):
+    lam = np.array(0.5)
+    out = at_cell(ip, {**RIDGE_ARRAYS, "lam": lam, "λ": lam}, "--at --no-check", RIDGE)
+    assert f"{ridge(0.5)[0]:.4g}" in bundle(out, 1)["text/latex"]
+
+
+@pytest.mark.parametrize("name, names", [
+    ("lambda", ["lambda_", "λ", "lam", "lmbda"]),
+    ("lambda_1", ["lambda_1", "λ_1", "lam_1", "lmbda_1"]),
+    ("theta", ["theta", "θ"]),
+    ("Sigma_hat", ["Sigma_hat", "Σ_hat"]),
+    ("varepsilon", ["varepsilon", "ε", "eps"]),
+    ("vartheta", ["vartheta", "θ"]),
+    ("ell", ["ell", "l"]),
+    ("x_bar", ["x_bar"]),
+    ("W_1", ["W_1"]),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_notebook_names_of_a_symbol(name, names):
+    from derivmagic.magic import notebook_names
+    assert notebook_names(name) == names
+
+
+def test_a_name_two_symbols_share_is_neither_alias():
+    """\\epsilon and \\varepsilon are both ε to Python, and \\ell is l: in a cell with both, ε is
+    neither, and l is only the l of the cell."""
+    from derivmagic.magic import _spellings
+    got = _spellings(["epsilon", "varepsilon", "ell", "l"])
+    assert got == {"epsilon": ["epsilon"], "varepsilon": ["varepsilon"], "ell": ["ell"], "l": ["l"]}
+
+
+def test_a_hessian_too_large_for_the_notebooks_array_is_a_limit_error(ip):
+    """--at at a 10⁵-vector: the 10⁵×10⁵ Hessian is refused before anything is allocated."""
+    ip.user_ns.update(x=np.ones(100_000))
+    with capture_output() as out:
+        ip.run_cell_magic("derive", "--at --no-check", "\\nabla^2_x \\log(\\mathbf{1}^T \\exp(x))")
+    assert len(out.outputs) == 0
+    assert out.stderr.startswith("LimitError: evaluating this expression at n=100,000 needs arrays of ")
+    assert "more than the limit of 4,000,000" in out.stderr
+
+
 # ------------------------------------------------------------------ errors
 def test_deriv_error_shows_message_and_caret_without_traceback(ip):
     result, out = run(ip, "%%derive\n\\nabla_x \\|Ax - b\\|_2^2\nA \\in \\mathbb{R}^{3 \\times 4}, x \\in \\mathbb{R}^3")
@@ -244,6 +394,16 @@ def test_bad_option_values(ip, line, hint):
 def test_derive_config_rejects_unknown_options(ip):
     with pytest.raises(UsageError, match=r"unknown option --layou .*\n.*valid options: --check, --layout"):
         ip.run_line_magic("derive_config", "--layou numerator")
+
+
+@pytest.mark.parametrize("magic", ["%%derive", "%derive_config", "%derive_check"])
+def test_help_is_plain_text(ip, magic):
+    """IPython writes a magic's usage as a reStructuredText block: %%derive? showed a stray '::'."""
+    result, out = run(ip, f"{magic}?")
+    assert result.success
+    shown = out.stdout + "".join(str(o.data) for o in out.outputs)
+    assert f"usage: {magic} [" in shown
+    assert "::" not in shown and "<{" not in shown
 
 
 def test_help(ip):
