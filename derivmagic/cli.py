@@ -65,7 +65,13 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["check"]:
         return check_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.cell is None and _interactive(sys.stdin):   # nothing piped in: say so, never wait silently
+        parser.print_usage(sys.stderr)
+        print("derivmagic: give the formula as an argument (derivmagic '\\nabla_x x^T A x') or on standard "
+              "input (derivmagic < cell.tex); derivmagic --help lists the options", file=sys.stderr)
+        return 2
     cell = args.cell if args.cell is not None else sys.stdin.read()
     try:
         ds = derive_all(cell, layout=args.layout, check=not args.no_check, seed=args.seed)
@@ -99,6 +105,14 @@ def main(argv=None) -> int:
         for i, d in enumerate(ds, 1):
             print(function_source(d, args.code, name=f"f_and_derivative_{i}" if several else "f_and_derivative"))
     return 1 if failed else 0
+
+
+def _interactive(stream) -> bool:
+    """A terminal: standard input is not a pipe or a file (a closed one counts as nothing to read)."""
+    try:
+        return stream is None or stream.isatty()
+    except ValueError:
+        return True
 
 
 def verdict(d) -> str:

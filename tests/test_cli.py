@@ -108,3 +108,42 @@ def test_a_bad_seed_is_refused_in_words(argv, capsys):
         main(argv)
     assert info.value.code == 2
     assert "a seed is an integer ≥ 0" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ no formula
+def test_no_formula_on_a_terminal_prints_the_usage_instead_of_waiting():
+    """Standard input is a terminal (a pseudo-terminal here): derivmagic used to wait on it silently."""
+    pty = pytest.importorskip("pty")
+    import os
+    leader, terminal = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "derivmagic.cli"], stdin=terminal, capture_output=True,
+                              text=True, timeout=120)
+    finally:
+        os.close(leader)
+        os.close(terminal)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("usage: derivmagic [-h]")
+    assert "derivmagic: give the formula as an argument" in proc.stderr and "derivmagic --help" in proc.stderr
+
+
+class _Terminal:
+    def isatty(self):
+        return True
+
+    def read(self):
+        raise AssertionError("read from a terminal")
+
+
+@pytest.mark.parametrize("argv", [[], ["--latex"], ["--check-only"]], ids=["bare", "latex", "check-only"])
+def test_no_formula_with_options_on_a_terminal_prints_the_usage(argv, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("usage: derivmagic") and "or on standard input (derivmagic < cell.tex)" in err
+
+
+def test_a_formula_piped_in_is_still_read():
+    proc = subprocess.run([sys.executable, "-m", "derivmagic.cli", "--check-only"],
+                          input="\\nabla_x \\|Ax - b\\|_2^2 = 2A^T(Ax - b)\n", capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == "✓ all 1 claim(s) hold\n"
