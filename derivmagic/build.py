@@ -124,18 +124,17 @@ class Builder:
     def _derivative(self, node: Node, env: dict) -> Expr:
         """A derivative used as a value: its result, the variable then standing for the function
         it names (∂z/∂y at y = y(x))."""
-        from .layout import solve
         from .expr import substitute
         body, var = node.args[:2]
         if node.value == "directional":
             var = self.t.derivative_variable(node)
-            direction = self._expr(node.args[2], env)
-            if var.kind == "name":
-                return solve("directional", self._expr(body, env), self.sym(var.value), self.layout, direction).result
-            point = self._expr(var, env)   # D g(h(x))[c]: by g's argument, then at the point h(x)
+        if var.kind != "name":   # D g(h(x))[c], ∇f(AXB): by the function's argument, then at the point
+            point = self._expr(var, env)
             y = Sym(f"_point{id(node)}", point.shape, tex="y")
             f = substitute(self._expr(body, env), {point: y})
-            return substitute(solve("directional", f, y, self.layout, direction).result, {y: point})
+            return substitute(self._derivative_by(node, f, y, env), {y: point})
+        if node.value == "directional":
+            return self._derivative_by(node, self._expr(body, env), self.sym(var.value), env)
         name = var.value
         if name in self.t.defs:   # ∂z/∂y with y = h(x): by y as a variable, then y is h(x)
             x = Sym(name, self.shape(self.t.def_shapes[name]), tex=tex_name(name))
@@ -143,14 +142,20 @@ class Builder:
         else:
             x = self.sym(name)
             f = self._expr(body, env)
-        layout = "denominator" if node.value == "gradient" else self.layout
-        kind = "gradient" if node.value == "gradient" and f.is_scalar else "jacobian"
-        result = solve(kind, f, x, layout).result
+        result = self._derivative_by(node, f, x, env)
         if name in self.t.defs:
             result = substitute(result, {x: self._definition(name)})
         elif name in self.t.implicit:
             result = substitute(result, {x: self._implicit_value(name)})
         return result
+
+    def _derivative_by(self, node: Node, f: Expr, x: Sym, env: dict) -> Expr:
+        from .layout import solve
+        if node.value == "directional":
+            return solve("directional", f, x, self.layout, self._expr(node.args[2], env)).result
+        layout = "denominator" if node.value == "gradient" else self.layout
+        kind = "gradient" if node.value == "gradient" and f.is_scalar else "jacobian"
+        return solve(kind, f, x, layout).result
 
     def _implicit_value(self, name: str) -> Expr:
         """What an implicit function's letter stands for: y(x), z(y(x))."""

@@ -561,8 +561,8 @@ def extract_operator(node: Node):
         return node.args[1], None
     if kind == "directional" and _is_operator_d(node.args[0]):   # D(x^T A x)[v]
         return node, None
-    if kind in ("mul", "add", "sub", "hadamard", "div", "hdiv"):
-        op, rest = extract_operator(node.args[0])
+    if kind in ("mul", "add", "sub", "hadamard", "div", "hdiv") and not node.args[0].grouped:
+        op, rest = extract_operator(node.args[0])   # (∇_x f) g: the operator stays inside its parentheses
         if op is not None:
             if rest is None and kind == "mul":
                 return op, node.args[1]
@@ -770,10 +770,13 @@ def embed_derivatives(node: Node) -> Node:
                                      and _frac_operator(f)[1] is None):
                 if i + 1 >= len(factors):
                     raise ParseError("nothing to differentiate after the derivative", pos=f.pos, end=f.end)
-                body = _product(factors[i + 1:])
+                at_point = f.kind == "nabla" and not f.args and factors[i + 1].kind == "call"
+                rest = factors[i + 2:] if at_point else []   # ∇f(u) v: the gradient of f at u, times v
+                body = factors[i + 1] if at_point else _product(factors[i + 1:])
                 deriv = _derivative_node(f, embed_derivatives(body))
                 before = [embed_derivatives(g) for g in factors[:i]]
-                return _product(before + [deriv]) if before else deriv
+                after = [embed_derivatives(g) for g in rest]
+                return _product(before + [deriv] + after)
         for i, f in enumerate(factors):
             if f.kind == "directional" and _is_operator_d(f.args[0]):   # D(x^T)[v] (A x)
                 factors = [*factors[:i], _d_of_expression(f), *factors[i + 1:]]
@@ -818,7 +821,7 @@ def _product(factors: list[Node]) -> Node:
 def _derivative_node(op: Node, body: Node | None) -> Node:
     """A derivative as a value: Node("derivative", (body, variable), value=kind)."""
     if op.kind == "nabla":
-        variables = list(op.args)
+        variables = list(op.args) or [_point_of(op, body)]
         if len(variables) != 1 or op.value != 1:
             raise ParseError("inside an expression, only first derivatives by one variable are read",
                              pos=op.pos, end=op.end)
@@ -831,11 +834,21 @@ def _derivative_node(op: Node, body: Node | None) -> Node:
                              pos=op.pos, end=op.end)
         kind = "jacobian"
     var = variables[0]
-    if var.kind != "name":
+    if var.kind != "name" and not (op.kind == "nabla" and not op.args):
         raise ParseError("a derivative by an expression is not read yet; name it (u = …) and differentiate by u",
                          pos=var.pos, end=var.end)
     end = body.end if body is not None else op.end
     return Node("derivative", (body, var), op.pos, max(end, op.end), kind, op.grouped)
+
+
+def _point_of(op: Node, body: Node | None) -> Node:
+    """``\nabla f(u)`` with no subscript: the gradient of f at the point u (by u when u is a
+    symbol); of anything else, by the one usual variable in it."""
+    if body is not None and body.kind == "call" and len(body.args) == 2 and body.args[0].kind == "name":
+        return body.args[1]
+    if body is None:
+        raise ParseError("nothing to differentiate after the gradient", pos=op.end, end=op.end + 1)
+    return _guess_variable(op, body)
 
 
 def _scaled_operator(side: Node):

@@ -167,6 +167,8 @@ def _ambiguity(fits: list, targets: list) -> list[str]:
         usual = default_kind(n)
         if best.kinds.get(n) in (usual, best.candidates[n][0]):
             continue   # the convention, or what the cell's use of n asks for (Xθ: θ a vector)
+        if n in best.domains and not best.dims.is_one(best.domains[n][1]):
+            continue   # f(X) of a matrix X has scalar values: there is no vector reading to offer
         other = next((t for _, t in fits[1:] if t.kinds.get(n) == usual), None)
         if other is not None and other.signature(targets) != sig:
             out.append(f"read {_letter(n)} as a {best.kinds[n]}; declare {_letter(n)} ∈ {_SPACE[usual][0]} "
@@ -638,7 +640,10 @@ class Typer:
             self._same(x, self.type(node.args[2]), var, node.args[2], "the direction must have the shape of the variable")
             return f
         f = self.type(body)
-        x = self._definition(var.value, var) if var.value in self.defs else self.symbol(var.value, var)
+        if var.kind != "name":   # ∇f(AXB): at a point
+            x = self.type(var)
+        else:
+            x = self._definition(var.value, var) if var.value in self.defs else self.symbol(var.value, var)
         layout = "denominator" if node.value == "gradient" else self.layout
         column = lambda s: self.dims.is_one(s[1])   # noqa: E731
         if self.is_scalar(f):
@@ -649,7 +654,7 @@ class Typer:
             return f if layout == "numerator" else (f[1], f[0])
         if column(f) and column(x):
             return (f[0], x[0]) if layout == "numerator" else (x[0], f[0])
-        raise Mismatch(f"the derivative of {self.show(body)} ({self.fmt(f)}) by {var.value} ({self.fmt(x)}) "
+        raise Mismatch(f"the derivative of {self.show(body)} ({self.fmt(f)}) by {self.show(var)} ({self.fmt(x)}) "
                        "inside an expression is not read yet (only of scalars and vectors)", node)
 
     def derivative_variable(self, node: Node) -> Node:
@@ -669,11 +674,6 @@ class Typer:
             raise ParseError(f"{name} is applied to {len(args)} arguments: an arbitrary function here takes one "
                              "(a scalar or a vector)", text=self.cell, pos=node.pos, end=node.end)
         arg = args[0]
-        if arg.kind == "name" and arg.value not in self.defs and (
-                self.declared.get(arg.value, ((None, None),))[0][1] not in (None, 1)
-                or (arg.value not in self.declared and default_kind(arg.value) == "matrix")):
-            raise ParseError(f"{name}({self.show(arg)}): arbitrary functions of matrices are not supported yet "
-                             "(of scalars and vectors they are)", text=self.cell, pos=node.pos, end=node.end)
         a = self.type(arg)
         decl = self.functions.get(name)
 
@@ -684,7 +684,11 @@ class Typer:
             self.unify(a[0], want[0], err(f"not to a point of its domain ℝ^{decl.domain[0]}"))
             self.unify(a[1], want[1], err(f"not to a point of its domain ℝ^{decl.domain[0]}"))
             return (self.dim_of(decl.codomain[0]), self.dim_of(decl.codomain[1]))
-        self.unify(a[1], ONE_DIM, err("a matrix: arbitrary functions of matrices are not supported yet"))
+        if not self.dims.unify(a[1], ONE_DIM):   # of a matrix: a scalar function, f: ℝ^{m×n} → ℝ
+            value = self.symbol(name, node.args[0])
+            for d in value:
+                self.unify(d, ONE_DIM, err("a matrix: an arbitrary function of a matrix is read with scalar "
+                                           "values (f: ℝ^{m×n} → ℝ)"))
         if name in self.domains:
             self._same(self.domains[name], a, node, args[0], f"{name} must be applied to arguments of one shape")
         else:

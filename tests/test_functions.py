@@ -47,6 +47,9 @@ GRADIENTS = [
     ("squared_norm", r"\nabla_x \|f(x)\|^2"),
     ("loss_of_linear_model", r"\nabla_w L(Xw)"),
     ("scalar_argument", r"\frac{d}{dt} f(t)^2"),
+    ("function_of_a_matrix", r"\nabla_X f(X)"),
+    ("function_of_a_linear_map_of_a_matrix", r"\nabla_X f(AXB)"),
+    ("square_of_a_function_of_a_matrix", r"\nabla_X f(X)^T f(X)"),
 ]
 
 
@@ -93,6 +96,13 @@ CLAIMS = [
     ("layout_identity_untransposed", r"\nabla_x f(x) = \frac{\partial f}{\partial x}", False),
     ("scaled_derivative_value", r"\nabla_x (3 f(x)) = 3 (\frac{\partial f}{\partial x})^T", True),
     # D applied to expressions, D of a function at a point, D inside a transpose
+    # parentheses keep an operator to what they enclose; ∇f(u) is the gradient of f at the point u
+    ("product_rule_grouped", r"\nabla_x ( f(x) g(x) ) = ( \nabla_x f(x) ) g(x) + (\nabla_x g(x)) f(x)", True),
+    ("product_rule_grouped_term_missing", r"\nabla_x ( f(x) g(x) ) = ( \nabla_x f(x) ) g(x)", False),
+    ("product_rule_of_matrices", r"\nabla \left( f(X)^T g(X) \right) = \left( \nabla f(X) \right) g(X) + \left( \nabla g(X) \right) f(X)", True),
+    ("gradient_at_a_point", r"\nabla_X f(AXB) = A^T \nabla f(AXB) B^T", True),
+    ("gradient_at_a_point_untransposed", r"\nabla_X f(AXB) = A \nabla f(AXB) B \quad A, B \in \mathbb{R}^{n \times n}", False),
+    ("chain_rule_through_a_scalar", r"\nabla_X \log f(X) = \frac{1}{f(X)} \nabla_X f(X)", True),
     ("d_of_expressions", "f(x) = x^T A x \\quad Df(x)[v] = D(x^T)[v](Ax) + x^T D(Ax)[v]", True),
     ("d_of_expressions_wrong", "f(x) = x^T A x \\quad Df(x)[v] = 2 x^T D(Ax)[v]", False),
     ("product_rule_operator",
@@ -145,9 +155,10 @@ def test_a_product_stays_a_product():
 
 
 @pytest.mark.parametrize("cell,message", [
-    (r"\nabla_X f(X)", r"arbitrary functions of matrices are not supported yet"),
+    ("f: \\mathbb{R}^{m \\times n} \\to \\mathbb{R}^p \\quad \\nabla_X \\|f(X)\\|^2",
+     r"f maps m×n to p×1: an arbitrary function takes a scalar, a vector or a matrix, and a function of a matrix has scalar values"),
     (r"\nabla^2_x f(x)", r"the second derivative of the arbitrary function f is not supported yet"),
-], ids=["matrix_argument", "second_derivative"])
+], ids=["vector_function_of_a_matrix", "second_derivative"])
 def test_refusals_say_what_is_missing(cell, message):
     with pytest.raises(DerivError, match=message):
         derive(cell)

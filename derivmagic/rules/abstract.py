@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import DerivError
 from ..expr import Expr, InternalShapeError, fmt_shape
 from .linear import mul, transpose
+from .matrix import trace
 
 instance_seed: ContextVar[int] = ContextVar("instance_seed", default=0)
 
@@ -60,7 +61,8 @@ def _size(d, sizes) -> int:
 
 
 class FunctionApply(Expr):
-    """``f(u)``: an arbitrary differentiable function of a scalar or a vector."""
+    """``f(u)``: an arbitrary differentiable function of a scalar or a vector, or a scalar function
+    of a matrix (an instance then maps vec(U))."""
 
     __slots__ = ("name", "tex")
     prec = 100
@@ -72,7 +74,10 @@ class FunctionApply(Expr):
         super().__init__((arg,), shape, (name, shape))
 
     def differential(self, ds):
-        return mul(function_derivative(self.name, self.tex, self.args[0], self.shape), ds[0])
+        factor = function_derivative(self.name, self.tex, self.args[0], self.shape)
+        if self.args[0].shape[1] != 1:   # of a matrix U: d f(U) = tr(∇f(U)ᵀ dU)
+            return trace(mul(factor, ds[0]))
+        return mul(factor, ds[0])
 
     def evaluate(self, vals, sizes=None):
         u = vals[0]
@@ -117,7 +122,7 @@ class FunctionDerivative(Expr):
         m = 1 if self.kind == "grad" else _size(self.shape[0], sizes)
         _, jacobian = _instance(self.name, u.size, m)
         J = jacobian(u)
-        return J.T if self.kind == "grad" else J.reshape(m, -1)
+        return J.reshape(u.shape) if self.kind == "grad" else J.reshape(m, -1)
 
     def to_sympy(self, sargs, ctx):
         import sympy
@@ -143,8 +148,9 @@ class FunctionDerivative(Expr):
 
 def apply_function(name: str, tex: str, arg: Expr, shape) -> Expr:
     """``name(arg)`` for an arbitrary function whose value has ``shape`` (a scalar or a column)."""
-    if arg.shape[1] != 1 or shape[1] != 1:
-        raise InternalShapeError(f"arbitrary function {name} of {fmt_shape(arg.shape)} to {fmt_shape(shape)}")
+    if shape[1] != 1 or (arg.shape[1] != 1 and shape != (1, 1)):
+        raise DerivError(f"{_text(name)} maps {fmt_shape(arg.shape)} to {fmt_shape(shape)}: an arbitrary function "
+                         "takes a scalar, a vector or a matrix, and a function of a matrix has scalar values")
     return FunctionApply(name, tex, arg, shape)
 
 
@@ -152,6 +158,8 @@ def function_derivative(name: str, tex: str, arg: Expr, shape) -> Expr:
     """The factor of du in d name(u): J_f(u), ∇f(u)ᵀ or f'(u)."""
     if arg.is_scalar:
         return FunctionDerivative(name, tex, arg, "prime", shape)
+    if arg.shape[1] != 1:   # ∇f(U), shaped like U; d f(U) = tr(∇f(U)ᵀ dU)
+        return transpose(FunctionDerivative(name, tex, arg, "grad", arg.shape))
     if shape == (1, 1):
         return transpose(FunctionDerivative(name, tex, arg, "grad", arg.shape))
     return FunctionDerivative(name, tex, arg, "jac", (shape[0], arg.shape[0]))
