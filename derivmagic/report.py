@@ -235,8 +235,9 @@ def _printed(e, latex: bool) -> str:
 
 def _shown_expressions(d) -> list:
     out = []
-    for a in answers(d):
+    for a in shown_answers(d):
         out += [a.function, a.result] + ([a.differential] if a.differential is not None else [])
+    out += [e for _, e in getattr(d, "where", ())]
     for s in d.steps:
         out += [s.node, s.differential]
     for c in d.claims:
@@ -301,6 +302,22 @@ def rendering(d):
 def answers(d) -> list:
     """Every derivative of the cell: one per variable of ``∇_{W,b}``."""
     return list(getattr(d, "answers", None) or [d.answer])
+
+
+def shown_answers(d) -> list:
+    """The derivatives as printed: written with the names of the cell's definitions when it has
+    them (``Derivation.shown_answers``), with a ``where`` line (``Derivation.where``)."""
+    return list(getattr(d, "shown_answers", None) or answers(d))
+
+
+def where_line(d, latex: bool) -> list:
+    """``where z_1 = W_1 x + b_1, h = σ(z_1)``: the definitions the printed result uses."""
+    where = getattr(d, "where", None)
+    if not where:
+        return []
+    if latex:
+        return [r"&\text{where }" + r",\ ".join(f"{to_latex(n)} = {to_latex(e)}" for n, e in where)]
+    return ["  where " + ", ".join(f"{to_text(n)} = {to_text(e)}" for n, e in where)]
 
 
 def target_latex(d, a=None) -> str:
@@ -558,7 +575,7 @@ def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, 
     if steps and d.steps:
         out.append(("Steps", ["{} &= {} && {}".format(*step_parts_latex(s, names)) for s in d.steps]))
     result = []
-    for a in answers(d):
+    for a in shown_answers(d):
         if a.vectorized and a.differential is not None:
             result.append(rf"\mathrm{{d}}\left({to_latex(a.function)}\right) &= "
                           + (to_latex(a.differential) if vec else rf"\boxed{{{to_latex(a.differential)}}}")
@@ -566,7 +583,7 @@ def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, 
             if not vec:
                 continue
         result += [rf"{target_latex(d, a)} &= \boxed{{{to_latex(a.result)}}}", rf"&{description_latex(d, a)}"]
-    result += [rf"&{warning_latex(w, names)}" for w in d.warnings]
+    result += where_line(d, True) + [rf"&{warning_latex(w, names)}" for w in d.warnings]
     out.append(("Result", result))
     if d.claims:
         out.append(("Claims", claim_rows_latex(d)))
@@ -622,14 +639,14 @@ def _derivation_text(d, steps: bool, vec: bool) -> str:
             note = s.rule + (f"; {s.shapes}" if s.shapes else "")
             lines.append(f"  {left.ljust(wl)} = {right.ljust(wr)}    {note}")
     lines.append("Result")
-    for a in answers(d):
+    for a in shown_answers(d):
         if a.vectorized and a.differential is not None:
             lines.append(f"  d({to_text(a.function)}) = {to_text(a.differential)}    the differential")
             if not vec:
                 lines.append("  (the Jacobian of vec F by vec X, a Kronecker expression, with --vec)")
                 continue
         lines += [f"  {target_text(d, a)} = {to_text(a.result)}", f"  {a.description}"]
-    lines += [f"  ⚠ {w}" for w in d.warnings]
+    lines += where_line(d, False) + [f"  ⚠ {w}" for w in d.warnings]
     if d.claims:
         lines += ["Claims"] + [f"  {line}" for line in claim_lines_text(d)]
     lines += ["Check", f"  {check_text(d)}"]
