@@ -278,3 +278,69 @@ def test_tex_text_never_passes_a_command_through(plain):
     from derivmagic.texsafe import disallowed
     for tex in (tex_text(plain), tex_text(plain, formula=True), tex_text(plain, {"x": r"\input{y}"})):
         assert disallowed(tex) == [], (plain, tex)
+
+
+# ---------------------------------------------------------------- widths and line breaks (issue 13)
+# widths MathJax 3 drew (CommonHTML, in em of the math font), measured in headless Chromium
+DRAWN_EM = [
+    (r"\theta \in \mathbb{R}^{n},\ y \in \mathbb{R}^{n};\ \text{read }\theta\text{ as a vector}", 14.68),
+    (r"\checkmark\ \text{finite differences along 3 random directions}\text{ at }m = 3,\ n = 4"
+     r"\text{: max error }8.8 \times 10^{-11}", 36.77),
+    (r"\nabla^2_{x} \left(x^T A x\right) = \boxed{A + A^T}", 10.02),
+    (r"\mathrm{d}\left(\frac{1}{2} \theta^T H \theta\right) = \frac{(\mathrm{d}\theta^T H \theta + \theta^T H "
+     r"\mathrm{d}\theta)}{2}  \text{product rule}", 20.53),
+    (r"\nabla_{w} \left(\mathbf{1}^T (y - X w)^{\circ 2}\right) = \boxed{-2 X^T (y - X w)}", 17.16),
+    (r"\mathrm{d}\left(\left\| \sigma(W x + b) - y \right\|_{2}^{2}\right) = 2 (\sigma(W x + b) \odot (\sigma(W x + b)"
+     r" - y) \odot (\mathbf{1} - \sigma(W x + b)))^T \mathrm{d}b  \text{identify the gradient: }\mathrm{d} f = g ^{T}"
+     r" \mathrm{d} b", 49.09),
+    (r"\text{ambiguous: read }Y\text{ as a vector; declare }Y \in \mathbb{R}^{m \times n}\text{ if it is a matrix}",
+     27.79),
+    (r"\begin{aligned} \mathrm{d}\left(W x\right) &= W \mathrm{d}x && \text{constant factor} \\ "
+     r"\mathrm{d}\left(\left\| W x \right\|_{2}\right) &= \frac{1}{\left\| W x \right\|_{2}} (W x)^T W \mathrm{d}x "
+     r"&& \text{derivative of the 2-norm} \end{aligned}", None),
+]
+
+
+@pytest.mark.parametrize("latex, drawn", DRAWN_EM, ids=[f"drawn {i}" for i in range(len(DRAWN_EM))])
+def test_tex_width_is_close_to_what_mathjax_draws(latex, drawn):
+    from derivmagic.render import tex_width
+    if drawn is None:   # an aligned block: its widest row of each column, and the gap between pairs
+        rows = [r"\mathrm{d}\left(\left\| W x \right\|_{2}\right)",
+                r"= \frac{1}{\left\| W x \right\|_{2}} (W x)^T W \mathrm{d}x", r"\text{derivative of the 2-norm}"]
+        drawn = sum(tex_width(r) for r in rows) + 2.0
+    assert abs(tex_width(latex) - drawn) <= 0.12 * drawn
+
+
+LONG = derive(r"\nabla_{W_1} \frac{1}{2}\|W_2 \sigma(W_1 x + b_1) + b_2 - y\|_2^2 + \|W_1\|_F^2 + \|W_2\|_F^2")
+
+
+@pytest.mark.parametrize("latex", [True, False], ids=["latex", "text"])
+@pytest.mark.parametrize("width", [12, 20, 30, 60], ids=lambda w: f"width {w}")
+def test_break_lines_fits_and_keeps_every_character(latex, width):
+    from derivmagic.render import break_lines, measure, to_latex, to_text
+    from derivmagic.report import rendering
+    with rendering(LONG):
+        printed = [(to_latex if latex else to_text)(s.differential) for s in LONG.steps]
+    width = width if not latex else width / 2
+    for s in printed:
+        lines = break_lines(s, width, latex)
+        assert len(lines) == 1 or all(measure(line, latex) <= width * 1.05 for line in lines[1:-1]), lines
+        rejoined = "".join(lines).replace("{} ", "").replace(r"\cdot ", "").replace("· ", "")
+        squeeze = lambda t: re.sub(r"\\left|\\right|\\Big|\s", "", t)   # noqa: E731
+        assert squeeze(rejoined) == squeeze(s)
+        if measure(s, latex) <= width:
+            assert lines == [s]
+
+
+@pytest.mark.parametrize("latex, width, source, want", [
+    (True, 8, r"(a + b) \odot c + (c - d) \odot e - f", [r"(a + b) \odot c", r"{} + (c - d) \odot e", r"{} - f"]),
+    (False, 16, "(a + b) ⊙ c + (c - d) ⊙ e - f", ["(a + b) ⊙ c", "+ (c - d) ⊙ e", "- f"]),
+    (True, 5, r"A (B + C) D x", [r"A (B + C) D", r"{} \cdot x"]),
+    (True, 3, r"A (B + C) D x", [r"A (B", r"{} + C)", r"{} \cdot D x"]),
+    (False, 6, "A (B + C) D x", ["A (B", "+ C)", "· D x"]),
+    (True, 3, r"\left\| \frac{1}{2} x + y \right\|_{2}", [r"\Big\| \frac{1}{2} x", r"{} + y \Big\|_{2}"]),
+], ids=["latex at + first", "text at + first", "latex between factors", "latex inside parentheses",
+        "text inside parentheses", "latex \\left made to span lines"])
+def test_break_lines_prefers_the_outermost_break(latex, width, source, want):
+    from derivmagic.render import break_lines
+    assert break_lines(source, width, latex) == want
