@@ -318,12 +318,21 @@ def _as_2d(name: str, value, shape) -> np.ndarray:
         arr = np.asarray(value)
     except (TypeError, ValueError):
         raise UsageError(f"--at: {name} in the notebook is {_a(type(value).__name__)}, not a numeric array") from None
+    if np.ma.is_masked(value):
+        masked = int(np.ma.count_masked(value))
+        raise UsageError(f"--at: {name} in the notebook is a masked array with {masked:,} masked "
+                         f"value{'s' if masked > 1 else ''}; --at needs every value (e.g. {name}.filled(0))")
+    if arr.dtype.kind == "O" and arr.ndim == 0 and isinstance(value, int):
+        raise UsageError(f"--at: {name} in the notebook is an integer too large for a float ({len(str(value)):,} "
+                         f"digits)")
     if arr.dtype.kind not in _REAL:
         kind = _KINDS.get(arr.dtype.kind, "values that are not real numbers")
         what = _a("NumPy array" if isinstance(value, np.ndarray) else type(value).__name__) + (f" of {kind}" if arr.ndim else "")
         raise UsageError(f"--at: {name} in the notebook is {what} (dtype {arr.dtype}); --at needs real numbers "
                          f"(integers or floats)")
     arr = arr.astype(float)
+    if arr.size == 0:
+        raise UsageError(f"--at: {name} in the notebook is empty (shape {'×'.join(map(str, arr.shape))}); a size is at least 1")
     if arr.ndim == 0:
         return arr.reshape(1, 1)
     if arr.ndim == 1:  # vectors as columns, unless the cell reads the symbol as a row
@@ -372,8 +381,9 @@ def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None, answer
         if name not in needed and not _numeric(value):
             continue
         arr = _as_2d(variable, value, sym.shape)
+        _declared(d, name, variable, arr)
         for want, got in zip(sym.shape, arr.shape):
-            if isinstance(want, int):
+            if isinstance(want, int) or (sym.shape[0] == sym.shape[1] and arr.shape[0] != arr.shape[1]):
                 if want != got:
                     raise UsageError(f"--at: {variable} is {fmt_shape(arr.shape)}, but the cell reads {shown(name)} "
                                      f"as {fmt_shape(sym.shape)}")
@@ -389,7 +399,29 @@ def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None, answer
     if unknown:
         raise UsageError(f"--at: the size {', '.join(unknown)} is unknown: define an array that has it, or give --dims")
     with np.errstate(all="ignore"):
-        return np.asarray(evaluate(result, env, sizes), dtype=float)
+        try:
+            return np.asarray(evaluate(result, env, sizes), dtype=float)
+        except np.linalg.LinAlgError as exc:
+            raise UsageError(f"--at: the result cannot be evaluated at the notebook's values: {str(exc).lower()} "
+                             f"(a matrix it inverts or factors is singular or not positive definite there)") from None
+
+
+def _declared(d: Derivation, name: str, variable: str, arr: np.ndarray) -> None:
+    """A notebook value that breaks the cell's declaration is refused: the result was simplified
+    with it (2Ax for A ∈ 𝕊ⁿ), so its numbers there would not be the derivative's."""
+    sym = d.reading.symbols[name]
+    if not sym.symmetric or arr.shape[0] != arr.shape[1]:
+        return
+    space = f"{shown(name)} ∈ {_space(d, name)}"
+    if np.abs(arr - arr.T).max() > 1e-10 * max(1.0, np.abs(arr).max()):
+        raise UsageError(f"--at: the cell declares {space}, but the notebook's {variable} is not symmetric; "
+                         f"the result assumes {shown(name)} = {shown(name)}ᵀ")
+    if "spd" in sym.props:
+        try:
+            np.linalg.cholesky(arr)
+        except np.linalg.LinAlgError:
+            raise UsageError(f"--at: the cell declares {space}, but the notebook's {variable} is not positive "
+                             f"definite") from None
 
 
 def _numeric(value) -> bool:

@@ -221,6 +221,35 @@ def test_at_refuses_a_scalar_that_is_not_a_real_number(ip, value, message):
         at_cell(ip, {"t": value}, "--at --no-check", "\\frac{d}{dt} t^3")
 
 
+@pytest.mark.parametrize("arrays, cell, message", [
+    ({"X": np.zeros((3, 3))}, "\\nabla_X \\log\\det X",
+     r"--at: the result cannot be evaluated at the notebook's values: singular matrix"),
+    ({"X": np.ones((2, 3))}, "\\nabla_X \\log\\det X", r"--at: X is 2×3, but the cell reads X as m×m$"),
+    ({"x": np.ones(0)}, "\\nabla_x x^T x", r"--at: x in the notebook is empty \(shape 0\); a size is at least 1"),
+    ({"x": np.ones((3, 0))}, "\\nabla_x x^T x", r"--at: x in the notebook is empty \(shape 3×0\)"),
+    ({"x": np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0])}, "\\nabla_x x^T x",
+     r"--at: x in the notebook is a masked array with 1 masked value; --at needs every value"),
+    ({"x": 10 ** 400}, "\\frac{d}{dx} x^2", r"--at: x in the notebook is an integer too large for a float \(401 digits\)"),
+    ({"x": np.ones(3), "A": np.arange(9.0).reshape(3, 3)}, "\\nabla_x x^T A x \\quad A \\in \\mathbb{S}^n",
+     r"--at: the cell declares A ∈ 𝕊\^n \(symmetric\), but the notebook's A is not symmetric; the result assumes A = Aᵀ"),
+    ({"x": np.ones(3), "A": -np.eye(3)}, "\\nabla_x x^T A x \\quad A \\in \\mathbb{S}^n_{++}",
+     r"the cell declares A ∈ 𝕊\^n_\+\+ \(positive definite\), but the notebook's A is not positive definite"),
+], ids=["singular", "not-square", "empty-vector", "empty-matrix", "masked", "huge-int", "not-symmetric",
+        "not-definite"])
+def test_at_refuses_values_the_result_cannot_be_evaluated_at(ip, arrays, cell, message):
+    """A singular matrix gave a LinAlgError traceback; a non-square X for a square symbol 'X is 2×3
+    and X is 2×3'; an empty vector an empty result; a masked array its hidden values; a
+    non-symmetric A for A ∈ 𝕊ⁿ the numbers of a formula that assumes A = Aᵀ."""
+    with pytest.raises(UsageError, match=message):
+        at_cell(ip, arrays, "--at --no-check", cell)
+
+
+def test_at_a_value_that_fits_the_declaration(ip):
+    out = at_cell(ip, {"x": np.array([1.0, 2.0, 3.0]), "A": 2 * np.eye(3)}, "--at --no-check",
+                  "\\nabla_x x^T A x \\quad A \\in \\mathbb{S}^n_{++}")
+    assert "[[ 4.]\n [ 8.]\n [12.]]" in bundle(out, 1)["text/plain"]
+
+
 def test_at_takes_integers_and_booleans_as_numbers(ip):
     out = at_cell(ip, {"A": np.arange(6).reshape(3, 2), "b": [True, False, True], "x": np.array([1, -1])})
     A, b, x = np.arange(6.0).reshape(3, 2), np.array([1.0, 0.0, 1.0]), np.array([1.0, -1.0])
