@@ -17,7 +17,7 @@ import numpy as np
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
 from .rules.kron import Kron
 from .rules.matfunc import ExpFrechet, MatExp
-from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
+from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, SquaredNorm, Trace,
                     Transpose)
 
 BACKENDS = {
@@ -175,6 +175,8 @@ class Emitter:
             return f"{b['sqrt']}({self.squared_norm(e.args[0], name)})"
         if isinstance(e, Pow) and e.exponent == 2 and isinstance(e.args[0], Norm) and e.args[0].p != "1":
             return self.squared_norm(e.args[0].args[0], name)
+        if isinstance(e, SquaredNorm):
+            return self.squared_norm(e.args[0], name)
         if isinstance(e, Func) and e.name == "log" and isinstance(e.args[0], Det):
             # log det X = log(sign) + log|det X|: no overflow for large X (log of a negative
             # determinant stays nan, as log(det X) is)

@@ -595,7 +595,7 @@ def test_table_covers_every_rule_family():
             if isinstance(node, rules.Norm):
                 seen.add(f"Norm{node.p}")
     wanted = {"Add", "Mul", "Transpose", "Inverse", "Trace", "Det", "Hadamard", "Pow", "Func",
-              "Softmax", "Diag", "DiagonalOf", "Norm2", "NormF", "Norm1", "MatExp", "ExpFrechet"}
+              "Softmax", "Diag", "DiagonalOf", "Norm2", "NormF", "Norm1", "MatExp", "ExpFrechet", "SquaredNorm"}
     classes = {n for n in rules.__all__ if isinstance(getattr(rules, n), type)
                and issubclass(getattr(rules, n), Expr) and n != "Norm"}
     assert classes <= wanted, f"rule classes without a case in the table: {sorted(classes - wanted)}"

@@ -3,13 +3,13 @@ from .elementwise import Diag, DiagonalOf, Func, FUNCTIONS, Hadamard, Pow, diag,
 from .linear import Add, Mul, Transpose, add, mul, neg, transpose
 from .matrix import Det, Inverse, Trace, det, inverse, trace
 from .matfunc import ExpFrechet, MatExp, exp_frechet, matexp, matrix_function, trace_matrix_function
-from .norms import Norm, norm
+from .norms import Norm, SquaredNorm, norm, squared_norm
 from .softmax import Softmax, softmax
 
 __all__ = [
     "Add", "Mul", "Transpose", "add", "mul", "neg", "transpose",
     "Det", "Inverse", "Trace", "det", "inverse", "trace",
     "Diag", "DiagonalOf", "diagonal", "Func", "FUNCTIONS", "Hadamard", "Pow", "diag", "func", "hadamard", "power",
-    "Norm", "norm", "Softmax", "softmax",
+    "Norm", "norm", "SquaredNorm", "squared_norm", "Softmax", "softmax",
     "MatExp", "ExpFrechet", "matrix_function", "trace_matrix_function", "matexp", "exp_frechet",
 ]

@@ -185,6 +185,11 @@ def power(base: Expr, q) -> Expr:
             return Num(exact)
     if isinstance(base, Ones):
         return base
+    from .norms import Norm, SquaredNorm, squared_norm
+    if isinstance(base, Norm) and base.p in ("2", "F") and q == 2:
+        return squared_norm(base.args[0], base.p)   # ‖r‖², differentiated as such
+    if isinstance(base, SquaredNorm):
+        return power(Norm(base.args[0], base.p), 2 * q)
     if isinstance(base, Pow) and (q.denominator == 1 or base.exponent.denominator == 1 and base.exponent % 2 == 1):
         return power(base.args[0], base.exponent * q)
     if isinstance(base, Mul) and base.is_scalar and (q.denominator == 1 or base.coeff > 0):

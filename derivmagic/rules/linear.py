@@ -245,9 +245,12 @@ def _pack(chain) -> Expr:
 
 def _merge_powers(scalars: list[Expr]) -> list[Expr]:
     from .elementwise import Pow, power
+    from .norms import Norm, SquaredNorm
     exps: dict[Expr, Fraction] = {}
     for s in scalars:
         base, q = (s.args[0], s.exponent) if isinstance(s, Pow) else (s, Fraction(1))
+        if isinstance(base, SquaredNorm):   # ‖r‖² ‖r‖⁻¹ is ‖r‖
+            base, q = Norm(base.args[0], base.p), 2 * q
         exps[base] = exps.get(base, 0) + q
     out = [power(b, q) for b, q in exps.items() if q != 0]
     out = [o for o in out if not (isinstance(o, Num) and o.value == 1)]
