@@ -1,0 +1,77 @@
+"""Declarations of structure a course uses for a vector: a probability vector
+(``y \\in \\Delta^n``: entries ≥ 0 summing to 1), entries summing to one (``\\mathbf{1}^T y = 1``)
+and a one-hot vector (``y \\in \\{0,1\\}^n`` with ``\\mathbf{1}^T y = 1``).
+
+Each is a property of the symbol (``Sym.props``) with three effects: what simplification may
+use (``𝟏ᵀy = 1``; ``y ⊙ y = y`` when one-hot), how the numeric check and the claims judge draw
+the symbol (on the simplex, or one-hot), and how a false claim that holds under it says so
+("holds when 𝟏ᵀy = 1")."""
+from __future__ import annotations
+
+import numpy as np
+
+from .expr import Expr, Num, Ones, Sym
+
+SIMPLEX = "simplex"     # entries ≥ 0, summing to 1
+SUMS_TO_ONE = "sum1"    # entries summing to 1
+BINARY = "binary"       # entries 0 or 1
+ONE_HOT = "onehot"      # one entry 1, the others 0
+STRUCTURES = frozenset({SIMPLEX, SUMS_TO_ONE, BINARY, ONE_HOT})
+SUMMING = frozenset({SIMPLEX, SUMS_TO_ONE, ONE_HOT})
+
+WORDS = {SIMPLEX: "a probability vector", SUMS_TO_ONE: "entries summing to 1",
+         BINARY: "entries 0 or 1", ONE_HOT: "one-hot"}
+
+
+def combined(props: frozenset) -> frozenset:
+    """Binary entries that sum to one are one-hot."""
+    if BINARY in props and props & SUMMING:
+        return props | {ONE_HOT}
+    return props
+
+
+def sums_to_one(e: Expr) -> bool:
+    return isinstance(e, Sym) and e.shape[1] == 1 and bool(e.props & SUMMING)
+
+
+def one_hot(e: Expr) -> bool:
+    return isinstance(e, Sym) and ONE_HOT in e.props
+
+
+def binary(e: Expr) -> bool:
+    return isinstance(e, Sym) and bool(e.props & {ONE_HOT, BINARY})
+
+
+def simplified(e: Expr) -> Expr | None:
+    """What a declared structure makes of ``e``: ``𝟏ᵀy`` and ``yᵀ𝟏`` are 1 for a vector summing to
+    one; ``y^{∘k}`` is ``y`` for entries 0 or 1 (k > 0). None when nothing applies."""
+    from .rules.elementwise import Pow
+    from .rules.linear import Mul, Transpose
+    if isinstance(e, Mul) and e.is_scalar and len(e.chain) == 2 and e.coeff == 1 and not e.scalars:
+        a, b = e.chain
+        if isinstance(a, Transpose) and isinstance(a.args[0], Ones) and sums_to_one(b):
+            return Num(1)
+        if isinstance(b, Ones) and isinstance(a, Transpose) and sums_to_one(a.args[0]):
+            return Num(1)
+    if isinstance(e, Pow) and e.exponent > 0 and e.exponent.denominator == 1 and binary(e.args[0]):
+        return e.args[0]
+    return None
+
+
+def sample(sym: Sym, rows: int, cols: int, rng, integers: bool = False) -> np.ndarray | None:
+    """Values of ``sym`` with its declared structure (each column for a matrix), else None."""
+    props = sym.props & STRUCTURES
+    if not props:
+        return None
+    if props & {ONE_HOT}:
+        out = np.zeros((rows, cols))
+        out[rng.integers(0, rows, cols), np.arange(cols)] = 1.0
+        return out
+    if BINARY in props:
+        return rng.integers(0, 2, (rows, cols)).astype(float)
+    if SIMPLEX in props:
+        weights = rng.integers(1, 4, (rows, cols)) if integers else rng.gamma(1.0, 1.0, (rows, cols)) + 1e-3
+        return weights / weights.sum(axis=0, keepdims=True)
+    m = rng.integers(-3, 4, (rows, cols)).astype(float) if integers else rng.standard_normal((rows, cols))
+    m[-1] = 1.0 - m[:-1].sum(axis=0)      # entries summing to one
+    return m
