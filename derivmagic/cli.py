@@ -17,6 +17,21 @@ EPILOG = ("To check every derivative statement of Markdown, LaTeX, text or noteb
           "check itself, write 'derivmagic -- check'.")
 
 
+# control characters of the cell as their visible pictures (␛ for ESC), one character for one, so a
+# caret under the text stays aligned: a cell or a document never sends a terminal escape sequence
+# (a new title, a cleared screen, hidden text) through what derivmagic prints
+_VISIBLE = {**{c: 0x2400 + c for c in range(32) if c != 10}, 0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)}}
+
+
+def visible(text: str) -> str:
+    """``text`` with its control characters (but the line break) shown as pictures."""
+    return text.translate(_VISIBLE)
+
+
+def say(text: str, file=None) -> None:
+    print(visible(text), file=file)
+
+
 def _seed(text: str) -> int:
     """``--seed``: a non-negative integer, refused in words otherwise (never a traceback)."""
     if not text.isdigit():
@@ -69,14 +84,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.cell is None and _interactive(sys.stdin):   # nothing piped in: say so, never wait silently
         parser.print_usage(sys.stderr)
-        print("derivmagic: give the formula as an argument (derivmagic '\\nabla_x x^T A x') or on standard "
+        say("derivmagic: give the formula as an argument (derivmagic '\\nabla_x x^T A x') or on standard "
               "input (derivmagic < cell.tex); derivmagic --help lists the options", file=sys.stderr)
         return 2
     cell = args.cell if args.cell is not None else sys.stdin.read()
     try:
         ds = derive_all(cell, layout=args.layout, check=not args.no_check, seed=args.seed)
     except DerivError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}", file=sys.stderr)
         return 2
     failed = any(not c.holds for d in ds for c in d.claims) or any(d.check is not None and not d.check.passed for d in ds)
     several = len(ds) > 1
@@ -85,10 +100,10 @@ def main(argv=None) -> int:
         for i, d in enumerate(ds, 1):
             head = f"{i} of {len(ds)}: " if several else ""
             if d.warnings:   # a verdict on a guessed reading would be a guess too
-                print(head + "? ambiguous: " + "; ".join(d.warnings))
+                say(head + "? ambiguous: " + "; ".join(d.warnings))
                 ambiguous = True
             else:
-                print(head + verdict(d))
+                say(head + verdict(d))
         return 2 if ambiguous else 1 if failed else 0
     steps = not args.no_steps
     blocks = []
@@ -99,11 +114,11 @@ def main(argv=None) -> int:
                 f"── derivation {i} of {len(ds)}: {target_text(d)}"
             body = f"{title}\n{body}"
         blocks.append(body)
-    print("\n\n".join(blocks))
+    say("\n\n".join(blocks))
     if args.code:
         from .codegen import function_source
         for i, d in enumerate(ds, 1):
-            print(function_source(d, args.code, name=f"f_and_derivative_{i}" if several else "f_and_derivative"))
+            say(function_source(d, args.code, name=f"f_and_derivative_{i}" if several else "f_and_derivative"))
     return 1 if failed else 0
 
 
@@ -164,19 +179,19 @@ def _check(args) -> int:
                                    progress=progress)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             progress.clear()
-            print(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            say(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             unreadable = True
             continue
         progress.clear()
         statements += found
         if not args.json:
             for s in found:
-                print(s)
+                say(str(s))
             sys.stdout.flush()
     if args.json:
         print("[" + ",\n".join(json.dumps(s.to_json(), ensure_ascii=False) for s in statements) + "]")
     else:
-        print(summary_line(statements, len(args.files)))
+        say(summary_line(statements, len(args.files)))
     if unreadable:
         return 2
     return 1 if any(s.verdict == "false" for s in statements) else 0

@@ -29,6 +29,7 @@ from IPython.display import display
 
 from . import report
 from .check import evaluate
+from .cli import visible
 from .codegen import BACKENDS
 from .derivation import DEFAULTS, LAYOUTS, Derivation, derive_all
 from .errors import DerivError
@@ -87,7 +88,7 @@ def _check_name(name: str | None) -> None:
 
 def show_error(exc: DerivError) -> None:
     """The message and the caret under the offending text, on stderr: no traceback."""
-    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+    print(visible(f"{type(exc).__name__}: {exc}"), file=sys.stderr)
 
 
 class Shown:
@@ -104,7 +105,7 @@ class Shown:
             text = f"{self.title}: {report.target_text(self.d)}\n{text}"
             head = "\\begin{aligned}\n"
             latex = f"{head}&\\textbf{{{self.title}}} \\\\\n{latex[len(head):]}"
-        return {"text/plain": text, "text/latex": f"$${latex}$$"}
+        return {"text/plain": visible(text), "text/latex": f"$${latex}$$"}
 
 
 @magics_class

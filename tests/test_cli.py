@@ -147,3 +147,43 @@ def test_a_formula_piped_in_is_still_read():
     proc = subprocess.run([sys.executable, "-m", "derivmagic.cli", "--check-only"],
                           input="\\nabla_x \\|Ax - b\\|_2^2 = 2A^T(Ax - b)\n", capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout == "✓ all 1 claim(s) hold\n"
+
+
+# ------------------------------------------------------------------ terminal escapes
+CONTROL = {chr(c) for c in range(32) if c != 10} | {chr(c) for c in range(0x7F, 0xA0)}
+ESCAPES = {
+    "title": "\x1b]0;owned\x07",
+    "clear-screen": "\x1b[2J\x1b[H",
+    "hide-text": "\x1b[8m",
+    "carriage-return": "\rfake output",
+    "c1-csi": "\x9b2J",
+    "delete": "\x7f",
+    "nul": "\x00",
+}
+
+
+@pytest.mark.parametrize("where", ["in-the-error", "ignored-text"])
+@pytest.mark.parametrize("escape", ESCAPES.values(), ids=ESCAPES.keys())
+def test_no_terminal_escape_of_a_cell_is_printed(capsys, escape, where):
+    """The caret line echoed the cell raw: a cell could set the terminal's title or clear it."""
+    cell = rf"\nabla_x x^T x + {escape} x" if where == "in-the-error" else rf"\nabla_x x^T x \quad \text{{a{escape}b}}"
+    _, out, err = run(capsys, "--no-check", cell)
+    assert not CONTROL & set(out + err), [c for c in out + err if c in CONTROL]
+
+
+def test_the_caret_stays_under_a_control_character():
+    from derivmagic.cli import visible
+    from derivmagic import ParseError, derive
+    cell = "\\nabla_x x^T x + \x1b[2J x"
+    with pytest.raises(ParseError) as info:
+        derive(cell)
+    line, caret = visible(str(info.value)).splitlines()[-2:]
+    assert line[caret.index("^")] == "␛" and len(line) == len(cell)
+
+
+def test_no_terminal_escape_of_a_document_is_printed(capsys, tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("$$\\nabla_x x^T x = 2x \x1b]0;owned\x07$$\n\n$$\\nabla_y y^T y = 2y$$ \x1b[2J\n", encoding="utf-8")
+    status, out, err = run(capsys, "check", str(path))
+    assert "✓ holds" in out and "␛" in out
+    assert not CONTROL & set(out + err)

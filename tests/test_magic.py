@@ -373,6 +373,17 @@ def test_deriv_error_shows_message_and_caret_without_traceback(ip):
     assert "Traceback" not in out.stdout + out.stderr
 
 
+def test_no_terminal_escape_of_a_cell_reaches_the_output(ip):
+    """IPython in a terminal prints stderr and text/plain raw: the caret line echoed an escape
+    sequence of the cell (a new window title, a cleared screen)."""
+    control = {chr(c) for c in range(32) if c != 10} | {chr(c) for c in range(0x7F, 0xA0)}
+    result, out = run(ip, "%%derive\n\\nabla_x x^T x + \x1b]0;owned\x07\x1b[2J x")
+    assert result.success and out.stderr.startswith("ParseError: ") and "␛" in out.stderr
+    assert not control & set(out.stderr + out.stdout)
+    out = cell(ip, "", "\\nabla_x x^T x \\quad \\text{a\x9b2J\x07b}")
+    assert not control & set(bundle(out)["text/plain"])
+
+
 def test_parse_error_has_a_caret(ip):
     result, out = run(ip, "%%derive\n\\nabla_x \\frac{1}{2 \\|x\\|^2")
     assert result.success
