@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import structure
 from .errors import DerivError
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
 from .limits import check_entries, tick
@@ -190,6 +191,9 @@ def sample(sym: Sym, sizes: dict, kind: str | None, rng) -> np.ndarray:
     """Random values for one symbol: from its declaration (symmetric, positive definite) and the
     domain ``kind`` of ``domains()``."""
     r, c = concrete(sym.shape, sizes)
+    given = structure.sample(sym, r, c, rng)
+    if given is not None:   # a probability or one-hot vector, as declared
+        return given
     m = rng.standard_normal((r, c))
     if "spd" in sym.props or kind == "spd":
         return m @ m.T + r * np.eye(r)

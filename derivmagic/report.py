@@ -539,7 +539,7 @@ def claim_rows_latex(d) -> list[str]:
             continue
         rows.append(rf"{lhs} &= {_claimed(claim, True)} \qquad \boldsymbol{{\times}}\ \textbf{{does not hold}}")
         if getattr(claim, "reason", ""):
-            rows.append(r"&\quad " + tex_text(claim.reason, names))
+            rows.append(r"&\quad " + (getattr(claim, "reason_latex", "") or tex_text(claim.reason, names)))
         if getattr(claim, "counterexample", None):
             rows += [r"&\quad " + row for row in counterexample_latex(d, claim.counterexample)]
         correct = getattr(claim, "correct", None)
