@@ -17,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import check as numeric
+from . import structure
 from .errors import DerivError, ShapeError
 from .expr import (Expr, Identity, InternalShapeError, Num, Ones, Sym, Zero, fmt_shape, is_zero,
                    postorder, substitute)
@@ -45,6 +46,13 @@ class Claim:
     source: str = ""
     shown: tuple | None = None    # (LaTeX, text) of a side that is itself a derivative, as read
     details: dict = field(default_factory=dict)
+    said: tuple | None = None     # (text, LaTeX) of the reason: words as text, mathematics as mathematics
+
+    @property
+    def reason_latex(self) -> str:
+        """The reason as LaTeX, its mathematics in math mode (``the term A^{T} b`` with words in
+        ``\text{}``); empty when the reason was rewritten since (then it is only text)."""
+        return self.said[1] if self.said and self.reason and self.said[0] == self.reason else ""
 
     @property
     def mark(self) -> str:
@@ -59,6 +67,38 @@ class Claim:
                 line += f"\n    counterexample: {format_counterexample(self.counterexample)}"
             line += f"\n    correct: {to_text(self.correct)}"
         return line
+
+
+# ---------------------------------------------------------------- reasons in words and mathematics
+class Math(str):
+    """A piece of a reason that is mathematics: its text, and its LaTeX in ``latex``."""
+    latex: str
+
+    def __new__(cls, text: str, latex: str):
+        piece = super().__new__(cls, text)
+        piece.latex = latex
+        return piece
+
+
+def math(e: Expr) -> Math:
+    return Math(to_text(e), to_latex(e))
+
+
+def shape_math(shape) -> Math:
+    from .render import shape_tex
+    return Math(fmt_shape(shape), shape_tex(shape))
+
+
+def say(*parts) -> tuple[str, str]:
+    """(text, LaTeX) of a reason: plain strings are words (``\text{}``), ``Math`` pieces mathematics."""
+    from .report import tex_text
+    latex = []
+    for p in parts:
+        if isinstance(p, Math):
+            latex.append(p.latex)
+        elif p:
+            latex.append(tex_text(p))
+    return "".join(parts), " ".join(latex)
 
 
 # ---------------------------------------------------------------- expanded normal form
@@ -123,7 +163,7 @@ class Judge:
             seen.setdefault(name, s)
         return list(seen.values())
 
-    def _instances(self, exprs, symmetric=frozenset(), integers=False, count=INSTANCES):
+    def _instances(self, exprs, assume=None, integers=False, count=INSTANCES):
         syms = self._symbols_of(*exprs)
         fixed = [d for s in syms for d in s.shape if isinstance(d, int) and d > 1]
         sizes = numeric.choose_sizes(self.dims, fixed)
@@ -133,9 +173,10 @@ class Judge:
         for e in (self.function, *exprs):
             kinds.update(numeric.domains(e))
         rng = np.random.default_rng(self.seed + (101 if integers else 0))
-        # each symbol from its declaration and its domain only (symmetric only if declared, or asked
-        # for by ``symmetric`` to test a diagnosis); a sample where a side is undefined is drawn again
-        syms = [Sym(s.name, s.shape, s.tex, s.props | {"symmetric"}) if s.name in symmetric else s for s in syms]
+        # each symbol from its declaration and its domain only (symmetric only if declared, or assumed
+        # by ``assume`` to test a diagnosis); a sample where a side is undefined is drawn again
+        assume = assume or {}
+        syms = [Sym(s.name, s.shape, s.tex, s.props | assume[s.name]) if s.name in assume else s for s in syms]
         sampler = _integer_sample if integers else numeric.sample
         for _ in range(count):
             yield sizes, numeric.sample_env(syms, sizes, kinds, rng, defined=[self.function, *exprs], sampler=sampler)
@@ -158,7 +199,7 @@ class Judge:
                 return False
         return seen
 
-    def judge(self, correct: Expr, claimed: Expr, what: str, layout_note: str) -> Claim:
+    def judge(self, correct: Expr, claimed: Expr, what: str, layout_note: tuple) -> Claim:
         if isinstance(claimed, Num) and claimed.value == 0:
             claimed = _zero_like(correct)  # "= 0" means the zero of the right shape
         if claimed.shape != correct.shape:
@@ -171,39 +212,63 @@ class Judge:
             return Claim(claimed, correct, True, "numeric")
         claim = Claim(claimed, correct, False, "numeric")
         claim.counterexample = self.counterexample(correct, claimed)
-        claim.diagnosis, claim.reason = self.diagnose(correct, claimed, what, layout_note)
+        claim.diagnosis, claim.said = self.diagnose(correct, claimed, what, layout_note)
+        claim.reason = claim.said[0]
         return claim
 
     def _shape_mismatch(self, correct, claimed, what, layout_note) -> Claim:
         if claimed.shape == (correct.shape[1], correct.shape[0]) and self.agree(transpose(correct), claimed):
-            return Claim(claimed, correct, False, "shape", layout_note, "transpose")
-        err = ShapeError(f"the claim is {fmt_shape(claimed.shape)} but {what} is {fmt_shape(correct.shape)}")
-        return Claim(claimed, correct, False, "shape", err.message, "shape")
+            return Claim(claimed, correct, False, "shape", layout_note[0], "transpose", said=layout_note)
+        said = say("the claim is ", shape_math(claimed.shape), f" but {what} is ", shape_math(correct.shape))
+        return Claim(claimed, correct, False, "shape", ShapeError(said[0]).message, "shape", said=said)
 
-    def diagnose(self, correct, claimed, what, layout_note) -> tuple[str, str]:
+    def diagnose(self, correct, claimed, what, layout_note) -> tuple[str, tuple]:
+        """(diagnosis, (text, LaTeX) of the reason) of a false claim."""
         square = [s for s in self._symbols_of(correct, claimed)
                   if s.shape[0] == s.shape[1] and s.shape != (1, 1) and not s.symmetric]
-        if square and self.agree(correct, claimed, symmetric=frozenset(s.name for s in square)):
-            needed = [s for s in square if self.agree(correct, claimed, symmetric=frozenset({s.name}))]
+        if square and self.agree(correct, claimed, assume=_assumed(square, "symmetric")):
+            needed = [s for s in square if self.agree(correct, claimed, assume=_assumed([s], "symmetric"))]
             names = needed or square
-            which = ", ".join(f"{to_text(s)} = {to_text(s)}ᵀ" for s in names)
-            declared = " and ".join(to_text(s) for s in names)
+            which = _joined([Math(f"{to_text(s)} = {to_text(s)}ᵀ", f"{to_latex(s)} = {to_latex(s)}^{{T}}")
+                             for s in names], ", ")
+            declared = _joined([math(s) for s in names], " and ")
             verb = "is" if len(names) == 1 else "are"
-            return "symmetric", f"true only if {which}; {declared} {verb} not declared symmetric (declare {to_text(names[0])} \\in \\mathbb{{S}}^n)"
+            first = names[0]
+            declare = Math(f"{to_text(first)} \\in \\mathbb{{S}}^n", f"{to_latex(first)} \\in \\mathbb{{S}}^n")
+            return "symmetric", say("true only if ", *which, "; ", *declared, f" {verb} not declared symmetric (declare ",
+                                    declare, ")")
+        structured = self._structure_needed(correct, claimed)
+        if structured is not None:
+            return "structure", structured
         if correct.shape[0] == correct.shape[1] and self.agree(transpose(correct), claimed):
             return "transpose", layout_note
         zeros = self._zero_sides(correct, claimed)
         if zeros == (False, True):
-            return "zero", f"the claim is 0 but {what} is {to_text(correct)}"
+            return "zero", say(f"the claim is 0 but {what} is ", math(correct))
         if zeros == (True, False):
-            return "zero", f"{what} is 0 but the claim is {to_text(claimed)}"
+            return "zero", say(f"{what} is 0 but the claim is ", math(claimed))
         ratio = self._constant_ratio(correct, claimed)
         if ratio is not None:
-            return "factor", _factor_words(ratio)
+            return "factor", say(_factor_words(ratio))
         terms = self._term_differences(correct, claimed)
         if terms:
             return "terms", terms
-        return "differs", f"not equal to {what}"
+        return "differs", say(f"not equal to {what}")
+
+    def _structure_needed(self, correct, claimed) -> tuple | None:
+        """A claim that holds once a vector sums to one (CS231n's softmax gradient (softmax(s) - y)xᵀ,
+        true for a probability vector y) says so, and how to declare it."""
+        from . import structure
+        vectors = [s for s in self._symbols_of(correct, claimed)
+                   if s.shape[1] == 1 and s.shape[0] != 1 and not s.props & structure.STRUCTURES]
+        for s in vectors:
+            if self.agree(correct, claimed, assume=_assumed([s], structure.SUMS_TO_ONE)):
+                ones = Math(f"𝟏ᵀ{to_text(s)} = 1", rf"\mathbf{{1}}^{{T}} {to_latex(s)} = 1")
+                declare = Math(f"{to_latex(s)} \\in \\Delta^n", f"{to_latex(s)} \\in \\Delta^n")
+                write = Math(f"\\mathbf{{1}}^T {to_latex(s)} = 1", rf"\mathbf{{1}}^{{T}} {to_latex(s)} = 1")
+                return say("holds when ", ones, " (", math(s), " a probability vector or one-hot): declare ", declare,
+                           " or write ", write)
+        return None
 
     def _zero_sides(self, correct, claimed) -> tuple[bool, bool]:
         """Whether each side is 0 at every instance (numbers, so 0·x and x − x count)."""
@@ -238,21 +303,22 @@ class Judge:
         for term, c in want.items():
             g = got.get(term)
             if g is None:
-                notes.append(f"the term {_show_term(c, term)} is missing")
+                notes.append(("the term ", math(mul(_num(c), term)), " is missing"))
             elif g != c:
                 ratio = Fraction(g) / Fraction(c)
-                notes.append(f"the term {to_text(term)} has coefficient {g}, not {c}"
-                             + (f" (off by a factor {_fraction_text(1 / ratio)})" if ratio not in (0, -1) else ""))
+                notes.append(("the term ", math(term), f" has coefficient {_fraction_text(Fraction(g))}, "
+                              f"not {_fraction_text(Fraction(c))}"
+                              + (f" (off by a factor {_fraction_text(1 / ratio)})" if ratio not in (0, -1) else "")))
         for term, g in got.items():
             if term not in want:
-                notes.append(f"the term {_show_term(g, term)} should not be there")
+                notes.append(("the term ", math(mul(_num(g), term)), " should not be there"))
         if not notes or len(notes) > 3:
-            return ""
+            return None
         # trust the term reading only if it explains the whole difference
         rebuilt = add(*[mul(_num(c), t) for t, c in want.items()])
         if not self.agree(rebuilt, correct):
-            return ""
-        return "; ".join(notes)
+            return None
+        return say(*[p for i, n in enumerate(notes) for p in (("; ",) if i else ()) + n])
 
     def counterexample(self, correct, claimed) -> dict | None:
         for env, sizes, va, vb in self.values(correct, claimed, integers=True, count=12):
@@ -263,7 +329,8 @@ class Judge:
                 used |= {d for e in (correct, claimed) for node in postorder(e) for d in node.shape if isinstance(d, str)}
                 return {"sizes": {k: v for k, v in sizes.items() if any(k in u.split("*") for u in used)},
                         "values": {k: _plain(v) for k, v in env.items() if k in names},
-                        "correct": _plain(va), "claimed": _plain(vb)}
+                        "correct": _plain(va), "claimed": _plain(vb),
+                        "labels": {s.name: to_text(s) for s in syms}}
         return None
 
 
@@ -327,8 +394,18 @@ def _monomials(e: Expr) -> dict:
     return {t: c for t, c in out.items() if c != 0}
 
 
-def _show_term(c: Fraction, term: Expr) -> str:
-    return to_text(mul(_num(c), term))
+def _assumed(symbols, prop: str) -> dict:
+    """Symbols to draw as if declared with ``prop`` (a diagnosis tests what a declaration would change)."""
+    return {s.name: frozenset({prop}) for s in symbols}
+
+
+def _joined(pieces: list, sep: str) -> list:
+    out = []
+    for i, p in enumerate(pieces):
+        if i:
+            out.append(sep)
+        out.append(p)
+    return out
 
 
 def _fraction_text(r: Fraction) -> str:
@@ -345,6 +422,9 @@ def _factor_words(ratio: Fraction) -> str:
 
 def _integer_sample(sym: Sym, sizes: dict, kind: str | None, rng) -> np.ndarray:
     r, c = numeric.concrete(sym.shape, sizes)
+    given = structure.sample(sym, r, c, rng, integers=True)
+    if given is not None:
+        return given
     m = rng.integers(-3, 4, (r, c)).astype(float)
     if "spd" in sym.props or kind == "spd":
         return m @ m.T + np.eye(r)
@@ -384,13 +464,24 @@ def _plain(v: np.ndarray):
 
 
 def _number(x: float):
+    """A plain Python number (never a NumPy scalar): an int when whole, else 4 decimals."""
     x = float(x)
-    return int(round(x)) if abs(x - round(x)) < 1e-9 else round(x, 4)
+    return int(round(x)) if abs(x - round(x)) < 1e-9 else float(round(x, 4))
+
+
+def plain_value(v) -> str:
+    """A counterexample's value as text with plain numbers: 2.76, [1, -2], [[1, 0], [0, 1]]."""
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(plain_value(x) for x in v) + "]"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return str(_number(v))
+    return str(v)
 
 
 def format_counterexample(ce: dict) -> str:
-    vals = ", ".join(f"{k} = {v}" for k, v in ce["values"].items())
-    return f"at {vals}: correct {ce['correct']}, claimed {ce['claimed']}"
+    labels = ce.get("labels", {})
+    vals = ", ".join(f"{labels.get(k, k)} = {plain_value(v)}" for k, v in ce["values"].items())
+    return f"at {vals}: correct {plain_value(ce['correct'])}, claimed {plain_value(ce['claimed'])}"
 
 
 def claim_latex_row(claim: Claim) -> str:
@@ -445,14 +536,19 @@ def literal_latex(s: str) -> str:
 
 
 # ---------------------------------------------------------------- a whole chain of claims
-def layout_note(kind: str, layout: str, var: Sym) -> str:
-    """Why a transposed claim is wrong: it is the other layout's answer."""
-    x = to_text(var)
+def layout_note(kind: str, layout: str, var: Sym) -> tuple[str, str]:
+    """Why a transposed claim is wrong, as (text, LaTeX): it is the other layout's answer, and the
+    option that gives it."""
     if kind == "gradient":
-        return f"this is the transpose: the numerator-layout answer; ∇ is the denominator layout (shaped like {x})"
-    if layout == "numerator":
-        return "this is the transpose: the denominator-layout answer; ∂/∂ here is in the numerator layout"
-    return "this is the transpose: the numerator-layout answer; ∂/∂ here is in the denominator layout"
+        return say("this is the transpose: the numerator-layout answer; ∇ is shaped like ", math(var),
+                   " in either layout (the row is ∂f/∂", math(var), " with ", _option("numerator"), ")")
+    other = "denominator" if layout == "numerator" else "numerator"
+    return say(f"this is the transpose: the {other}-layout answer; ∂/∂ here is in the {layout} layout (use ",
+               _option(other), " if your course does)")
+
+
+def _option(layout: str) -> Math:
+    return Math(f"--layout {layout}", rf"\texttt{{-{{}}-layout {layout}}}")
 
 
 def judge_chain(answer, sides: list, values: list, cell: str, symbols: dict, dims: set, seed: int = 0) -> list[Claim]:

@@ -315,3 +315,80 @@ def test_a_condition_beside_a_link_is_what_makes_it_hold():
     assert "✓ holds (when A is symmetric, as written beside it)" in d.text
     unconditional = derive(r"\begin{aligned} \nabla_x x^T A x &= (A + A^T) x \\ &= 2Ax \end{aligned}")
     assert [c.holds for c in unconditional.claims] == [True, False]
+
+
+# ---------------------------------------------------------------- how a false claim is explained
+@pytest.mark.parametrize("cell, text", [
+    (r"\nabla_x \|x\|_2 = x", "at x = [-1, 3]: correct [-0.3162, 0.9487], claimed [-1, 3]"),
+    (r"\nabla_x \lambda x^Tx = \lambda x", "at λ = -1, x = [3, 1]: correct [-6, -2], claimed [-3, -1]"),
+], ids=["fractions", "greek-name"])
+def test_counterexample_text_has_plain_numbers_and_the_symbols_as_printed(cell, text):
+    from derivmagic.claims import format_counterexample
+    ce = derive(cell).claims[0].counterexample
+    assert format_counterexample(ce) == text
+    assert all(type(x) in (int, float) for v in ce["values"].values() for x in np.ravel(v).tolist())
+    assert "np." not in derive(cell).text
+
+
+def test_counterexample_values_of_numpy_scalars_print_plainly():
+    from derivmagic.claims import format_counterexample
+    ce = {"values": {"t": np.float64(2.76)}, "correct": np.float64(1.5), "claimed": [np.float64(2.0)]}
+    assert format_counterexample(ce) == "at t = 2.76: correct 1.5, claimed [2]"
+
+
+@pytest.mark.parametrize("cell, latex", [
+    (r"\nabla_x \|Ax + b\|_2^2 = 2A^T A x + A^T b",
+     r"\text{the term } A^T b \text{ has coefficient 1, not 2 (off by a factor 2)}"),
+    (r"\nabla_x x^T A x = 2Ax",
+     r"\text{true only if } A = A^{T} \text{; } A \text{ is not declared symmetric (declare } A \in \mathbb{S}^n \text{)}"),
+    (r"\nabla_x \|x\|^2 = 0", r"\text{the claim is 0 but the gradient is } 2 x"),
+    (r"\frac{\partial}{\partial x} Ax = A^T", r"\texttt{-{}-layout denominator}"),
+], ids=["term", "symmetric", "zero", "layout"])
+def test_reasons_keep_mathematics_out_of_words(cell, latex):
+    """The LaTeX of a reason sets symbols as mathematics, never inside \\text{} ('the term AᵀTb')."""
+    d = derive(cell)
+    claim = d.claims[0]
+    assert latex in claim.reason_latex
+    assert latex in d.latex
+    assert not re.search(r"\\text\{[^}]*\b[A-Za-z]\}\^", d.latex)
+
+
+def test_a_rewritten_reason_is_not_shown_with_its_stale_latex():
+    claim = derive(r"\nabla_x \|x\|^2 = x").claims[0]
+    assert claim.reason_latex
+    claim.reason = "something else"
+    assert claim.reason_latex == ""
+
+
+@pytest.mark.parametrize("cell, option", [
+    (r"\frac{\partial}{\partial x} Ax = A^T", "use --layout denominator if your course does"),
+    (r"\frac{\partial}{\partial X} \operatorname{tr}(AX) = A^T", "use --layout denominator"),
+    (r"\nabla_x a^Tx = a^T", "--layout numerator"),
+], ids=["jacobian", "matrix", "gradient"])
+def test_a_claim_in_the_other_layout_names_the_option(cell, option):
+    assert option in derive(cell, check=False).claims[0].reason
+
+
+def test_a_claim_in_the_other_layout_under_denominator_suggests_numerator():
+    d = derive(r"\frac{\partial}{\partial x} Ax = A", layout="denominator", check=False)
+    assert "use --layout numerator" in d.claims[0].reason
+
+
+CS231N = r"L = -y^T \log \operatorname{softmax}(s), s = Wx, \nabla_W L = (\operatorname{softmax}(s) - y)x^T"
+
+
+def test_softmax_gradient_without_a_declaration_says_it_needs_y_to_sum_to_one():
+    claim = derive(CS231N).claims[0]
+    assert not claim.holds and claim.diagnosis == "structure"
+    assert claim.reason.startswith("holds when 𝟏ᵀy = 1 (y a probability vector or one-hot)")
+    assert r"declare y \in \Delta^n" in claim.reason
+    assert r"\mathbf{1}^{T} y = 1" in claim.reason_latex
+
+
+@pytest.mark.parametrize("cell", [
+    r"\nabla_z -y^T\log\operatorname{softmax}(z) = \operatorname{softmax}(z) - 2y",
+    r"\nabla_x a^Tx = 2a",
+], ids=["wrong-even-on-the-simplex", "no-vector-sums"])
+def test_a_claim_false_on_the_simplex_too_is_not_blamed_on_it(cell):
+    claim = derive(cell).claims[0]
+    assert not claim.holds and claim.diagnosis != "structure"
