@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from . import check as numeric
 from . import limits
 from .errors import DerivError, LimitError, ParseError
-from .expr import Expr, size
+from .expr import Expr, size, substitute
 from .claims import judge_chain, source_latex
 from .report import operator_latex, operator_text
-from .layout import Answer, solve, solve_many
+from .layout import Answer, solve, solve_many, solve_named
 from .parse import Remark, Target, parse_cell
 from .shapes import Reading, read
 
@@ -27,6 +27,8 @@ class Derivation:
     check: numeric.Check | None
     claims: list = field(default_factory=list)
     answers: list = field(default_factory=list)   # one per variable of ∇_{W,b}
+    named: list = field(default_factory=list)     # the answers written with the cell's definitions' names
+    where: list = field(default_factory=list)     # (name, its definition) for the names the result uses
 
     @property
     def results(self) -> dict:
@@ -65,10 +67,18 @@ class Derivation:
 
     @property
     def steps(self) -> list:
-        if len(self.answers) > 1:
-            shared = self.answers[0].steps[:-1]
-            return shared + [a.steps[-1] for a in self.answers]
-        return self.answer.steps
+        """The steps as shown: on the definitions' names, unless ``expand=True`` or the cell has none."""
+        every = self.shown_answers
+        if len(every) > 1:
+            shared = every[0].steps[:-1]
+            return shared + [a.steps[-1] for a in every]
+        return every[0].steps
+
+    @property
+    def shown_answers(self) -> list:
+        """The answers as printed: written with the names of the cell's definitions when it has
+        them (each stands for ``answers``' result with the names substituted, and is checked as such)."""
+        return list(self.named or self.answers or [self.answer])
 
     @property
     def layout(self) -> str:
@@ -115,16 +125,17 @@ class Derivation:
 
 
 def derive(cell: str, layout: str | None = None, check: bool = True, seed: int = 0,
-           dims: dict | None = None, **options) -> Derivation:
+           dims: dict | None = None, expand: bool = False, **options) -> Derivation:
     """Differentiate what a ``%%derive`` cell asks for; see the README for the notation.
 
     ``layout``: "numerator" or "denominator" (default: ``DEFAULTS["layout"]``); ``check``: run the
-    numeric check; ``seed`` and ``dims`` (``{"n": 5}``): its random values and sizes."""
+    numeric check; ``seed`` and ``dims`` (``{"n": 5}``): its random values and sizes; ``expand``:
+    show the steps and the result with every definition substituted, instead of on their names."""
     layout = _layout(layout, options, seed)
     limits.check_cell(cell)
     try:
         with limits.budget(cell), limits.deep_enough():
-            return _derive(cell, layout, check, seed, dims)
+            return _derive(cell, layout, check, seed, dims, expand)
     except RecursionError:
         raise LimitError("this formula nests too deeply to read; split it with definitions such as u = …, "
                          "or raise derivmagic.limits.LIMITS['recursion']",
@@ -132,7 +143,7 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
 
 
 def derive_all(cell: str, layout: str | None = None, check: bool = True, seed: int = 0,
-               dims: dict | None = None, **options) -> list[Derivation]:
+               dims: dict | None = None, expand: bool = False, **options) -> list[Derivation]:
     """Every derivation of a cell or a pasted page, in order: each derivative target starts one;
     definitions and declarations before the next target apply to it (and so to later ones)."""
     layout = _layout(layout, options, seed)
@@ -146,7 +157,7 @@ def derive_all(cell: str, layout: str | None = None, check: bool = True, seed: i
             out = []
             for group in groups:
                 with limits.budget(cell):
-                    out.append(_derive_statements(cell, group, layout, check, seed, dims))
+                    out.append(_derive_statements(cell, group, layout, check, seed, dims, expand=expand))
             return out
     except RecursionError:
         raise LimitError("this formula nests too deeply to read; split it with definitions such as u = …, "
@@ -166,18 +177,18 @@ def derivations_of(statements: list) -> list[list]:
     return groups
 
 
-def _derive(cell: str, layout: str, check: bool, seed: int, dims: dict | None) -> Derivation:
+def _derive(cell: str, layout: str, check: bool, seed: int, dims: dict | None, expand: bool) -> Derivation:
     statements = parse_cell(cell)                                       # parse
     targets = [s for s in statements if isinstance(s, Target)]
     if len(targets) > 1:
         raise ParseError("a second derivative in the cell: derive() returns one derivation; use derive_all() "
                          "for every derivation of a cell (the notebook and the command line show them all)",
                          text=cell, pos=targets[1].pos, end=targets[1].end)
-    return _derive_statements(cell, statements, layout, check, seed, dims)
+    return _derive_statements(cell, statements, layout, check, seed, dims, expand=expand)
 
 
 def _derive_statements(cell: str, statements: list, layout: str, check: bool, seed: int,
-                       dims: dict | None, other_layout: bool = True) -> Derivation:
+                       dims: dict | None, other_layout: bool = True, expand: bool = False) -> Derivation:
     original, statements = statements, copy.deepcopy(statements)       # reading rewrites the trees
     reading = read(statements, cell, layout)                            # shapes
     target, variables, body, direction, sides = _target(reading, statements, cell)
@@ -186,13 +197,45 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
                    else [solve(target.kind, body, variables[0], layout, direction)])
     for answer in answers:
         limits.check_size(size(answer.result), "the derivative", text=cell, pos=target.pos, end=target.end)
-    verdict = _verify(answers, reading, seed, dims) if check else None  # check
+    named, where = ([], []) if expand else _on_names(reading, target, variables, answers, layout, cell)
+    verdict = _verify(answers + _meanings(named, answers, where), reading, seed, dims) if check else None
     claims = _judge_claims(cell, reading, target, answers[0], sides, layout, seed)
     if other_layout and any(not c.holds for c in claims) and _has_derivative_values(target):
         _diagnose_layout(cell, original, layout, seed, claims)
     _undefined_functions(answers[0].function, claims)
     _conditions(reading.notes, claims)
-    return Derivation(cell, reading, answers[0], verdict, claims, answers)
+    return Derivation(cell, reading, answers[0], verdict, claims, answers, named, where)
+
+
+def _on_names(reading: Reading, target, variables: list, answers: list, layout: str, cell: str):
+    """The answers written with the cell's definitions' names, and the ``where`` line's
+    definitions; ``([], [])`` when the function uses no definition, or for a Hessian or a
+    directional derivative (shown substituted)."""
+    from .names import named_forms
+    kind = answers[0].kind
+    if kind not in ("gradient", "jacobian"):
+        return [], []
+    named = named_forms(reading, variables)
+    if named is None:
+        return [], []
+    with _located_at(cell, target):
+        shown = solve_named(kind, named, variables, layout)
+    for a in shown:
+        limits.check_size(size(a.result), "the derivative", text=cell, pos=target.pos, end=target.end)
+    return shown, named.where([a.result for a in shown])
+
+
+def _meanings(named: list, answers: list, where) -> list:
+    """Each named answer with the names substituted: what the numeric check verifies."""
+    if not named:
+        return []
+    meanings = dict(named[0].steps[-1].meanings)
+    out = []
+    for shown, answer in zip(named, answers):
+        out.append(Answer(answer.kind, answer.layout, answer.function, answer.var,
+                          substitute(shown.result, meanings), substitute(shown.pairing, meanings),
+                          answer.dsym, [], answer.description))
+    return out
 
 
 def _conditions(notes: list[str], claims: list) -> None:
@@ -242,7 +285,7 @@ def _diagnose_layout(cell: str, statements: list, layout: str, seed: int, claims
     one, rather than only false."""
     other = "denominator" if layout == "numerator" else "numerator"
     try:
-        again = _derive_statements(cell, statements, other, False, seed, None, other_layout=False)
+        again = _derive_statements(cell, statements, other, False, seed, None, other_layout=False, expand=True)
     except DerivError:
         return
     for claim, there in zip(claims, again.claims):

@@ -50,8 +50,18 @@ class Differentiator:
             return
         if len(varying) == 1 and varying[0][1] == d:
             return  # nothing new: e.g. d(Ax - b) = d(Ax)
-        self.steps.append(Step(node.rule, node, simplify(d), var=self.var, dvar=self.dvar, children=tuple(varying),
-                               moves=tuple(self.moves.items())))
+        self.steps.append(Step(rule_applied(node, varying), node, simplify(d), var=self.var, dvar=self.dvar,
+                               children=tuple(varying), moves=tuple(self.moves.items())))
+
+
+def rule_applied(node: Expr, varying: list) -> str:
+    """The rule a step applies: a product in which one factor varies is a constant factor taken
+    out of the differential (``d(-yᵀu) = -yᵀ du``), not the product rule."""
+    if isinstance(node, Mul) and len(varying) == 1:
+        return "constant factor"
+    if isinstance(node, Hadamard) and len(varying) == 1:
+        return "constant factor (elementwise)"
+    return node.rule
 
 
 def differential_symbol(var: Sym) -> tuple[Sym, Expr]:

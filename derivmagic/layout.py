@@ -12,7 +12,7 @@ final step (and the numeric check) state ``df = <answer, dx>`` in that layout.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .differentiate import Differentiator, differential_symbol, gradient, jacobian, vec_jacobian
 from .rules.kron import Vec, dim_product
@@ -20,6 +20,7 @@ from .errors import DerivError
 from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, substitute, zero
 from .expr import Num
 from .rules import Add, Diag, Mul, add, hadamard, mul, trace, transpose
+from .render import to_text
 from .simplify import simplify
 from .steps import Step
 
@@ -63,7 +64,8 @@ def solve(kind: str, f: Expr, var: Sym, layout: str, direction: Expr | None = No
         return _hessian(f, var, dsym, df, steps, layout)
     result, pairing, desc = _first_order(kind, layout, f, var, dsym, df)
     result, pairing = simplify(result), simplify(pairing)
-    steps.append(Step(_identify_rule(kind, layout, f, var), f, pairing, var=var, dvar=dsym, result=result))
+    steps[:] = identified(steps, Step(_identify_rule(kind, layout, f, var), f, pairing, var=var, dvar=dsym,
+                                      result=result))
     differential = simplify(df) if df is not None else zero(f.shape)
     return Answer(kind, layout, f, var, result, pairing, dsym, steps, desc, differential=differential)
 
@@ -85,6 +87,28 @@ def solve_many(kind: str, f: Expr, variables: list[Sym], layout: str) -> list[An
         result, pairing = simplify(result), simplify(pairing)
         ident = Step(_identify_rule(kind, layout, f, v), f, pairing, var=v, dvar=dsym, result=result)
         answers.append(Answer(kind, layout, f, v, result, pairing, dsym, shared + [ident], desc))
+    return answers
+
+
+def solve_named(kind: str, named, variables: list[Sym], layout: str) -> list[Answer]:
+    """First derivatives on the user's definitions (``names.Named``): the steps and the result
+    written with the definitions' names, one answer per variable."""
+    from .names import forward
+    if kind not in ("gradient", "jacobian"):
+        raise DerivError("derivations on the definitions' names are given for first derivatives")
+    symbols = {v: differential_symbol(v) for v in variables}
+    chain = forward(named, {v: dv if dv is not None else ds for v, (ds, dv) in symbols.items()})
+    f, answers = named.function, []
+    for v in variables:
+        dsym = symbols[v][0]
+        others = {symbols[o][0]: zero(symbols[o][0].shape) for o in variables if o != v}
+        own = substitute(chain.differential, others) if others else chain.differential
+        result, pairing, desc = _first_order(kind, layout, f, v, dsym, own)
+        result, pairing = simplify(result), simplify(pairing)
+        ident = Step(_identify_rule(kind, layout, f, v), f, pairing, var=v, dvar=dsym, result=result,
+                     meanings=chain.meanings)
+        steps = identified(chain.steps, ident) if len(variables) == 1 else chain.steps + [ident]
+        answers.append(Answer(kind, layout, f, v, result, pairing, dsym, steps, desc, differential=simplify(own)))
     return answers
 
 
@@ -140,13 +164,27 @@ def _apply(J: Expr, v: Expr) -> Expr:
 
 
 def _identify_rule(kind, layout, f, var) -> str:
+    """The identification, written with the function's and the variable's names: ``df = tr(Gᵀ dΣ)``."""
+    x = to_text(var)
+    df = f"d{to_text(f)}" if isinstance(f, Sym) else "df"
     if (1, 1) not in (f.shape, var.shape) and not (_is_vector(f.shape) and _is_vector(var.shape)):
-        return "identify the Jacobian: vec(dF) = J vec(dX)"
+        return f"identify the Jacobian: vec({df}) = J vec(d{x})"
     if f.shape == SCALAR and var.shape != SCALAR:
-        return "identify the gradient: df = tr(Gᵀ dX)" if not _is_vector(var.shape) else "identify the gradient: df = gᵀ dx"
+        return f"identify the gradient: {df} = tr(Gᵀ d{x})" if not _is_vector(var.shape) \
+            else f"identify the gradient: {df} = gᵀ d{x}"
     if var.shape == SCALAR:
-        return "identify the derivative: df = f′ dt"
-    return "identify the Jacobian: df = J dx"
+        return f"identify the derivative: {df} = {df[1:] if isinstance(f, Sym) else 'f'}′ d{x}"
+    return f"identify the Jacobian: {df} = J d{x}"
+
+
+def identified(steps: list, ident: Step) -> list:
+    """``steps`` ending with the identification; when the identification would print the same
+    equality as the step before it (``d(‖X‖²) = 2 tr(Xᵀ dX)`` twice), that step is named by both
+    rules and printed once."""
+    last = steps[-1] if steps else None
+    if last is not None and last.node == ident.node and last.differential == ident.differential:
+        return steps[:-1] + [replace(last, rule=f"{last.rule}; {ident.rule}", result=ident.result)]
+    return steps + [ident]
 
 
 def _hessian(f, var, dsym, df, steps, layout) -> Answer:
@@ -154,7 +192,8 @@ def _hessian(f, var, dsym, df, steps, layout) -> Answer:
         raise DerivError("a Hessian needs a scalar function of a column vector (or a scalar)")
     g, pair, _ = _first_order("gradient", layout, f, var, dsym, df)
     g, pair = simplify(g), simplify(pair)
-    steps.append(Step(_identify_rule("gradient", layout, f, var), f, pair, var=var, dvar=dsym, result=g))
+    steps[:] = identified(steps, Step(_identify_rule("gradient", layout, f, var), f, pair, var=var, dvar=dsym,
+                                      result=g))
     second: list[Step] = []
     dg = Differentiator(var, dsym, second)(g)
     if var.shape == SCALAR:
@@ -165,6 +204,7 @@ def _hessian(f, var, dsym, df, steps, layout) -> Answer:
         pairing = mul(H, dsym)
     steps.extend(second)
     H, pairing = simplify(H), simplify(pairing)
-    steps.append(Step("identify the Hessian: d(∇f) = H dx", g, pairing, var=var, dvar=dsym, result=H))
+    steps[:] = identified(steps, Step(f"identify the Hessian: d(∇f) = H d{to_text(var)}", g, pairing, var=var,
+                                      dvar=dsym, result=H))
     return Answer("hessian", layout, f, var, H, pairing, dsym, steps,
                   f"Hessian, {fmt_shape(H.shape)} (symmetric)", gradient=g)

@@ -62,8 +62,14 @@ IDS = [f"{src}-{c['id']}" for src, c in CASES]
 
 
 def _direction_env(env2: dict, step, var: Sym, V: np.ndarray) -> dict:
-    """env with the step's direction symbol set to V (or Vᵀ for a column symbol of a row variable)."""
+    """env with the step's direction symbol set to V (or Vᵀ for a column symbol of a row variable),
+    and the directions of the other variables that move with it (∇_{W,b}) set to zero."""
     out = dict(env2)
+    for other, dother in step.moves:
+        if other != var and other.name in env2:
+            for s in dother.free:
+                value = env2[other.name]
+                out[s.name] = np.zeros(value.shape if s.shape == other.shape else value.T.shape)
     dvar = step.dvar
     if isinstance(dvar, Transpose) and isinstance(dvar.args[0], Sym):
         out[dvar.args[0].name] = V.T
@@ -75,10 +81,12 @@ def _direction_env(env2: dict, step, var: Sym, V: np.ndarray) -> dict:
 
 
 def check_steps(d, env2: dict, sizes: dict, rng) -> list[str]:
-    """Messages for the steps that do not hold at this point."""
+    """Messages for the steps that do not hold at this point. A step written with the names of the
+    cell's definitions (``dŷ = W_2 dh``) is checked for what it means, the names substituted."""
     bad = []
     for i, step in enumerate(d.steps):
         var = step.var if step.var is not None else d.answer.var
+        node, differential = step.meaning()
         shape = env2[var.name].shape
         V = rng.standard_normal(shape)
         if var.symmetric:
@@ -86,9 +94,9 @@ def check_steps(d, env2: dict, sizes: dict, rng) -> list[str]:
         V /= np.linalg.norm(V)
         with np.errstate(all="ignore"):
             env_v = _direction_env(env2, step, var, V)
-            pred = np.asarray(numeric.evaluate(step.differential, env_v, sizes), float)
-            fd = np.asarray(numeric.directional_fd(step.node, var, env_v, sizes, V), float)
-            pred2 = np.asarray(numeric.evaluate(step.differential, _direction_env(env2, step, var, 2 * V), sizes), float)
+            pred = np.asarray(numeric.evaluate(differential, env_v, sizes), float)
+            fd = np.asarray(numeric.directional_fd(node, var, env_v, sizes, V), float)
+            pred2 = np.asarray(numeric.evaluate(differential, _direction_env(env2, step, var, 2 * V), sizes), float)
         if pred.size == fd.size:
             fd = fd.reshape(pred.shape)
         err = numeric.relative_error(pred, fd)
@@ -104,6 +112,12 @@ def check_steps(d, env2: dict, sizes: dict, rng) -> list[str]:
 def test_every_step_is_a_true_equality(src, case):
     d = derive_case(case)
     assert d.steps, "no steps emitted"
+    _check_at_points(src, case, d)
+    if d.named:   # the steps on the definitions' names above; the substituted ones too
+        _check_at_points(src, case, derive(case["cell"], layout=case.get("layout"), expand=True))
+
+
+def _check_at_points(src, case, d):
     rng = np.random.default_rng(case.get("seed", 3) + 1000)
     for _ in range(POINTS):
         env = corpus_env(case, rng) if src == "corpus" else make_env(case, rng)
@@ -120,18 +134,22 @@ def test_corpus_found_or_absent():
     assert len(CORPUS) >= 30, f"only {len(CORPUS)} corpus cases loaded"
 
 
-def test_step_check_detects_a_false_step():
-    """The step checker is not vacuous: a step whose differential is doubled is caught."""
+@pytest.mark.parametrize("expand", [False, True], ids=["on-names", "expanded"])
+@pytest.mark.parametrize("index", [0, -1], ids=["first-step", "identification"])
+def test_step_check_detects_a_false_step(expand, index):
+    """The step checker is not vacuous: a step whose differential is doubled is caught, in the
+    steps written with the definitions' names (checked for their meaning) and in the expanded ones."""
     from dataclasses import replace
 
     from derivmagic.expr import Num
     from derivmagic.rules import mul
     case = next(c for c in RULE_CASES if c["id"] == "chain_residual")
-    d = derive(case["cell"])  # a fresh Derivation: it is modified below
+    d = derive(case["cell"], expand=expand)  # a fresh Derivation: it is modified below
+    assert bool(d.named) is not expand
     rng = np.random.default_rng(0)
     env2 = {k: as2d(v) for k, v in make_env(case, rng).items()}
     sizes = bind_sizes(d, env2)
     assert not check_steps(d, env2, sizes, rng)
-    wrong = replace(d.steps[0], differential=mul(Num(2), d.steps[0].differential))
-    d.answer.steps[0] = wrong
+    steps = d.shown_answers[0].steps
+    steps[index] = replace(steps[index], differential=mul(Num(2), steps[index].differential))
     assert check_steps(d, env2, sizes, rng), "a doubled differential was accepted"
