@@ -639,12 +639,11 @@ def break_lines(s: str, width: float, latex: bool, first: float | None = None) -
         cuts = [k for k, d, r in cands if (d, r) == level]
         new = []
         for lo, hi in lines:
-            limit = first if lo == 0 else cont
-            if prefix[hi] - prefix[lo] <= limit:
+            if prefix[hi] - prefix[lo] <= (first if lo == 0 else cont):
                 new.append((lo, hi))
                 continue
             inner = [k for k in cuts if lo < k < hi]
-            start, j = lo, 0
+            start = lo
             while start < hi:
                 limit = first if start == 0 else cont
                 stops = [k for k in inner if k > start] + [hi]
@@ -653,10 +652,12 @@ def break_lines(s: str, width: float, latex: bool, first: float | None = None) -
                 new.append((start, end))
                 start = end
         lines = new
+    level_at = {k: (d, r) for k, d, r in cands}
+    level_at[0] = (-1, -1)
     merged = [lines[0]]
-    for lo, hi in lines[1:]:   # pieces of a deeper break that fit beside the line before them
-        a, b = merged[-1]
-        if prefix[hi] - prefix[a] <= (first if a == 0 else cont):
+    for lo, hi in lines[1:]:   # a line that fits after the one before, unless it starts at a coarser break
+        a, _ = merged[-1]
+        if level_at[lo] >= level_at[a] and prefix[hi] - prefix[a] <= (first if a == 0 else cont):
             merged[-1] = (a, hi)
         else:
             merged.append((lo, hi))

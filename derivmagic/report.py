@@ -28,8 +28,8 @@ from . import limits
 from .errors import DerivError
 from .expr import ONE, SCALAR, Identity, Num, Sym, postorder, substitute
 from .parse import GREEK_UNICODE
-from .render import Printer, session, shape_tex, to_text
-from .render import to_latex
+from . import structure
+from .render import Printer, break_lines, session, shape_tex, tex_width, text_width, to_latex, to_text
 from .texsafe import is_safe, literal
 
 # --------------------------------------------------------------------------- text inside LaTeX
@@ -166,6 +166,8 @@ def _tex_of(s: Sym) -> str:
 
 def _space_tex(s: Sym) -> str:
     r, c = (d if is_safe(str(d)) else literal(str(d)) for d in s.shape)
+    if structure.space(s, True) and is_safe(str(r)):   # y ∈ Δⁿ, one-hot
+        return structure.space(s, True)
     if "spd" in s.props:
         return rf"\mathbb{{S}}^{{{r}}}_{{++}}"
     if s.symmetric:
@@ -179,6 +181,8 @@ def _space_tex(s: Sym) -> str:
 
 def _space_text(s: Sym) -> str:
     r, c = s.shape
+    if structure.space(s, False):   # y ∈ Δⁿ, one-hot
+        return structure.space(s, False)
     if "spd" in s.props:
         return f"𝕊^{r}_++ (positive definite)"
     if s.symmetric:
@@ -320,12 +324,13 @@ def where_line(d, latex: bool) -> list:
     return ["  where " + ", ".join(f"{to_text(n)} = {to_text(e)}" for n, e in where)]
 
 
-def target_latex(d, a=None) -> str:
-    r"""What was asked, as LaTeX: ``\nabla_{x} (f)``, ``\frac{\partial}{\partial x} (f)``, ..."""
+def target_latex(d, a=None, function_tex: str | None = None) -> str:
+    r"""What was asked, as LaTeX: ``\nabla_{x} (f)``, ``\frac{\partial}{\partial x} (f)``, ...
+    (``function_tex``: the function by a name instead)."""
     a = a or d.answer
     x = _tex_of(a.var)
-    f = to_latex(a.function)
-    wrapped = f if isinstance(a.function, Sym) else rf"\left({f}\right)"
+    f = function_tex or to_latex(a.function)
+    wrapped = f if function_tex or isinstance(a.function, Sym) else rf"\left({f}\right)"
     if a.kind == "hessian":
         return rf"\nabla^2_{{{x}}} {wrapped}"
     if a.kind == "directional":
@@ -390,10 +395,10 @@ def _factor_tex(e) -> str:
     return s if isinstance(e, Mul) or e.prec > 20 else rf"\left({s}\right)"
 
 
-def step_parts_latex(step, names: dict | None = None) -> tuple[str, str, str]:
+def step_parts_latex(step, names: dict | None = None, braces: bool = True) -> tuple[str, str, str]:
     """(``d(node)``, its differential, the rule) as LaTeX; for a chain-rule step the differential
-    is the two Jacobians, each under a brace with its shape, times the direction."""
-    factors = chain_factors(step)
+    is the two Jacobians, each under a brace with its shape, times the direction (with ``braces``)."""
+    factors = chain_factors(step) if braces else None
     note = _rule_tex(step.rule, names or {})
     if factors is None:
         rhs = to_latex(step.differential)
@@ -571,24 +576,167 @@ def claim_lines_text(d) -> list[str]:
 def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, list[str]]]:
     """(heading, rows) for each part; a row is an ``aligned`` row (``lhs &= rhs && note``)."""
     names = _names(d)
-    out = [("Interpretation", [rf"&{interpretation_latex(d)}"])]
+    out = [("Interpretation", interpretation_rows_latex(d))]
     if steps and d.steps:
-        out.append(("Steps", ["{} &= {} && {}".format(*step_parts_latex(s, names)) for s in d.steps]))
-    result = []
+        out.append(("Steps", step_rows_latex(d, names)))
+    result, equations = [], []
     for a in shown_answers(d):
+        equations.append(_result_equations(d, a))
         if a.vectorized and a.differential is not None:
-            result.append(rf"\mathrm{{d}}\left({to_latex(a.function)}\right) &= "
-                          + (to_latex(a.differential) if vec else rf"\boxed{{{to_latex(a.differential)}}}")
-                          + r" && \text{the differential}")
+            equations[-1].insert(0, (rf"\mathrm{{d}}\left({to_latex(a.function)}\right)", to_latex(a.differential),
+                                    not vec))
+    column = _column(lhs for eqs in equations for lhs, _, _ in eqs)
+    for a, eqs in zip(shown_answers(d), equations):
+        if a.vectorized and a.differential is not None:
+            result += _equation_rows(*eqs[0], note=r"\text{the differential}", column=column)
             if not vec:
                 continue
-        result += [rf"{target_latex(d, a)} &= \boxed{{{to_latex(a.result)}}}", rf"&{description_latex(d, a)}"]
-    result += where_line(d, True) + [rf"&{warning_latex(w, names)}" for w in d.warnings]
+        for lhs, rhs, boxed in eqs[1:] if a.vectorized and a.differential is not None else eqs:
+            result += _equation_rows(lhs, rhs, boxed, column=column)
+        result += [rf"&{row}" for row in _wrapped_tex(a.description, description_latex(d, a))]
+    result += where_rows_latex(d)
+    for w in d.warnings:
+        result += [rf"&{row}" for row in _wrapped_tex(w, warning_latex(w, names), names)]
     out.append(("Result", result))
     if d.claims:
         out.append(("Claims", claim_rows_latex(d)))
-    out.append(("Check", [rf"&{check_latex(d)}"]))
+    out.append(("Check", [rf"&{row}" for row in _wrapped_tex(check_text(d), check_latex(d))]))
     return out
+
+
+# --------------------------------------------------------------------------- fitting the width
+# A notebook's output area is about 900 px wide (JupyterLab at 1280 px with the file browser open):
+# 61 em at MathJax's 14.6 px to the em, 53 em at KaTeX's 16.9 px; the parts are indented by 1 em.
+WIDTH_EM = 50.0
+LEFT = 0.45   # a left side wider than this share of the width stands on a row of its own
+BOX_CHARS = 4000   # a longer result is not boxed: MathJax refuses a \boxed argument over 5,120 characters
+TEXT_COLUMNS = 96   # text lines, in terminal columns (a notebook's text output shows about 110)
+
+
+def _wrapped_tex(plain: str, tex: str, names: dict | None = None, width: float = WIDTH_EM) -> list[str]:
+    """``tex`` (the LaTeX of ``plain``) as one row when it fits ``width``, else ``plain`` cut at
+    its '; ' and then between words into rows that fit, each as LaTeX."""
+    if tex_width(tex) <= width:
+        return [tex]
+    rows = []
+    for part in plain.split("; "):
+        line = ""
+        for word in part.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and tex_width(tex_text(candidate, names)) > width:
+                rows.append(line)
+                line = word
+            else:
+                line = candidate
+        rows.append(line)
+    return [tex_text(r, names) for r in rows if r]
+
+
+def _equation_rows(lhs: str, rhs: str, boxed: bool = False, note: str = "", width: float = WIDTH_EM,
+                   column: float = 0.0) -> list[str]:
+    """``lhs &= rhs`` as aligned rows that fit ``width`` (``column``: the width of the block's left
+    column): ``rhs`` broken into continuation lines (inside the box, when boxed); ``note`` beside
+    when it fits, else under the equation. A left side wider than the left column's share of the
+    width stands on rows of its own, the right side under it."""
+    if tex_width(lhs) > LEFT * width:
+        lhs_lines = break_lines(lhs, width, True)
+        return [f"&{lhs_lines[0]}"] + [rf"&\quad {line}" for line in lhs_lines[1:]] + \
+            _equation_rows("", rhs, boxed, note, width, column)
+    wl = max(tex_width(lhs), column) + 1.34
+    room = width - wl - (0.8 if boxed else 0.0)
+    lines = break_lines(rhs, room, True)
+    if boxed and sum(map(len, lines)) > BOX_CHARS:   # MathJax expands \boxed's argument in a 5 KiB buffer
+        boxed, room = False, room + 0.8
+        lines = break_lines(rhs, room, True)
+    if boxed:
+        body = lines[0] if len(lines) == 1 else r"\begin{aligned}&" + r" \\ &\quad ".join(lines) + r"\end{aligned}"
+        lines = [rf"\boxed{{{body}}}"]
+    beside = bool(note) and wl + max(tex_width(line) for line in lines) + 2.0 + tex_width(note) <= width
+    rows = [f"{lhs} &= {lines[0]}" + (f" && {note}" if beside else "")]
+    rows += [rf"&\quad {line}" for line in lines[1:]]
+    if note and not beside:
+        rows.append(rf"&\qquad {note}")
+    return rows
+
+
+def step_rows_latex(d, names: dict) -> list[str]:
+    """The steps as aligned rows ``d(node) &= differential && rule``; when they do not fit the
+    width, each differential is broken into lines and its rule goes under it."""
+    parts = [step_parts_latex(s, names) for s in d.steps]
+    wl = max(tex_width(p[0]) for p in parts) + 1.34
+    wr = max(tex_width(p[1]) for p in parts)
+    wn = max(tex_width(p[2]) for p in parts)
+    if wl + wr + 2.0 + wn <= WIDTH_EM:
+        return ["{} &= {} && {}".format(*p) for p in parts]
+    rows, column = [], _column(p[0] for p in parts)
+    for step, (lhs, rhs, note) in zip(d.steps, parts):
+        if r"\underbrace" in rhs and tex_width(rhs) > WIDTH_EM - column - 1.34:
+            lhs, rhs, note = step_parts_latex(step, names, braces=False)   # a brace cannot be broken
+        rule = step.rule + (f"; {step.shapes}" if step.shapes and r"\underbrace" not in rhs else "")
+        rows += _equation_rows(lhs, rhs, column=column)
+        rows += [rf"&\qquad {n}" for n in _wrapped_tex(rule, note, names, WIDTH_EM - 3.0)]
+    return rows
+
+
+def where_rows_latex(d) -> list[str]:
+    """The ``where`` line of the definitions the result uses; one row for each when it is too wide."""
+    line = where_line(d, True)
+    if not line or tex_width(line[0]) <= WIDTH_EM:
+        return line
+    where = list(d.where)
+    column = _column(to_latex(n) for n, _ in where)
+    rows = []
+    for i, (n, e) in enumerate(where):
+        rows += _equation_rows(to_latex(n), to_latex(e), column=column)
+    return [r"&\text{where}"] + rows
+
+
+def _function_name(d) -> str:
+    """A name for a function too wide to stand in the target: f, else F, φ, ℓ, f_0."""
+    taken = set(d.reading.symbols)
+    for name, tex in (("f", "f"), ("F", "F"), ("phi", r"\varphi"), ("ell", r"\ell")):
+        if name not in taken:
+            return tex
+    return "f_{0}"
+
+
+def _column(lefts) -> float:
+    """The width of a block's left column: its widest left side that does not stand alone."""
+    return max([w for w in map(tex_width, lefts) if w <= LEFT * WIDTH_EM] or [0.0])
+
+
+def _result_equations(d, a) -> list[tuple[str, str, bool]]:
+    """(left, right, boxed): ``target = \boxed{result}``, after ``f = function`` when the function
+    is too wide to stand in the target."""
+    target = target_latex(d, a)
+    if tex_width(target) <= 0.4 * WIDTH_EM or isinstance(a.function, Sym):
+        return [(target, to_latex(a.result), True)]
+    name = _function_name(d)
+    return [(name, to_latex(a.function), False), (target_latex(d, a, function_tex=name), to_latex(a.result), True)]
+
+
+def interpretation_rows_latex(d) -> list[str]:
+    """The symbols with their spaces (as many on a row as fit), then each note and each name
+    printed for a definition on rows of their own; one row when all of it fits."""
+    whole = interpretation_latex(d)
+    if tex_width(whole) <= WIDTH_EM:
+        return [rf"&{whole}"]
+    rows, line = [], ""
+    for s in d.reading.symbols.values():
+        piece = rf"{_tex_of(s)} \in {_space_tex(s)}"
+        candidate = rf"{line},\ {piece}" if line else piece
+        if line and tex_width(candidate) > WIDTH_EM:
+            rows.append(f"&{line},")
+            line = piece
+        else:
+            line = candidate
+    rows.append(f"&{line}")
+    names = _names(d)
+    for n in d.reading.notes:
+        rows += [f"&{row}" for row in _wrapped_tex(_cut(n), tex_text(_cut(n), names), names)]
+    for i, (e, name) in enumerate(_abbreviated()):
+        rows += _equation_rows((r"\text{where }" if i == 0 else "") + to_latex(name), _printed(e, True))
+    return rows
 
 
 _WARNING = re.compile(r"read (\S+) as a (\w+); declare \S+ ∈ \S+ if it is a (\w+) \(write (.*)\)")
