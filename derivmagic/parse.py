@@ -14,6 +14,7 @@ from importlib import resources
 from lark import Lark, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from . import structure
 from .errors import ParseError
 from .page import (merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
                    unwrap)
@@ -266,6 +267,21 @@ class ToNode(Transformer):
 
     def syms_pd_first(self, meta, tok, pd, dims):
         return self.syms(meta, tok, dims, pd)
+
+    def simplex(self, meta, tok, dims=None):
+        """``\\Delta^n``: the probability vectors of ℝⁿ."""
+        name, _, sub = str(tok).partition("_")
+        n = dims[0] if dims else sub.strip("{}") or None
+        if name != "\\Delta" or n is None or (dims and dims[1] != 1):
+            raise ParseError("expected a space such as \\mathbb{R}^n or \\Delta^n (probability vectors)",
+                             pos=tok.start_pos, end=tok.end_pos)
+        return ((int(n) if str(n).isdigit() else n, 1), frozenset({structure.SIMPLEX}))
+
+    def binary(self, meta, lb, zero, comma, one, rb, dims):
+        """``\\{0,1\\}^n``: vectors (or matrices) of zeros and ones."""
+        if (str(zero), str(comma), str(one)) != ("0", ",", "1"):
+            raise ParseError("the only set of numbers read here is \\{0,1\\}^n", pos=lb.start_pos, end=rb.end_pos)
+        return (dims, frozenset({structure.BINARY}))
 
     def space_dims(self, meta, *items):
         dims = [i for i in items if not (hasattr(i, "type") and i.type == "TIMES")]
@@ -528,6 +544,9 @@ def _statement(tree, offset: int) -> list:
         raise ParseError("this line has no target, definition or declaration: start it with \\nabla_x, "
                          "\\frac{\\partial}{\\partial x} or D f(x)[v], or write u = ... or x \\in \\mathbb{R}^n",
                          pos=sides[0].pos, end=sides[0].end)
+    summing = structure.sum_declaration(sides)   # \\mathbf{1}^T y = 1
+    if summing is not None:
+        return [summing, *remarks]
     defs = []
     for lhs in sides[:-1]:
         name, params = _definition_head(lhs)

@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from . import limits
+from . import limits, structure
 from .errors import ParseError, ShapeError
 from .expr import ONE, Expr, Sym
 from .functions import (abstract_functions, apply_bare_functions, apply_implicit_functions, codomain_kinds,
@@ -263,16 +263,20 @@ def _declared(decls: list[Declaration], cell: str) -> dict:
     out = {}
     for d in decls:
         rows, cols = d.shape
-        if rows is None and not d.stated:
+        if rows is None and cols != 1 and not d.stated:
             raise ParseError("give the size of the symmetric matrix: \\mathbb{S}^n", text=cell, pos=d.pos, end=d.end)
         if 0 in (rows, cols):
             raise ParseError("a size must be positive", text=cell, pos=d.pos, end=d.end)
         for n in d.names:
             if n.kind != "name":
                 raise ParseError("only a symbol can be declared", text=cell, pos=n.pos, end=n.end)
-            if n.value in out and out[n.value] != ((rows, cols), d.props):
-                raise ParseError(f"{n.value} is declared twice, with different shapes", text=cell, pos=n.pos, end=n.end)
-            out[n.value] = ((rows, cols), d.props)
+            given = ((rows, cols), structure.combined(d.props))
+            if n.value in out and out[n.value] != given:
+                given = structure.merged(out[n.value], given)
+                if given is None:
+                    raise ParseError(f"{n.value} is declared twice, with different shapes", text=cell, pos=n.pos,
+                                     end=n.end)
+            out[n.value] = given
     return out
 
 
@@ -415,7 +419,9 @@ class Typer:
         if name not in self.sym_dims:
             if name in self.declared:
                 (r, c), _ = self.declared[name]
-                if r is None:   # "A is symmetric": square, of a size the cell decides
+                if r is None and c == 1:   # 1ᵀy = 1: a column, of a size the cell decides
+                    self.sym_dims[name] = (self.dims.new(not_one=True), ONE_DIM)
+                elif r is None:   # "A is symmetric": square, of a size the cell decides
                     square = self.dims.new(not_one=True)
                     self.sym_dims[name] = (square, square)
                 else:
