@@ -75,3 +75,61 @@ def sample(sym: Sym, rows: int, cols: int, rng, integers: bool = False) -> np.nd
     m = rng.integers(-3, 4, (rows, cols)).astype(float) if integers else rng.standard_normal((rows, cols))
     m[-1] = 1.0 - m[:-1].sum(axis=0)      # entries summing to one
     return m
+
+
+# ---------------------------------------------------------------- reading the declarations
+def sum_declaration(sides: list):
+    """``\\mathbf{1}^T y = 1`` (or ``y^T \\mathbf{1} = 1``) as a declaration that y's entries sum to
+    one (a column of a size the cell decides); None for any other equation."""
+    from .parse import Declaration
+    if len(sides) != 2:
+        return None
+    lhs, rhs = sides
+    if rhs.kind == "mul":
+        lhs, rhs = rhs, lhs
+    if rhs.kind != "num" or rhs.value != 1 or lhs.kind != "mul" or len(lhs.args) != 2:
+        return None
+    a, b = lhs.args
+    if _transposed(a) and _ones(a.args[0]) and b.kind == "name":
+        y = b
+    elif _transposed(a) and a.args[0].kind == "name" and _ones(b):
+        y = a.args[0]
+    else:
+        return None
+    return Declaration([y], (None, 1), frozenset({SUMS_TO_ONE}), min(lhs.pos, rhs.pos), max(lhs.end, rhs.end))
+
+
+def _transposed(node) -> bool:
+    t = node.args[1] if node.kind == "pow" else None
+    return t is not None and (t.kind == "top" or t.kind == "name" and t.value == "T")
+
+
+def _ones(node) -> bool:
+    return node.kind == "font_one" and node.value == "1"
+
+
+def merged(first: tuple, second: tuple) -> tuple | None:
+    """Two declarations of one name, ``((rows, cols), props)``, as one when either declares a structure
+    and their shapes agree where both give them (``y \\in \\mathbb{R}^n`` and ``\\mathbf{1}^T y = 1``;
+    ``\\{0,1\\}^n`` and a sum of one: one-hot); None when they contradict each other."""
+    (s1, p1), (s2, p2) = first, second
+    if not (p1 | p2) & STRUCTURES:
+        return None
+    shape = []
+    for a, b in zip(s1, s2):
+        if a is not None and b is not None and a != b:
+            return None
+        shape.append(a if a is not None else b)
+    return tuple(shape), combined(p1 | p2)
+
+
+def space(s: Sym, latex: bool) -> str | None:
+    """How the Interpretation names the space of a symbol with a declared structure, else None."""
+    props = combined(s.props & STRUCTURES)
+    if not props or s.shape[1] != 1:
+        return None
+    n = s.shape[0]
+    if SIMPLEX in props and ONE_HOT not in props:
+        return rf"\Delta^{{{n}}}\ \text{{(a probability vector)}}" if latex else f"Δ^{n} (a probability vector)"
+    words = WORDS[ONE_HOT if ONE_HOT in props else SUMS_TO_ONE if SUMS_TO_ONE in props else BINARY]
+    return rf"\mathbb{{R}}^{{{n}}}\ \text{{({words})}}" if latex else f"ℝ^{n} ({words})"
