@@ -202,7 +202,8 @@ def _hessian(f, var, dsym, df, steps, layout) -> Answer:
     else:
         H = jacobian(dg, dsym) if dg is not None else zero((var.shape[0], var.shape[0]))
         pairing = mul(H, dsym)
-    steps.extend(second)
+    shown = {(s.node, s.differential) for s in steps}
+    steps.extend(s for s in second if (s.node, s.differential) not in shown)   # d‖x‖ once, not again
     H, pairing = simplify(H), simplify(pairing)
     steps[:] = identified(steps, Step(f"identify the Hessian: d(∇f) = H d{to_text(var)}", g, pairing, var=var,
                                       dvar=dsym, result=H))
