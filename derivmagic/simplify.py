@@ -215,9 +215,14 @@ def _weight(e: Expr) -> int:
 
 
 def _plain_factors_first(h: Hadamard) -> Expr:
-    """``σ ⊙ (𝟏 - σ)`` rather than ``(𝟏 - σ) ⊙ σ``: the plain factors first, in their order."""
-    ordered = sorted(h.args, key=lambda a: isinstance(a, Add))
+    """``σ ⊙ (𝟏 - σ) ⊙ (X dθ)`` rather than ``(𝟏 - σ) ⊙ σ ⊙ (X dθ)``: the plain factors first, then
+    the sums, the factor holding a differential last; otherwise in their order."""
+    ordered = sorted(h.args, key=lambda a: (_holds_differential(a), isinstance(a, Add)))
     return h if ordered == list(h.args) else Hadamard(ordered)
+
+
+def _holds_differential(e: Expr) -> bool:
+    return any(s.tex.startswith(r"\mathrm{d}") for s in e.free)
 
 
 def _common_vector(terms: list[Expr]) -> Expr | None:

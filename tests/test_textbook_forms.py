@@ -137,3 +137,12 @@ def test_collected_forms_evaluate_like_the_uncollected(cell):
     want = X.T @ np.diagflat(s * (1 - s)) @ X if "nabla^2" in cell else X.T @ (s - y)
     got = evaluate(d.expr, {"X": X, "theta": theta, "y": y}, {"m": 5, "n": 3})
     assert np.allclose(got, want)
+
+
+@pytest.mark.parametrize("cell, step", [
+    (r"\nabla_\theta " + LOGISTIC, "= σ(Xθ) ⊙ (𝟏 - σ(Xθ)) ⊙ (X dθ)"),
+    (r"\nabla_x \mathbf{1}^T\tanh(Ax)", "= (𝟏 - tanh(Ax)^(∘2)) ⊙ (A dx)"),
+], ids=["sigmoid", "tanh"])
+def test_elementwise_steps_put_the_differential_last(cell, step):
+    d = derive(cell)
+    assert any(step in s.text for s in d.steps), [s.text for s in d.steps]
