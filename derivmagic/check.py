@@ -17,8 +17,8 @@ import numpy as np
 from . import structure
 from .errors import DerivError
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
-from .limits import check_entries, tick
-from .rules import Det, Func, Inverse, Pow
+from .limits import LIMITS, check_entries, scoped, tick
+from .rules import Det, Func, Inverse, Pow, mul, transpose
 
 SIZES = [3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12, 13]
 TOLERANCE = 1e-6         # first derivatives: central differences with h = 1e-6
@@ -103,23 +103,26 @@ def cost(order, sizes: dict) -> int:
             rows = shapes[0][0]
             for (_, k), (_, c2) in zip(shapes, shapes[1:]):
                 dense += rows * k * c2
-        elif name in _CUBIC or name == "ExpFrechet":
+        elif name in _CUBIC or name == "ExpFrechet":   # a determinant is one LU: n³/3
             n = max(_size_or_one(d, sizes) for a in node.args for d in a.shape)
-            dense += n ** 3 * (10 if name == "ExpFrechet" else 1)
+            dense += n ** 3 * (10 if name == "ExpFrechet" else 1) // (3 if name == "Det" else 1)
         elementwise += r * c
     return dense // MULTIPLY_ADDS_PER_UNIT + elementwise // ENTRIES_PER_UNIT
 
 
 def sampling_cost(symbols, sizes: dict, kinds: dict | None = None) -> int:
     """Units of work of drawing values: each entry, and for a square matrix with a domain the
-    factorizations that give it (QR, eigenvalues, determinant, m mᵀ: a few n³)."""
+    factorizations that give it (m mᵀ: n³; a determinant: n³/3; a symmetric one's eigenvalues
+    and the product back: a few n³)."""
     dense = elementwise = 0
     for s in symbols:
         r, c = (_size_or_one(d, sizes) for d in s.shape)
         elementwise += r * c
         kind = (kinds or {}).get(s.name)
-        if r == c and r > 1 and ("spd" in s.props or kind in ("spd", "posdet")):
-            dense += 4 * r ** 3
+        if r == c and r > 1 and ("spd" in s.props or kind == "spd"):
+            dense += r ** 3
+        elif r == c and r > 1 and kind == "posdet":
+            dense += (4 * r ** 3) if s.symmetric else r ** 3 // 3
     return dense // MULTIPLY_ADDS_PER_UNIT + elementwise // ENTRIES_PER_UNIT
 
 
@@ -134,14 +137,31 @@ def _where(sizes: dict) -> str:
     return (" at " + ", ".join(f"{k}={v:,}" for k, v in sorted(sizes.items()))) if sizes else ""
 
 
+# above this much work (in units) an expression is evaluated by the export plan (codegen.planned):
+# products in the cheapest order, diagonals as broadcasts, sums distributed over vectors, Kronecker
+# products applied as vec(Q V Pᵀ), log det by slogdet; below it, node by node
+PLAN_ABOVE = 64
+
+
 def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np.ndarray:
     """Numbers for an expression: ``env`` maps symbol names to 2-D arrays. The arrays it needs
-    are counted before any is allocated (``LIMITS['check_entries']``), and count as work."""
+    are counted before any is allocated (``LIMITS['check_entries']``), and count as work. An
+    expression whose arrays would be large is evaluated by its export plan (``PLAN_ABOVE``), which
+    counts each step before it runs and never forms what the plan does not need (an n×n Hessian
+    paired with two vectors, a Kronecker product applied to vec V, a determinant under a log)."""
     vals = memo if memo is not None else {}
     order = postorder(root)
     todo = [n for n in order if n not in vals]
-    check_entries(entries(todo, sizes), "evaluating this expression" + _where(sizes))
-    tick(len(order) + cost(todo, sizes))   # before any array is allocated
+    numbers, units = entries(todo, sizes), cost(todo, sizes)
+    if memo is None and (units > PLAN_ABOVE or numbers > (LIMITS["check_entries"] or numbers)):
+        run = _plan(root, sizes)
+        if run is not None:
+            fn, symbols = run
+            tick(len(order))
+            from .program import Tally
+            return fn.run([env[s.name] for s in symbols], Tally("evaluating this expression" + _where(sizes)))[0]
+    check_entries(numbers, "evaluating this expression" + _where(sizes))
+    tick(len(order) + units)   # before any array is allocated
     for node in order:
         if node in vals:
             continue
@@ -161,6 +181,25 @@ def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np
             v = node.evaluate([vals[a] for a in node.args])
         vals[node] = v
     return vals[root]
+
+
+def _plan(root: Expr, sizes: dict):
+    """The export plan of ``root`` at ``sizes`` and the symbols it takes, or None where the plan
+    cannot be written (an arbitrary function, a size given by the evaluation); kept for the cell."""
+    from .codegen import planned
+    from .program import PlanError
+    memo = scoped("check-plans")
+    key = (root, tuple(sorted(sizes.items())))
+    if memo is not None and key in memo:
+        return memo[key]
+    symbols = sorted(root.free, key=lambda s: s.name)
+    try:
+        out = (planned([root], symbols, sizes), symbols)
+    except (NotImplementedError, KeyError, PlanError):
+        out = None
+    if memo is not None:
+        memo[key] = out
+    return out
 
 
 def domains(root: Expr) -> dict[str, str]:
@@ -206,10 +245,10 @@ def sample(sym: Sym, sizes: dict, kind: str | None, rng) -> np.ndarray:
     if kind == "posdet" and r == c:
         if sym.symmetric:
             return positive_determinant(m, True)
-        # Q diag(d) R with Q, R orthogonal and d in [0.5, 2]: well conditioned, not symmetric
-        q, _ = np.linalg.qr(rng.standard_normal((r, r)))
-        w, _ = np.linalg.qr(m)
-        return positive_determinant(q @ np.diag(rng.uniform(0.5, 2.0, r)) @ w.T)
+        # m + 3√r I: m's eigenvalues lie within about √r of 0 and its norm is about 2√r, so the
+        # eigenvalues have positive real parts (det > 0) and the singular values lie between about
+        # √r and 5√r: well conditioned, not symmetric, and no factorization beyond one determinant
+        return positive_determinant(m + 3 * np.sqrt(r) * np.eye(r))
     if kind == "invertible" and r == c:
         return m + 3 * np.eye(r)
     return m
@@ -219,7 +258,7 @@ def positive_determinant(m: np.ndarray, symmetric: bool = False) -> np.ndarray:
     """``m`` with its determinant made positive without imposing anything else: a row's sign
     flipped (or, for a symmetric matrix, one negative eigenvalue's sign)."""
     m = np.array(m, dtype=float)
-    if m.size == 0 or (np.linalg.det(m) > 0 and not symmetric):
+    if m.size == 0 or (np.linalg.slogdet(m)[0] > 0 and not symmetric):   # the sign, never overflowing
         return m
     if symmetric:  # eigenvalues kept away from 0; an odd count of negative ones: one flipped (definite or not)
         lam, q = np.linalg.eigh(m)
@@ -230,9 +269,9 @@ def positive_determinant(m: np.ndarray, symmetric: bool = False) -> np.ndarray:
         out = (q * lam) @ q.T
         return (out + out.T) / 2
     m[0] = -m[0]
-    if np.linalg.det(m) <= 0:  # singular: move away from it
+    if np.linalg.slogdet(m)[0] <= 0:  # singular: move away from it
         m = m + np.eye(len(m))
-        return positive_determinant(m) if np.linalg.det(m) != 0 else np.eye(len(m))
+        return positive_determinant(m) if np.linalg.slogdet(m)[0] != 0 else np.eye(len(m))
     return m
 
 
@@ -284,6 +323,23 @@ def second_fd(f: Expr, var: Sym, env: dict, sizes: dict, v, w, h: float = 1e-4) 
         e[var.name] = env[var.name] + a * h * v + b * h * w
         return evaluate(f, e, sizes)
     return (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h * h)
+
+
+# the two directions of a Hessian probe, as symbols no cell can name
+_W, _V = "·w", "·v"
+
+
+def hessian_pairing(H: Expr, env: dict, sizes: dict, w: np.ndarray, v: np.ndarray):
+    """wᵀ H v, evaluated as one expression: at scale, by its plan, a Hessian-vector product
+    (``diag(s) - s sᵀ`` applied to v is O(n); the n×n matrix is never formed)."""
+    if H.is_scalar:
+        return evaluate(H, env, sizes) * v * w
+    if w.shape[1] != 1 or H.shape[0] != H.shape[1]:
+        return w.T @ evaluate(H, env, sizes) @ v
+    ws, vs = Sym(_W, (H.shape[0], 1)), Sym(_V, (H.shape[1], 1))
+    env = dict(env)
+    env[_W], env[_V] = w, v
+    return evaluate(mul(transpose(ws), H, vs), env, sizes)
 
 
 def unit_direction(shape, rng, symmetric=False) -> np.ndarray:
@@ -372,6 +428,9 @@ def _verify(answer, reading, sizes: dict, seed: int) -> Check:
 
 
 NOT_FINITE = "the function is not finite at a random point (check its domain)"
+# values of more numbers than this in all are drawn once per check (a QR of 1000×1000 is about a
+# second), and the probes differ by their directions; smaller ones are drawn again for each probe
+DRAW_ONCE_ABOVE = 65_536
 
 
 def _verify_at(answer, symbols, kinds, sizes: dict, seed: int, sampler) -> Check:
@@ -379,14 +438,19 @@ def _verify_at(answer, symbols, kinds, sizes: dict, seed: int, sampler) -> Check
     second = answer.kind == "hessian"
     tolerance, h = (TOLERANCE_SECOND, 1e-4) if second else (TOLERANCE, 1e-6)
     worst, passed, probes = 0.0, True, 0
+    once = entries(symbols, sizes) > DRAW_ONCE_ABOVE
+    env = None
     try:
         for _ in range(PROBES):
-            env = sample_env(symbols, sizes, kinds, rng, defined=[answer.function], sampler=sampler)
+            if env is None or not once:
+                env = sample_env(symbols, sizes, kinds, rng, defined=[answer.function], sampler=sampler)
+                size_of_f = None
             err = probe(answer, env, sizes, rng)
             if not np.isfinite(err):
                 return Check(False, float("inf"), sizes, probes, NOT_FINITE)
             # rounding in the differences themselves: about eps·|f|/h (eps·|f|/h² for Hessians)
-            size_of_f = float(np.max(np.abs(evaluate(answer.function, env, sizes))))
+            if size_of_f is None:
+                size_of_f = float(np.max(np.abs(evaluate(answer.function, env, sizes))))
             if not np.isfinite(size_of_f):
                 return Check(False, float("inf"), sizes, probes, NOT_FINITE)
             rounding = 50 * np.finfo(float).eps * size_of_f / (h * h if second else h)
@@ -428,8 +492,7 @@ def probe(answer, env: dict, sizes: dict, rng) -> float:
         env[answer.dsym.name] = dsym_val
         if answer.kind == "hessian":
             w = unit_direction(shape, rng)
-            H = evaluate(answer.result, env, sizes)
-            pred = (w.T @ H @ v) if H.shape[0] > 1 else H * v * w
+            pred = hessian_pairing(answer.result, env, sizes, w, v)
             fd = second_fd(answer.function, var, env, sizes, v, w)
             return relative_error(np.asarray(pred).reshape(-1), np.asarray(fd).reshape(-1))
         pred = evaluate(answer.pairing, env, sizes)

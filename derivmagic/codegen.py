@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
-from .rules.kron import Kron
+from .rules.kron import Kron, Vec
 from .rules.matfunc import ExpFrechet, MatExp
 from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, SquaredNorm, Trace,
                     Transpose)
@@ -177,6 +177,14 @@ class Emitter:
             return self.squared_norm(e.args[0].args[0], name)
         if isinstance(e, SquaredNorm):
             return self.squared_norm(e.args[0], name)
+        if isinstance(e, Trace) and isinstance(e.args[0], Mul) and len(e.args[0].chain) == 2 \
+                and e.args[0].chain[0].shape[0] != 1:
+            # tr(AB) = Σ A ∘ Bᵀ: n² multiplications, not the n³ of the product
+            p = e.args[0]
+            scal = ([_literal(p.coeff)] if p.coeff != 1 else []) + [name(s) for s in p.scalars]
+            a, bt = (self.dense(self.factor(f, name), name) for f in p.chain)
+            other = bt.tbase if bt.tbase is not None else f"{bt.code}.T"
+            return " * ".join(scal + [f"{b['sum']}({a.code} * {other}).reshape(1, 1)"])
         if isinstance(e, Func) and e.name == "log" and isinstance(e.args[0], Det):
             # log det X = log(sign) + log|det X|: no overflow for large X (log of a negative
             # determinant stays nan, as log(det X) is)
@@ -253,10 +261,12 @@ class Emitter:
             return _Factor("dense", f.shape, code=f"{base}.T", tbase=base)
         if isinstance(f, Add):
             return _Factor("sum", f.shape, node=f)
+        if isinstance(f, Kron):
+            return _Factor("kron", f.shape, node=f)
         return _Factor("dense", f.shape, code=name(f))
 
     def dense(self, f: "_Factor", name) -> "_Factor":
-        if f.kind == "sum":
+        if f.kind in ("sum", "kron"):
             return _Factor("dense", f.shape, code=name(f.node))
         if f.kind == "diag":
             return _Factor("dense", f.shape, code=self.tmp(self.b["diag"].format(x=f.vec)))
@@ -321,11 +331,22 @@ class Emitter:
                     tf = self.term_factors(t, name)
                     scal, factors = tf
                     fs = factors + [b] if side == "left" else [a] + factors
-                    code = self.ordered(fs, name) if len(fs) > 1 else self.dense(fs[0], name).code
+                    code = self.chain(fs, name) if len(fs) > 1 else self.dense(fs[0], name).code
                     terms.append(" * ".join(scal + [code]))
                 return _Factor("dense", shape, code=self.tmp(" + ".join(terms)))
+        if a.kind == "kron" and b.shape[1] == 1:
+            return self.kron_vec(a.node, self.dense(b, name), name)
         a, b = self.dense(a, name), self.dense(b, name)
         return self.pair(a, b)
+
+    def kron_vec(self, k: Kron, v: "_Factor", name) -> "_Factor":
+        """(P ⊗ Q) vec(V) as vec(Q V Pᵀ): no Kronecker product is formed."""
+        p, q = k.args
+        cols = f"{self.dim(q.shape[1])}, {self.dim(p.shape[1])}"
+        mat = self.tmp(f'{v.code}.reshape({cols}, order="F")')
+        left = mat if isinstance(q, Identity) else self.tmp(f"{name(q)} @ {mat}")
+        right = left if isinstance(p, Identity) else self.tmp(f"{left} @ {name(p)}.T")
+        return _Factor("dense", k.shape[:1] + (1,), code=self.tmp(f'{right}.reshape(-1, 1, order="F")'))
 
     def term_factors(self, t: Expr, name):
         """A term of a sum as (scalar codes, chain factors)."""
@@ -421,6 +442,8 @@ class Emitter:
             return b["diag"].format(x=a[0])
         if isinstance(e, DiagonalOf):
             return f"{m}.diagonal({a[0]}).reshape(-1, 1)"
+        if isinstance(e, Vec) and self.backend != "torch":
+            return f'{a[0]}.reshape(-1, 1, order="F")'
         raise NotImplementedError(type(e).__name__)
 
     def func(self, name: str, x: str) -> str:
@@ -537,7 +560,11 @@ def _function_source(d, backend: str, name: str) -> str:
         body.append(f"    return {value}, {outs[0]}")
     else:
         body.append(f"    return {value}, ({', '.join(outs)})")
-    head = lines
+    return "\n".join(_preamble(em, body) + ["", *lines, *body]) + "\n"
+
+
+def _preamble(em: Emitter, body: list) -> list:
+    """The imports and helper functions the body uses."""
     preamble = [em.b["import"], ""]
     source = "\n".join(body)
     if "expm" in source and em.b["linalg"]:
@@ -547,10 +574,29 @@ def _function_source(d, backend: str, name: str) -> str:
                      "    z = torch.zeros_like(x)",
                      "    return torch.linalg.matrix_exp(torch.cat([torch.cat([x, e], 1), torch.cat([z, x], 1)], 0))[:n, n:]",
                      ""]
-    if "_softmax(" in "\n".join(body):
+    if "_softmax(" in source:
         m = em.b["m"]
         preamble += ["", "def _softmax(z):", f"    e = {m}.exp(z - {em.b['max']}(z))", "    return e / e.sum()", ""]
-    return "\n".join(preamble + ["", *head, *body]) + "\n"
+    return preamble
+
+
+def planned(roots: list, symbols: list, sizes: dict):
+    """The export plan of ``roots`` at fixed ``sizes`` (every dimension a number), for the numeric
+    check: ``(program.Function, parameter names)``; the function takes the symbols' 2-D arrays,
+    in the order of ``symbols``, and returns a tuple of the roots' arrays. Raises
+    ``NotImplementedError``, ``KeyError`` or ``program.PlanError`` for what the plan cannot write
+    (an arbitrary function, a dimension without a size)."""
+    from .program import Program
+    em = Emitter("numpy")
+    name = "planned"
+    em.namer.taken.add(name)
+    params = [em.namer.fresh(s.name) for s in symbols]
+    em.symbols = {s.name: p for s, p in zip(symbols, params)}
+    em.dims = {d: str(int(n)) for d, n in sizes.items()}
+    outs = em.emit_all(list(roots))
+    body = em.lines + [f"    return ({', '.join(outs)},)"]
+    source = "\n".join(_preamble(em, body) + ["", f"def {name}({', '.join(params)}):", *body]) + "\n"
+    return Program(source)[name]
 
 
 def _doc(text: str) -> str:

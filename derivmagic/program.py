@@ -19,7 +19,6 @@ import math
 import operator
 
 import numpy as np
-import scipy.linalg
 
 from .limits import check_entries, tick
 
@@ -35,9 +34,15 @@ CALLS = {
     "np.cos": np.cos, "np.tan": np.tan, "np.trace": np.trace, "np.kron": np.kron,
     "np.diagonal": np.diagonal, "np.linalg.inv": np.linalg.inv, "np.linalg.det": np.linalg.det,
     "np.linalg.slogdet": np.linalg.slogdet, "np.linalg.solve": np.linalg.solve,
-    "scipy.linalg.expm": scipy.linalg.expm, "scipy.linalg.expm_frechet": scipy.linalg.expm_frechet,
+    "scipy.linalg.expm": lambda *a, **k: _scipy_linalg().expm(*a, **k),
+    "scipy.linalg.expm_frechet": lambda *a, **k: _scipy_linalg().expm_frechet(*a, **k),
     "int": int, "float": float,
 }
+
+
+def _scipy_linalg():
+    import scipy.linalg   # only for matrix exponentials: importing SciPy costs more than most plans
+    return scipy.linalg
 CUBIC = frozenset({"np.linalg.inv", "np.linalg.det", "np.linalg.slogdet", "np.linalg.solve",
                    "scipy.linalg.expm", "scipy.linalg.expm_frechet"})
 METHODS = frozenset({"reshape", "ravel", "sum"})
@@ -52,7 +57,7 @@ class PlanError(Exception):
     backend other than NumPy): never the user's input."""
 
 
-class _Tally:
+class Tally:
     """Work and allocations of one run (only when counted)."""
     __slots__ = ("entries", "what")
 
@@ -239,9 +244,13 @@ class Function:
 
 def _call_cost(dotted: str, cubic: bool, vals) -> tuple[int, int]:
     """(multiply-adds, numbers made) of one library call, from its arguments alone."""
-    if cubic:
+    if cubic:   # an LU factorization is n³/3 multiply-adds, an inverse n³, a Fréchet derivative ten exponentials
         n = max((max(_shape(v)) for v in vals if _shape(v)), default=1)
-        return (10 if dotted.endswith("frechet") else 1) * n ** 3, n * n
+        factor = {"np.linalg.det": 1 / 3, "np.linalg.slogdet": 1 / 3, "np.linalg.solve": 1 / 3,
+                  "scipy.linalg.expm_frechet": 10}.get(dotted, 1)
+        made = n * n if dotted != "np.linalg.solve" else _entries(vals[-1])
+        extra = n * _entries(vals[-1]) if dotted == "np.linalg.solve" else 0
+        return int(factor * n ** 3) + extra, made
     if dotted in ("np.eye",):
         return 0, int(vals[0]) ** 2
     if dotted in ("np.ones", "np.zeros", "np.full"):
@@ -286,4 +295,4 @@ class Program:
         return self.functions[name]
 
     def run(self, name: str, args, counted: bool = False, what: str = "evaluating the plan"):
-        return self.functions[name].run(list(args), _Tally(what) if counted else None)
+        return self.functions[name].run(list(args), Tally(what) if counted else None)
