@@ -832,3 +832,40 @@ def test_check_disabled_is_not_reported_as_passed():
     d = derive(r"\nabla_x x^T A x", check=False)
     assert d.check is None
     assert "✓" not in d.text
+
+
+# ---------------------------------------------------------------- the textbook forms keep the value
+def _elementwise_polynomials():
+    """Random sums of Hadamard (or scalar) products of a, b, c, 𝟏 - a, 𝟏 - b and sums of them, with
+    small integer and fractional coefficients: what the collection of like terms works on."""
+    from derivmagic.expr import Num, Ones, Sym
+    from derivmagic.rules import add, func, hadamard, mul, neg
+
+    def build(draw, scalar: bool):
+        shape = (1, 1) if scalar else ("n", 1)
+        syms = [Sym(n, shape) for n in "abc"]
+        one = Num(1) if scalar else Ones(shape)
+        atoms = syms + [add(one, neg(syms[0])), add(one, neg(syms[1])), func("sigmoid", syms[2])]
+        times = mul if scalar else hadamard
+        terms = []
+        for _ in range(draw(st.integers(1, 4))):
+            factors = draw(st.lists(st.sampled_from(atoms), min_size=1, max_size=3))
+            if draw(st.booleans()):
+                factors.append(add(*draw(st.lists(st.sampled_from(atoms), min_size=2, max_size=3))))
+            coeff = Fraction(draw(st.sampled_from([1, -1, 2, -3])), draw(st.sampled_from([1, 2])))
+            terms.append(mul(Num(coeff), times(*factors)))
+        return add(*terms)
+
+    return st.composite(lambda draw: build(draw, draw(st.booleans())))()
+
+
+@settings(max_examples=150, derandomize=True, **COMMON)
+@given(_elementwise_polynomials())
+def test_textbook_simplification_keeps_the_value(e):
+    from derivmagic.simplify import simplify
+    s = simplify(e)
+    rng = np.random.default_rng(0)
+    sizes = {"n": 4}
+    env = {name: rng.standard_normal((1, 1) if e.is_scalar else (4, 1)) for name in "abc"}
+    note(f"{e!r} -> {s!r}")
+    assert np.allclose(evaluate(s, env, sizes), evaluate(e, env, sizes))
