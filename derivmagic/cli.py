@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--latex", action="store_true", help="print the derivation as LaTeX (an aligned block)")
     ap.add_argument("--no-check", action="store_true", help="skip the numeric check")
     ap.add_argument("--no-steps", action="store_true", help="print only the reading, the result and the check")
+    ap.add_argument("--expand", action="store_true",
+                    help="write the steps and the result with every definition substituted (default: with their names)")
     ap.add_argument("--seed", type=_seed, default=0, help="seed of the numeric check (an integer ≥ 0)")
     ap.add_argument("--vec", action="store_true",
                     help="for a matrix function of a matrix: also the Jacobian of vec F by vec X (Kronecker form)")
@@ -89,7 +91,7 @@ def main(argv=None) -> int:
         return 2
     cell = args.cell if args.cell is not None else sys.stdin.read()
     try:
-        ds = derive_all(cell, layout=args.layout, check=not args.no_check, seed=args.seed)
+        ds = derive_all(cell, layout=args.layout, check=not args.no_check, seed=args.seed, expand=args.expand)
     except DerivError as exc:
         say(f"error: {exc}", file=sys.stderr)
         return 2
