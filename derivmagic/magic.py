@@ -140,6 +140,9 @@ class DeriveMagics(Magics):
                               help="for a matrix function of a matrix: also the Jacobian of vec F by vec X (Kronecker form)")
     @magic_arguments.argument("--code", choices=BACKENDS, default=None,
                               help="print Python code computing the function and its derivative (numpy, jax or torch)")
+    @magic_arguments.argument("--expand", action="store_true",
+                              help="write the steps and the result with every definition substituted "
+                                   "(default: with the definitions' names)")
     @cell_magic("derive")
     def derive_cell(self, line, cell):
         """Differentiate the matrix-calculus LaTeX of the cell, with steps and a numeric check.
@@ -158,7 +161,7 @@ class DeriveMagics(Magics):
             raise UsageError(f"--seed needs a non-negative integer, not {args.seed}")
         _check_name(args.name)
         try:
-            ds = derive_all(cell, layout=layout, check=check, seed=args.seed, dims=dims)
+            ds = derive_all(cell, layout=layout, check=check, seed=args.seed, dims=dims, expand=args.expand)
             known = set().union(*(d.reading.dims for d in ds))
             unknown = sorted(set(dims) - known)
             if unknown:
