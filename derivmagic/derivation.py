@@ -209,8 +209,9 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
 
 def _on_names(reading: Reading, target, variables: list, answers: list, layout: str, cell: str):
     """The answers written with the cell's definitions' names, and the ``where`` line's
-    definitions; ``([], [])`` when the function uses no definition, or for a Hessian or a
-    directional derivative (shown substituted)."""
+    definitions; ``([], [])`` when the function uses no definition, for a Hessian or a
+    directional derivative, or when the derivative cannot be read off on the names (the
+    substituted form, already derived, is shown then)."""
     from .names import named_forms
     kind = answers[0].kind
     if kind not in ("gradient", "jacobian"):
@@ -218,8 +219,13 @@ def _on_names(reading: Reading, target, variables: list, answers: list, layout: 
     named = named_forms(reading, variables)
     if named is None:
         return [], []
-    with _located_at(cell, target):
-        shown = solve_named(kind, named, variables, layout)
+    try:
+        with _located_at(cell, target):
+            shown = solve_named(kind, named, variables, layout)
+    except LimitError:
+        raise
+    except DerivError:
+        return [], []
     for a in shown:
         limits.check_size(size(a.result), "the derivative", text=cell, pos=target.pos, end=target.end)
     return shown, named.where([a.result for a in shown])

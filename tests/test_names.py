@@ -138,3 +138,17 @@ def test_substituted_where_names_do_not_apply(cell):
     d = derive(cell)
     assert not d.named and not d.where
     assert d.steps == d.answer.steps
+
+
+def test_shown_substituted_when_the_names_cannot_carry_the_derivative(monkeypatch):
+    """Reading the derivative off on the names failing with a DerivError leaves the substituted
+    derivation (already derived and checked) shown, not an error."""
+    import derivmagic.derivation as derivation
+    from derivmagic.differentiate import TensorNeeded
+
+    def refuse(*args, **kwargs):
+        raise TensorNeeded("needs a tensor")
+    monkeypatch.setattr(derivation, "solve_named", refuse)
+    d = derive(MLP)
+    assert not d.named and not d.where and d.check.passed
+    assert d.steps == d.answer.steps
