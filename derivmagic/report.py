@@ -32,6 +32,13 @@ from . import structure
 from .render import Printer, break_lines, session, shape_tex, tex_width, text_width, to_latex, to_text
 from .texsafe import is_safe, literal
 
+# A notebook's output area is about 900 px wide (JupyterLab at 1280 px with the file browser open):
+# 61 em at MathJax's 14.6 px to the em, 53 em at KaTeX's 16.9 px; the parts are indented by 1 em.
+WIDTH_EM = 50.0
+LEFT = 0.45   # a left side wider than this share of the width stands on a row of its own
+BOX_CHARS = 4000   # a longer result is not boxed: MathJax refuses a \boxed argument over 5,120 characters
+TEXT_COLUMNS = 96   # text lines, in terminal columns (a notebook's text output shows about 110)
+
 # --------------------------------------------------------------------------- text inside LaTeX
 _GREEK = {}  # unicode letter -> LaTeX command
 for _name, _ch in GREEK_UNICODE.items():
@@ -511,17 +518,27 @@ def _value_tex(v) -> str:
     return tex_text(str(v)) if not isinstance(v, (int, float)) else str(v)
 
 
-def counterexample_latex(d, ce) -> list[str]:
-    """A counterexample as rows: the values of the symbols, then both sides' values there."""
+def counterexample_latex(d, ce, width: float = WIDTH_EM) -> list[str]:
+    """A counterexample as rows at most ``width`` wide (as far as one value fits): the values of
+    the symbols, then both sides' values there."""
     if not isinstance(ce, dict) or "values" not in ce:
         return [r"\text{counterexample: }" + tex_text(str(ce), _names(d))]
     symbols = d.reading.symbols
-    at = r",\ ".join(rf"{_tex_of(symbols[k]) if k in symbols else tex_text(k)} = {_value_tex(v)}"
-                     for k, v in ce["values"].items())
-    rows = [rf"\text{{counterexample at }}{at}"]
+    rows, line = [], r"\text{counterexample at }"
+    for i, (k, v) in enumerate(ce["values"].items()):   # as many values on a row as fit
+        piece = rf"{_tex_of(symbols[k]) if k in symbols else tex_text(k)} = {_value_tex(v)}"
+        candidate = line + (r",\ " if i else "") + piece
+        if i and tex_width(candidate) > width:
+            rows.append(line + ",")
+            line = r"\quad " + piece
+        else:
+            line = candidate
+    rows.append(line)
     if "correct" in ce and "claimed" in ce:
-        rows.append(rf"\text{{there the derivative is }}{_value_tex(ce['correct'])}"
-                    rf"\text{{, the claim }}{_value_tex(ce['claimed'])}")
+        there = rf"\text{{there the derivative is }}{_value_tex(ce['correct'])}"
+        claim = rf"\text{{the claim }}{_value_tex(ce['claimed'])}"
+        rows += [there + r"\text{, }" + claim] if tex_width(there + claim) <= width else \
+            [there + r"\text{,}", claim]
     return rows
 
 
@@ -534,23 +551,36 @@ def counterexample_text(ce) -> str:
 
 def claim_rows_latex(d) -> list[str]:
     """One row per ``=`` link: the claimed side, ✓ or ✗; for a false one, why, a counterexample
-    and the correct expression, each on a row of its own."""
+    and the correct expression, each on a row of its own. A row too wide for the output is
+    broken, its verdict under it."""
     rows, names = [], _names(d)
+    target = target_latex(d)
+    column = tex_width(target) if tex_width(target) <= LEFT * WIDTH_EM else 0.0
     for i, claim in enumerate(d.claims):
-        lhs = target_latex(d) if i == 0 else ""
+        lhs = target if i == 0 else ""
         if claim.holds:
             condition = rf"\ {tex_text('(' + claim.reason + ')')}" if getattr(claim, "reason", "") else ""
-            rows.append(rf"{lhs} &= {_claimed(claim, True)} \qquad \checkmark\ \text{{holds}}{condition}")
+            rows += _claim_rows(lhs, _claimed(claim, True), rf"\checkmark\ \text{{holds}}{condition}", column)
             continue
-        rows.append(rf"{lhs} &= {_claimed(claim, True)} \qquad \boldsymbol{{\times}}\ \textbf{{does not hold}}")
+        rows += _claim_rows(lhs, _claimed(claim, True), r"\boldsymbol{\times}\ \textbf{does not hold}", column)
         if getattr(claim, "reason", ""):
-            rows.append(r"&\quad " + (getattr(claim, "reason_latex", "") or tex_text(claim.reason, names)))
+            reason = getattr(claim, "reason_latex", "") or tex_text(claim.reason, names)
+            rows += [r"&\quad " + row for row in _wrapped_tex(claim.reason, reason, names, WIDTH_EM - column - 2.0)]
         if getattr(claim, "counterexample", None):
-            rows += [r"&\quad " + row for row in counterexample_latex(d, claim.counterexample)]
+            rows += [r"&\quad " + row for row in counterexample_latex(d, claim.counterexample, WIDTH_EM - column - 2.5)]
         correct = getattr(claim, "correct", None)
         if correct is not None and hasattr(correct, "shape"):
-            rows.append(rf"&\quad \text{{correct: }} {to_latex(correct)}")
+            lines = break_lines(to_latex(correct), WIDTH_EM - column - 6.0, True)
+            rows.append(rf"&\quad \text{{correct: }} {lines[0]}")
+            rows += [rf"&\qquad\qquad {line}" for line in lines[1:]]
     return rows
+
+
+def _claim_rows(lhs: str, claimed: str, verdict: str, column: float) -> list[str]:
+    row = rf"{lhs} &= {claimed} \qquad {verdict}"
+    if max(tex_width(lhs), column) + 1.34 + tex_width(claimed) + 2.0 + tex_width(verdict) <= WIDTH_EM:
+        return [row]
+    return _equation_rows(lhs, claimed, note=verdict, column=column)
 
 
 def claim_lines_text(d) -> list[str]:
@@ -605,12 +635,6 @@ def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, 
 
 
 # --------------------------------------------------------------------------- fitting the width
-# A notebook's output area is about 900 px wide (JupyterLab at 1280 px with the file browser open):
-# 61 em at MathJax's 14.6 px to the em, 53 em at KaTeX's 16.9 px; the parts are indented by 1 em.
-WIDTH_EM = 50.0
-LEFT = 0.45   # a left side wider than this share of the width stands on a row of its own
-BOX_CHARS = 4000   # a longer result is not boxed: MathJax refuses a \boxed argument over 5,120 characters
-TEXT_COLUMNS = 96   # text lines, in terminal columns (a notebook's text output shows about 110)
 
 
 def _wrapped_tex(plain: str, tex: str, names: dict | None = None, width: float = WIDTH_EM) -> list[str]:
