@@ -15,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
+from .rules.entries import Basis, Entry, Stack
 from .rules.kron import Kron, Vec
 from .rules.matfunc import ExpFrechet, MatExp
 from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, SquaredNorm, Trace,
@@ -444,6 +445,17 @@ class Emitter:
             return f"{m}.diagonal({a[0]}).reshape(-1, 1)"
         if isinstance(e, Vec) and self.backend != "torch":
             return f'{a[0]}.reshape(-1, 1, order="F")'
+        if isinstance(e, Entry):
+            i, j = e.index
+            return f"{a[0]}[{i}:{i + 1}, {j}:{j + 1}]"
+        if isinstance(e, Stack):
+            cat, axis = ("torch.cat", "dim") if self.backend == "torch" else (f"{m}.concatenate", "axis")
+            cols = e.shape[1]
+            rows = [f"{cat}([{', '.join(a[r * cols:(r + 1) * cols])}], {axis}=1)" for r in range(e.shape[0])]
+            return f"{cat}([{', '.join(rows)}], {axis}=0)"
+        if isinstance(e, Basis):
+            rows, cols = e.shape
+            return f"{b['eye'].format(n=rows * cols)}[{e.index[0] * cols + e.index[1]}].reshape({rows}, {cols})"
         raise NotImplementedError(type(e).__name__)
 
     def func(self, name: str, x: str) -> str:
