@@ -26,6 +26,7 @@ from .rules.elementwise import Diag, Hadamard, Pow, diag, hadamard, power
 from .rules.linear import Add, Mul, Transpose, add, mul, split_coeff, transpose
 
 EXPANSION_TERMS = 32   # at most this many terms from distributing one product over its sums
+COLLECT_WEIGHT = 120   # sums of at most this many leaves (as printed) are distributed and collected
 
 
 def simplify(root: Expr) -> Expr:
@@ -80,7 +81,7 @@ def _tidy_sum(s: Add) -> Expr:
     merged = _diagonals_merged(terms)
     if merged is not None:
         return simplify(merged)
-    collected = _collected(s)
+    collected = _collected(s) if _weight(s) <= COLLECT_WEIGHT else None
     if collected is not None:
         return collected
     return factor(terms) or _common_vector(terms) or _common_coefficient_out(terms) or _ordered(s)
