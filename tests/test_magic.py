@@ -415,7 +415,7 @@ def test_unknown_or_misspelled_options(ip, line, hint):
     result, out = run(ip, f"%%derive {line}\n{LS}")
     assert isinstance(result.error_in_exec, UsageError)
     assert hint in out.stderr
-    assert "valid options: --at, --check, --code, --dims, --latex, --layout, --name, --no-check, --no-steps, --seed, --steps, --vec" \
+    assert "valid options: --at, --check, --code, --dims, --expand, --latex, --layout, --name, --no-check, --no-steps, --seed, --steps, --vec" \
         in out.stderr
     assert "Traceback" not in out.stdout + out.stderr
 
