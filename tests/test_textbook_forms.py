@@ -146,3 +146,24 @@ def test_collected_forms_evaluate_like_the_uncollected(cell):
 def test_elementwise_steps_put_the_differential_last(cell, step):
     d = derive(cell)
     assert any(step in s.text for s in d.steps), [s.text for s in d.steps]
+
+
+RENDERED = {
+    "textbook table": [c[1] for c in TEXTBOOK],
+    "declarations": [r"\nabla_z -y^T\log\operatorname{softmax}(z), y \in \Delta^n",
+                     r"\nabla_z -y^T\log\operatorname{softmax}(z), y \in \{0,1\}^n, \mathbf{1}^T y = 1",
+                     r"L = -y^T \log \operatorname{softmax}(s), s = Wx, \nabla_W L = (\operatorname{softmax}(s) - y)x^T"],
+    "reasons": [r"\nabla_x \|Ax + b\|_2^2 = 2A^T A x + A^T b", r"\frac{\partial}{\partial x} Ax = A^T",
+                r"\nabla_x x^T A x = 2Ax", r"\nabla_x a^Tx = a^T"],
+}
+
+
+@pytest.mark.parametrize("group", RENDERED, ids=list(RENDERED))
+def test_new_forms_render_in_katex_and_mathjax(group):
+    from texcheck import node_available, validate
+    if not node_available():
+        pytest.skip("node with KaTeX and MathJax is not installed (tests/js)")
+    strings = [derive(cell).latex for cell in RENDERED[group]]
+    assert all(s.isascii() for s in strings)
+    bad = [(cell, r) for cell, r in zip(RENDERED[group], validate(strings)) if not r["ok"]]
+    assert not bad, bad
