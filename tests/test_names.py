@@ -42,6 +42,7 @@ def test_mlp_steps_use_the_names_and_fit():
     assert lhs[:3] == ["dz_1", "dh", "dŷ"]
     assert lhs[-1] == "dL"
     assert all(len(line) <= 100 for line in steps), max(steps, key=len)
+    assert all(len(step.text) <= 100 for step in d.steps), max((s.text for s in d.steps), key=len)
     result = _section(d.text, "Result")
     assert result[0] == "  ∇_W_1 L = ((W_2ᵀ (ŷ - y)) ⊙ h ⊙ (𝟏 - h))xᵀ"
     assert result[-1] == "  where z_1 = W_1 x + b_1, h = σ(z_1), ŷ = W_2 h + b_2"
