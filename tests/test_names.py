@@ -37,10 +37,13 @@ def _network(layers: int) -> str:
 
 def test_mlp_steps_use_the_names_and_fit():
     d = derive(MLP)
+    from derivmagic.render import to_text
     steps = _section(d.text, "Steps")
-    lhs = [line.split("=")[0].strip() for line in steps]
+    lhs = [f"d{to_text(s.node)}" for s in d.steps]
     assert lhs[:3] == ["dz_1", "dh", "dŷ"]
     assert lhs[-1] == "dL"
+    assert [line.strip().split(" =")[0].strip() for line in steps if line.strip().startswith(("dz_1 ", "dh ", "dL "))] \
+        == ["dz_1", "dh", "dL", "dL"]
     assert all(len(line) <= 100 for line in steps), max(steps, key=len)
     assert all(len(step.text) <= 100 for step in d.steps), max((s.text for s in d.steps), key=len)
     result = _section(d.text, "Result")
