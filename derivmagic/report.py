@@ -29,15 +29,10 @@ from .errors import DerivError
 from .expr import ONE, SCALAR, Identity, Num, Sym, postorder, substitute
 from .parse import GREEK_UNICODE
 from . import structure
-from .render import Printer, break_lines, session, shape_tex, tex_width, text_width, to_latex, to_text
+from .fit import (LEFT, TEXT_COLUMNS, WIDTH_EM, break_lines, equation_rows, equation_text, pad,
+                  tex_width, text_width, wrapped_text)
+from .render import Printer, _plain_tex, session, shape_tex, to_latex, to_text
 from .texsafe import is_safe, literal
-
-# A notebook's output area is about 900 px wide (JupyterLab at 1280 px with the file browser open):
-# 61 em at MathJax's 14.6 px to the em, 53 em at KaTeX's 16.9 px; the parts are indented by 1 em.
-WIDTH_EM = 50.0
-LEFT = 0.45   # a left side wider than this share of the width stands on a row of its own
-BOX_CHARS = 4000   # a longer result is not boxed: MathJax refuses a \boxed argument over 5,120 characters
-TEXT_COLUMNS = 96   # text lines, in terminal columns (a notebook's text output shows about 110)
 
 # --------------------------------------------------------------------------- text inside LaTeX
 _GREEK = {}  # unicode letter -> LaTeX command
@@ -349,10 +344,10 @@ def target_latex(d, a=None, function_tex: str | None = None) -> str:
     return rf"\frac{{\partial}}{{\partial {x}}} {wrapped}"
 
 
-def target_text(d, a=None) -> str:
+def target_text(d, a=None, function_text: str | None = None) -> str:
     a = a or d.answer
-    x, f = to_text(a.var), to_text(a.function)
-    f = f if isinstance(a.function, Sym) else f"({f})"
+    x, f = to_text(a.var), function_text or to_text(a.function)
+    f = f if function_text or isinstance(a.function, Sym) else f"({f})"
     if getattr(a, "vectorized", False):
         return f"∂vec{f}/∂vec {x}"
     return {"gradient": f"∇_{x} {f}", "hessian": f"∇²_{x} {f}", "directional": f"D{f}[{to_text(a.dsym)}]"}.get(
@@ -580,7 +575,7 @@ def _claim_rows(lhs: str, claimed: str, verdict: str, column: float) -> list[str
     row = rf"{lhs} &= {claimed} \qquad {verdict}"
     if max(tex_width(lhs), column) + 1.34 + tex_width(claimed) + 2.0 + tex_width(verdict) <= WIDTH_EM:
         return [row]
-    return _equation_rows(lhs, claimed, note=verdict, column=column)
+    return equation_rows(lhs, claimed, note=verdict, column=column)
 
 
 def claim_lines_text(d) -> list[str]:
@@ -618,11 +613,11 @@ def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, 
     column = _column(lhs for eqs in equations for lhs, _, _ in eqs)
     for a, eqs in zip(shown_answers(d), equations):
         if a.vectorized and a.differential is not None:
-            result += _equation_rows(*eqs[0], note=r"\text{the differential}", column=column)
+            result += equation_rows(*eqs[0], note=r"\text{the differential}", column=column)
             if not vec:
                 continue
         for lhs, rhs, boxed in eqs[1:] if a.vectorized and a.differential is not None else eqs:
-            result += _equation_rows(lhs, rhs, boxed, column=column)
+            result += equation_rows(lhs, rhs, boxed, column=column)
         result += [rf"&{row}" for row in _wrapped_tex(a.description, description_latex(d, a))]
     result += where_rows_latex(d)
     for w in d.warnings:
@@ -656,33 +651,6 @@ def _wrapped_tex(plain: str, tex: str, names: dict | None = None, width: float =
     return [tex_text(r, names) for r in rows if r]
 
 
-def _equation_rows(lhs: str, rhs: str, boxed: bool = False, note: str = "", width: float = WIDTH_EM,
-                   column: float = 0.0) -> list[str]:
-    """``lhs &= rhs`` as aligned rows that fit ``width`` (``column``: the width of the block's left
-    column): ``rhs`` broken into continuation lines (inside the box, when boxed); ``note`` beside
-    when it fits, else under the equation. A left side wider than the left column's share of the
-    width stands on rows of its own, the right side under it."""
-    if tex_width(lhs) > LEFT * width:
-        lhs_lines = break_lines(lhs, width, True)
-        return [f"&{lhs_lines[0]}"] + [rf"&\quad {line}" for line in lhs_lines[1:]] + \
-            _equation_rows("", rhs, boxed, note, width, column)
-    wl = max(tex_width(lhs), column) + 1.34
-    room = width - wl - (0.8 if boxed else 0.0)
-    lines = break_lines(rhs, room, True)
-    if boxed and sum(map(len, lines)) > BOX_CHARS:   # MathJax expands \boxed's argument in a 5 KiB buffer
-        boxed, room = False, room + 0.8
-        lines = break_lines(rhs, room, True)
-    if boxed:
-        body = lines[0] if len(lines) == 1 else r"\begin{aligned}&" + r" \\ &\quad ".join(lines) + r"\end{aligned}"
-        lines = [rf"\boxed{{{body}}}"]
-    beside = bool(note) and wl + max(tex_width(line) for line in lines) + 2.0 + tex_width(note) <= width
-    rows = [f"{lhs} &= {lines[0]}" + (f" && {note}" if beside else "")]
-    rows += [rf"&\quad {line}" for line in lines[1:]]
-    if note and not beside:
-        rows.append(rf"&\qquad {note}")
-    return rows
-
-
 def step_rows_latex(d, names: dict) -> list[str]:
     """The steps as aligned rows ``d(node) &= differential && rule``; when they do not fit the
     width, each differential is broken into lines and its rule goes under it."""
@@ -697,7 +665,7 @@ def step_rows_latex(d, names: dict) -> list[str]:
         if r"\underbrace" in rhs and tex_width(rhs) > WIDTH_EM - column - 1.34:
             lhs, rhs, note = step_parts_latex(step, names, braces=False)   # a brace cannot be broken
         rule = step.rule + (f"; {step.shapes}" if step.shapes and r"\underbrace" not in rhs else "")
-        rows += _equation_rows(lhs, rhs, column=column)
+        rows += equation_rows(lhs, rhs, column=column)
         rows += [rf"&\qquad {n}" for n in _wrapped_tex(rule, note, names, WIDTH_EM - 3.0)]
     return rows
 
@@ -711,7 +679,7 @@ def where_rows_latex(d) -> list[str]:
     column = _column(to_latex(n) for n, _ in where)
     rows = []
     for i, (n, e) in enumerate(where):
-        rows += _equation_rows(to_latex(n), to_latex(e), column=column)
+        rows += equation_rows(to_latex(n), to_latex(e), column=column)
     return [r"&\text{where}"] + rows
 
 
@@ -759,7 +727,7 @@ def interpretation_rows_latex(d) -> list[str]:
     for n in d.reading.notes:
         rows += [f"&{row}" for row in _wrapped_tex(_cut(n), tex_text(_cut(n), names), names)]
     for i, (e, name) in enumerate(_abbreviated()):
-        rows += _equation_rows((r"\text{where }" if i == 0 else "") + to_latex(name), _printed(e, True))
+        rows += equation_rows((r"\text{where }" if i == 0 else "") + to_latex(name), _printed(e, True))
     return rows
 
 
@@ -799,29 +767,39 @@ def derivation_text(d, steps: bool = True, vec: bool = False) -> str:
 
 
 def _derivation_text(d, steps: bool, vec: bool) -> str:
-    lines = ["Interpretation", f"  {interpretation_text(d)}"]
+    lines = ["Interpretation"] + wrapped_text(interpretation_text(d), "  ", "; ")
     if steps and d.steps:
         lines.append("Steps")
         lhs = [_differential_of(s.node, False) for s in d.steps]
         rhs = [to_text(s.differential) for s in d.steps]
-        wl, wr = max(map(len, lhs)), max(map(len, rhs))
-        if wl > 80 or wr > 120:   # long lines are not padded to each other
-            wl = wr = 0
-        for s, left, right in zip(d.steps, lhs, rhs):
-            note = s.rule + (f"; {s.shapes}" if s.shapes else "")
-            lines.append(f"  {left.ljust(wl)} = {right.ljust(wr)}    {note}")
+        notes = [s.rule + (f"; {s.shapes}" if s.shapes else "") for s in d.steps]
+        wl, wr = (max(map(text_width, x)) for x in (lhs, rhs))
+        if 2 + wl + 3 + wr + 4 + max(map(text_width, notes)) <= TEXT_COLUMNS:
+            lines += [f"  {pad(left, wl)} = {pad(right, wr)}    {note}" for left, right, note in zip(lhs, rhs, notes)]
+        else:   # broken lines, each rule under its step
+            column = max([text_width(x) for x in lhs if text_width(x) <= LEFT * TEXT_COLUMNS] or [0])
+            for left, right, note in zip(lhs, rhs, notes):
+                lines += equation_text(left, right, column)
+                stacked = text_width(left) > LEFT * TEXT_COLUMNS
+                lines += wrapped_text(note, " " * (6 if stacked else column + 7), "; ")
     lines.append("Result")
     for a in shown_answers(d):
         if a.vectorized and a.differential is not None:
-            lines.append(f"  d({to_text(a.function)}) = {to_text(a.differential)}    the differential")
+            lines += equation_text(f"d({to_text(a.function)})", to_text(a.differential), note="the differential")
             if not vec:
                 lines.append("  (the Jacobian of vec F by vec X, a Kronecker expression, with --vec)")
                 continue
-        lines += [f"  {target_text(d, a)} = {to_text(a.result)}", f"  {a.description}"]
-    lines += where_line(d, False) + [f"  ⚠ {w}" for w in d.warnings]
+        target = target_text(d, a)
+        if text_width(target) > 0.4 * TEXT_COLUMNS and not isinstance(a.function, Sym):
+            name = _plain_tex(_function_name(d))
+            lines += equation_text(name, to_text(a.function))
+            target = target_text(d, a, function_text=name)
+        lines += equation_text(target, to_text(a.result)) + wrapped_text(a.description, "  ")
+    lines += [line for w in where_line(d, False) for line in wrapped_text(w.strip(), "  ", ", ")]
+    lines += [line for w in d.warnings for line in wrapped_text(f"⚠ {w}", "  ")]
     if d.claims:
-        lines += ["Claims"] + [f"  {line}" for line in claim_lines_text(d)]
-    lines += ["Check", f"  {check_text(d)}"]
+        lines += ["Claims"] + [line for c in claim_lines_text(d) for line in wrapped_text(c, "  ")]
+    lines += ["Check"] + wrapped_text(check_text(d), "  ")
     return "\n".join(lines)
 
 

@@ -309,7 +309,7 @@ DRAWN_EM = [
 
 @pytest.mark.parametrize("latex, drawn", DRAWN_EM, ids=[f"drawn {i}" for i in range(len(DRAWN_EM))])
 def test_tex_width_is_close_to_what_mathjax_draws(latex, drawn):
-    from derivmagic.render import tex_width
+    from derivmagic.fit import tex_width
     if drawn is None:   # an aligned block: its widest row of each column, and the gap between pairs
         rows = [r"\mathrm{d}\left(\left\| W x \right\|_{2}\right)",
                 r"= \frac{1}{\left\| W x \right\|_{2}} (W x)^T W \mathrm{d}x", r"\text{derivative of the 2-norm}"]
@@ -323,7 +323,8 @@ LONG = derive(r"\nabla_{W_1} \frac{1}{2}\|W_2 \sigma(W_1 x + b_1) + b_2 - y\|_2^
 @pytest.mark.parametrize("latex", [True, False], ids=["latex", "text"])
 @pytest.mark.parametrize("width", [12, 20, 30, 60], ids=lambda w: f"width {w}")
 def test_break_lines_fits_and_keeps_every_character(latex, width):
-    from derivmagic.render import break_lines, measure, to_latex, to_text
+    from derivmagic.fit import break_lines, measure
+    from derivmagic.render import to_latex, to_text
     from derivmagic.report import rendering
     with rendering(LONG):
         printed = [(to_latex if latex else to_text)(s.differential) for s in LONG.steps]
@@ -348,5 +349,37 @@ def test_break_lines_fits_and_keeps_every_character(latex, width):
 ], ids=["latex at + first", "text at + first", "latex between factors", "latex inside parentheses",
         "text inside parentheses", "latex \\left made to span lines"])
 def test_break_lines_prefers_the_outermost_break(latex, width, source, want):
-    from derivmagic.render import break_lines
+    from derivmagic.fit import break_lines
     assert break_lines(source, width, latex) == want
+
+
+LONG_CELLS = [name for name in EXTRA if name.startswith("long")]
+
+
+@pytest.mark.parametrize("name", LONG_CELLS)
+def test_long_output_fits_the_width(name):
+    """The whole display within the width (estimated; tests/test_browser.py measures it drawn),
+    and every text line within the text width."""
+    from derivmagic.fit import TEXT_COLUMNS, WIDTH_EM, tex_width, text_width
+    d = derivations()[name]
+    assert tex_width(d.latex) <= WIDTH_EM + 1.5, tex_width(d.latex)
+    assert max(text_width(line) for line in d.text.splitlines()) <= TEXT_COLUMNS
+    assert derivations()[name].text.count("\n") > 10
+
+
+def test_wide_rows_are_broken_and_rules_go_under_the_step():
+    d = derivations()["long mlp nested"]
+    rows = d.latex.splitlines()
+    assert any(r.startswith(r"&\quad {} ") for r in rows)            # a continuation line, operator first
+    assert any(r.startswith(r"&\qquad \text{") for r in rows)        # a rule under its step
+    assert not any("&&" in r for r in rows if r.startswith(r"\mathrm{d}"))
+    short = derive(r"\nabla_x \|Ax - b\|_2^2")                        # what fits keeps the rule beside
+    assert all("&&" in r for r in short.latex.splitlines() if r.startswith(r"\mathrm{d}"))
+
+
+def test_a_result_too_long_to_box_is_shown_unboxed():
+    from derivmagic.fit import BOX_CHARS
+    cell = r"\nabla_x " + " + ".join(rf"\sigma(A_{{{i}}} x + c_{{{i}}})^T \sigma(B_{{{i}}} x)" for i in range(1, 21))
+    d = derive(cell, check=False)
+    lines = [line for line in d.latex.splitlines() if line.startswith(r"\nabla_{x}")]
+    assert len(d.latex) > BOX_CHARS and lines and r"\boxed" not in d.latex
