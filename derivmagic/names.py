@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import DerivError, LimitError
 from .expr import Expr, Num, Sym, postorder, substitute, zero
 from .rules import Func, Hadamard, Softmax
 from .simplify import simplify
@@ -41,17 +40,10 @@ class Named:
         return substitute(e, self.meanings) if self.meanings else e
 
     def where(self, shown: list) -> list:
-        """(name, definition) for every name the expressions ``shown`` use, directly or through
-        another definition, and every name introduced here, in order."""
-        wanted, stack = set(self.introduced), [e for e in shown]
-        while stack:
-            e = stack.pop()
-            for s in e.free:
-                if s in self.bodies and s not in wanted:
-                    wanted.add(s)
-                    stack.append(self.bodies[s])
-        for s in list(wanted):   # what an introduced name's definition uses is shown too
-            stack.append(self.bodies[s])
+        """(name, definition) for every name introduced here and every name the expressions
+        ``shown`` use, directly or through another definition, in order."""
+        wanted = set(self.introduced)
+        stack = list(shown) + [self.bodies[s] for s in self.introduced]
         while stack:
             for s in stack.pop().free:
                 if s in self.bodies and s not in wanted:
@@ -104,12 +96,12 @@ def _tex_name(name: str) -> str:
 def _dependency_order(bodies: dict) -> list:
     order, seen = [], set()
 
-    def visit(s, depth=0):
+    def visit(s):
         if s in seen:
             return
         seen.add(s)
         for u in sorted((u for u in bodies[s].free if u in bodies), key=lambda u: u.name):
-            visit(u, depth + 1)
+            visit(u)
         order.append(s)
 
     for s in sorted(bodies, key=lambda s: s.name):
@@ -245,5 +237,3 @@ def _with_names(e: Expr, shown: dict, directions: frozenset) -> Expr:
             memo[node] = node.rebuild(args)
     return memo[e]
 
-
-__all__ = ["Named", "Chain", "named_forms", "forward", "differential_name", "DerivError", "LimitError"]
