@@ -300,7 +300,8 @@ def test_a_high_matrix_power_is_sampled_so_that_it_stays_finite(monkeypatch):
     for seed in (0, 1, 2):
         d = derive(r"\nabla_x x^T A^{2000} x", seed=seed, dims={"n": 8})
         assert d.check.passed, (seed, d.check)
-        assert "spectral radius 1" in d.check.note and "spectral radius 1" in d.text and "spectral radius 1" in d.latex
+        assert "spectral radius 1" in d.check.note and "spectral radius 1" in d.text
+        assert "spectral radius 1" in re.sub(r"\s*\}\s*\\\\\s*&\s*\\text\{\s*", " ", d.latex)   # the text may wrap
 
 
 def test_a_function_that_overflows_everywhere_is_still_not_finite():
@@ -530,3 +531,60 @@ def test_a_fractional_order_of_nabla_is_a_parse_error_in_words():
     with pytest.raises(DerivError) as info:
         derive(r"\nabla^{1.5}_x x^T x")
     assert "Error trying to process rule" not in str(info.value) and "invalid literal" not in str(info.value)
+
+
+# ---------------------------------------------------------------- rows as a notebook shows them
+WARNING_CELLS = [r"\nabla_x \exp(\exp(\exp(x^T x)))", r"\nabla_x \log(x^T x - 100)", r"\nabla_x \|x\|^{-32}",
+                 r"\nabla_x x^T " + "A " * 300 + "x"]
+
+
+@pytest.mark.parametrize("cell", WARNING_CELLS, ids=["exp-exp-exp", "log-negative", "norm-power", "long-chain"])
+def test_no_numpy_warning_reaches_the_notebook(cell):
+    """RuntimeWarnings of the check used to leak to the notebook beside the derivation."""
+    pytest.importorskip("IPython")
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
+    shell = start_ipython() or __import__("IPython").get_ipython()   # the session's shell once started
+    shell.run_line_magic("load_ext", "derivmagic")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            with capture_output() as out:
+                result = shell.run_cell(f"%%derive\n{cell}")
+    finally:
+        shell.run_line_magic("unload_ext", "derivmagic")
+    assert result.success and len(out.outputs) == 1
+    assert "Warning" not in out.stderr + out.stdout, out.stderr
+
+
+def _layer_norm():
+    return ("\\mu = \\frac{1}{n}\\mathbf{1}^T x\nv = \\frac{1}{n}\\|x - \\mu\\mathbf{1}\\|^2\n"
+            "y = \\frac{x - \\mu\\mathbf{1}}{\\sqrt{v + \\epsilon}}\n\\nabla_x a^T y")
+
+
+def _layer_norm_values():
+    rng = np.random.default_rng(0)
+    return {"x": rng.standard_normal((4, 1)), "a": rng.standard_normal((4, 1)), "epsilon": np.array([[0.1]]),
+            "n": np.array([[4.0]])}
+
+
+def test_the_result_of_a_layer_norm_cell_is_a_sympy_expression():
+    """Derivation.result used to raise KeyError for a layer-norm style cell."""
+    import sympy
+    d = derive(_layer_norm())
+    assert isinstance(d.result, sympy.MatrixExpr) and d.result.shape[1] == 1 and d.check.passed
+
+
+@pytest.mark.xfail(strict=True, reason="tosympy.py: a sum of entries with a scalar factor ((1/n) 1ᵀx) keeps SymPy's "
+                                       "OneMatrix, which doit() leaves unevaluated against explicit matrices")
+def test_the_result_of_a_layer_norm_cell_evaluates_to_its_numbers():
+    import sympy
+    from derivmagic.check import evaluate
+    d, values = derive(_layer_norm()), _layer_norm_values()
+    subs = {s: sympy.ImmutableMatrix(values[k]) if isinstance(s, sympy.MatrixSymbol) else sympy.Float(values[k][0, 0])
+            for k, s in d.symbols.items()}
+    r = d.result.subs(subs)
+    r = r.subs({s: 4 for s in r.free_symbols if str(s) in d.reading.dims}).doit()
+    got = np.array(sympy.N(r), dtype=float)
+    want = evaluate(d.answer.result, values, {dim: 4 for dim in d.reading.dims})
+    assert np.allclose(got, want)
