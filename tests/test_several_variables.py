@@ -6,6 +6,7 @@ import pytest
 
 from derivmagic import derive
 from derivmagic.check import choose_sizes, evaluate, sample
+from derivmagic.expr import substitute
 
 
 def _sigmoid(z):
@@ -17,6 +18,8 @@ CASES = [
      lambda W, b, x, y: float(np.sum((_sigmoid(W @ x + b) - y) ** 2))),
     ("affine", r"\nabla_{A, c} \|Ax + c\|^2 + c^T d",
      lambda A, c, x, d: float(np.sum((A @ x + c) ** 2) + (c.T @ d).item())),
+    ("layer-on-names", "h = \\sigma(Wx + b)\nL = \\|h - y\\|^2\n\\nabla_{W,b} L",
+     lambda W, b, x, y: float(np.sum((_sigmoid(W @ x + b) - y) ** 2))),
 ]
 
 
@@ -24,13 +27,16 @@ CASES = [
 def test_each_gradient_matches_finite_differences(cell, f):
     d = derive(cell)
     assert len(d.answers) == 2 and d.check.passed
+    assert bool(d.named) == ("=" in cell)   # a cell with definitions is shown on their names
     rng = np.random.default_rng(3)
     sizes = choose_sizes(d.reading.dims)
     env = {s.name: sample(s, sizes, None, rng) for s in d.reading.symbols.values()}
     args = {k: v for k, v in env.items() if k in f.__code__.co_varnames}
-    for answer in d.answers:
+    shown = [substitute(a.result, dict(a.steps[-1].meanings)) for a in d.shown_answers]
+    for answer, meant in zip(d.answers, shown):
         name = answer.var.name
         got = evaluate(answer.result, env, sizes)
+        assert np.allclose(evaluate(meant, env, sizes), got), f"{name}: the result shown means another one"
         want = np.zeros_like(env[name])
         for idx in np.ndindex(*env[name].shape):
             for sign in (1, -1):
