@@ -32,6 +32,11 @@ def say(text: str, file=None) -> None:
     print(visible(text), file=file)
 
 
+def _json(value) -> str:
+    """JSON with non-ASCII text kept, but DEL and the C1 controls escaped as JSON does the C0 ones."""
+    return json.dumps(value, ensure_ascii=False).translate({c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)})
+
+
 def _seed(text: str) -> int:
     """``--seed``: a non-negative integer, refused in words otherwise (never a traceback)."""
     if not text.isdigit():
@@ -191,7 +196,7 @@ def _check(args) -> int:
                 say(str(s))
             sys.stdout.flush()
     if args.json:
-        print("[" + ",\n".join(json.dumps(s.to_json(), ensure_ascii=False) for s in statements) + "]")
+        print("[" + ",\n".join(_json(s.to_json()) for s in statements) + "]")
     else:
         say(summary_line(statements, len(args.files)))
     if unreadable:

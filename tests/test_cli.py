@@ -187,3 +187,14 @@ def test_no_terminal_escape_of_a_document_is_printed(capsys, tmp_path):
     status, out, err = run(capsys, "check", str(path))
     assert "✓ holds" in out and "␛" in out
     assert not CONTROL & set(out + err)
+
+
+def test_json_keeps_text_but_escapes_every_control_character(capsys, tmp_path):
+    import json
+    path = tmp_path / "notes.md"
+    path.write_text("$$\\nabla_x x^T x = 2x \u009b2J \x1b[2J \x7f$$\n\n"
+                    "$$\\nabla_\\theta \\theta^T \\theta = 2\\theta$$\n", encoding="utf-8")
+    _, out, _ = run(capsys, "check", "--json", str(path))
+    assert not CONTROL & set(out) and "θ" in out
+    rows = json.loads(out)
+    assert rows[0]["latex"].endswith("2x \u009b2J \x1b[2J \x7f") and rows[1]["verdict"] == "holds"
