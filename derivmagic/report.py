@@ -560,7 +560,9 @@ def claim_rows_latex(d) -> list[str]:
         rows += _claim_rows(lhs, _claimed(claim, True), r"\boldsymbol{\times}\ \textbf{does not hold}", column)
         if getattr(claim, "reason", ""):
             reason = getattr(claim, "reason_latex", "") or tex_text(claim.reason, names)
-            rows += [r"&\quad " + row for row in _wrapped_tex(claim.reason, reason, names, WIDTH_EM - column - 2.0)]
+            from .claims import reason_rows   # the mathematics of the reason kept whole on its rows
+            rows += [r"&\quad " + row for row in reason_rows(claim, WIDTH_EM - column - 2.0, tex_width)
+                     or _wrapped_tex(claim.reason, reason, names, WIDTH_EM - column - 2.0)]
         if getattr(claim, "counterexample", None):
             rows += [r"&\quad " + row for row in counterexample_latex(d, claim.counterexample, WIDTH_EM - column - 2.5)]
         correct = getattr(claim, "correct", None)
