@@ -89,16 +89,61 @@ def shape_math(shape) -> Math:
     return Math(fmt_shape(shape), shape_tex(shape))
 
 
-def say(*parts) -> tuple[str, str]:
-    """(text, LaTeX) of a reason: plain strings are words (``\text{}``), ``Math`` pieces mathematics."""
+class Said(tuple):
+    """(text, LaTeX) of a reason, keeping its pieces (``parts``) so that it can be cut into rows."""
+    parts: tuple
+
+    def __new__(cls, parts):
+        said = super().__new__(cls, ("".join(parts), _latex_of(parts)))
+        said.parts = tuple(parts)
+        return said
+
+
+def _latex_of(parts) -> str:
     from .report import tex_text
-    latex = []
-    for p in parts:
-        if isinstance(p, Math):
-            latex.append(p.latex)
-        elif p:
-            latex.append(tex_text(p))
-    return "".join(parts), " ".join(latex)
+    return " ".join(p.latex if isinstance(p, Math) else tex_text(p) for p in parts if p)
+
+
+def say(*parts) -> Said:
+    """(text, LaTeX) of a reason: plain strings are words (in ``\\text{}``), ``Math`` pieces mathematics."""
+    return Said(parts)
+
+
+def reason_rows(claim, width: float, measure) -> list[str] | None:
+    """The reason of ``claim`` as LaTeX rows each at most ``width`` wide (``measure`` of a LaTeX
+    string), cut after a ';' and between words, never inside a piece of mathematics; None when the
+    reason has no LaTeX of its own (it was written elsewhere)."""
+    said = claim.said
+    if not claim.reason_latex or not isinstance(said, Said):
+        return None
+    if measure(said[1]) <= width:
+        return [said[1]]
+    tokens = []   # words (with the spaces after them) and pieces of mathematics, in order
+    for p in said.parts:
+        tokens.extend([p] if isinstance(p, Math) else re.findall(r"\S+\s*|\s+", p))
+    rows, row = [], []
+    for tok in tokens:
+        if row and measure(_latex_of(_glued(row + [tok]))) > width:
+            rows.append(row)
+            row = []
+        row.append(tok)
+        if not isinstance(tok, Math) and tok.rstrip().endswith(";"):
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    return [_latex_of(_glued(r)) for r in rows if "".join(r).strip()]
+
+
+def _glued(tokens: list) -> list:
+    """Neighbouring words as one string (one ``\\text{}``), mathematics apart."""
+    out: list = []
+    for t in tokens:
+        if out and not isinstance(t, Math) and not isinstance(out[-1], Math):
+            out[-1] += t
+        else:
+            out.append(t)
+    return out
 
 
 # ---------------------------------------------------------------- expanded normal form
@@ -125,6 +170,7 @@ def _expand_node(e: Expr) -> Expr:
                 return add(*[_expand_node(build(c + factors[:i] + [t] + factors[i + 1:])) for t in f.args])
         if isinstance(e, Mul):
             return _orient(e)
+        return hadamard(*e.args)   # the factors in canonical order, however a result shows them
     return e
 
 

@@ -57,8 +57,40 @@ def _tidy(e: Expr) -> Expr:
             and not e.scalars and e.coeff == 1:
         return mul(transpose(e.chain[1]), transpose(e.chain[0]))   # yᵀ𝟏 printed 𝟏ᵀy
     if isinstance(e, Mul) and len(e.chain) == 1 and e.scalars:
-        return _softmax_named(e) or e
+        named = _softmax_named(e)
+        if named is not None:
+            return named
+    if isinstance(e, Mul) and e.scalars:
+        named = _sigmoid_named(e)
+        if named is not None:
+            return simplify(named)
+        return _plain_scalars_first(e)
     return e
+
+
+def _sigmoid_named(e: Mul) -> Expr | None:
+    """``exp(u)/(1 + exp(u))`` is ``σ(u)`` and ``1/(1 + exp(u))`` is ``σ(-u)`` (the logistic loss's
+    gradient ``-σ(-y wᵀx) y x``)."""
+    from .rules.elementwise import Func, func
+    from .rules.linear import neg
+    for s in e.scalars:
+        if not (isinstance(s, Pow) and s.exponent == -1 and isinstance(s.args[0], Add) and len(s.args[0].args) == 2):
+            continue
+        one, ex = sorted(s.args[0].args, key=lambda t: not isinstance(t, Num))
+        if not (isinstance(one, Num) and one.value == 1 and isinstance(ex, Func) and ex.name == "exp"):
+            continue
+        others = [x for x in e.scalars if x is not s]
+        if ex in others:
+            others.remove(ex)
+            return mul(Num(e.coeff), *others, func("sigmoid", ex.args[0]), *e.chain)
+        return mul(Num(e.coeff), *others, func("sigmoid", neg(ex.args[0])), *e.chain)
+    return None
+
+
+def _plain_scalars_first(e: Mul) -> Expr:
+    """``σ(wᵀx)(1 - σ(wᵀx))w`` rather than ``(1 - σ(wᵀx))σ(wᵀx)w``: as for elementwise products."""
+    ordered = sorted(e.scalars, key=lambda a: (_holds_differential(a), isinstance(a, Add)))
+    return e if ordered == list(e.scalars) else Mul(e.coeff, tuple(ordered), e.chain, e.shape)
 
 
 def _softmax_named(e: Mul) -> Expr | None:

@@ -392,3 +392,18 @@ def test_softmax_gradient_without_a_declaration_says_it_needs_y_to_sum_to_one():
 def test_a_claim_false_on_the_simplex_too_is_not_blamed_on_it(cell):
     claim = derive(cell).claims[0]
     assert not claim.holds and claim.diagnosis != "structure"
+
+
+@pytest.mark.parametrize("width", [12.0, 20.0, 30.0])
+def test_a_long_reason_is_cut_between_words_never_inside_its_mathematics(width):
+    from derivmagic.claims import reason_rows
+    from derivmagic.report import tex_width
+    claim = derive(CS231N).claims[0]
+    rows = reason_rows(claim, width, tex_width)
+    assert len(rows) > 1
+    for piece in (r"\mathbf{1}^{T} y = 1", r"y \in \Delta^n"):
+        assert any(piece in row for row in rows)
+    for row in rows:   # a row is over the width only when it is a single piece
+        assert tex_width(row) <= width or row.count(r"\text{") + row.count("=") <= 1
+    short = reason_rows(claim, 1000.0, tex_width)
+    assert short == [claim.reason_latex]

@@ -45,6 +45,9 @@ TEXTBOOK = [
     ("trace-inverse", r"\nabla_X \operatorname{tr}(X^{-1}A)", "-X⁻ᵀAᵀX⁻ᵀ", r"-X^{-T} A^T X^{-T}"),
     ("two-norm", r"\nabla_x \|x\|_2", "x/‖x‖₂", r"\frac{x}{\left\| x \right\|_{2}}"),
     ("tanh", r"\nabla_x \tanh(a^Tx)", "(1 - tanh(aᵀx)²)a", r"(1 - \tanh(a^T x)^2) a"),
+    ("sigmoid", r"\nabla_x \sigma(w^Tx)", "σ(wᵀx) (1 - σ(wᵀx))w", r"\sigma(w^T x) (1 - \sigma(w^T x)) w"),
+    ("logistic-loss", r"\nabla_w \log(1 + e^{-y w^Tx})", "-σ(-ywᵀx) yx", r"-\sigma(-y w^T x) y x"),
+    ("logistic-loss-positive", r"\nabla_w -\log(1 + e^{w^Tx})", "-σ(wᵀx) x", r"-\sigma(w^T x) x"),
 ]
 
 
