@@ -305,8 +305,8 @@ def parse_at(text: str, ds, namespace: dict) -> dict:
             close = difflib.get_close_matches(symbol, list(spelled), n=1)
             listing = "; ".join(f"{shown(n)} ({_as_names(spellings[n])})" if spellings[n] not in ([n], []) else shown(n)
                                 for n in sorted(symbols))
-            raise UsageError(f"--at: the cell has no symbol {symbol}" + (f" (did you mean {close[0]}?)" if close else "")
-                             + f"; its symbols: {listing}")
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise UsageError(f"--at: the cell has no symbol {symbol}{hint}; its symbols: {listing}")
         if variable not in namespace:
             raise UsageError(f"--at: the notebook has no variable {variable} (for {shown(name)})")
         chosen[name] = variable
@@ -331,12 +331,14 @@ def _as_2d(name: str, value, shape) -> np.ndarray:
                          f"digits)")
     if arr.dtype.kind not in _REAL:
         kind = _KINDS.get(arr.dtype.kind, "values that are not real numbers")
-        what = _a("NumPy array" if isinstance(value, np.ndarray) else type(value).__name__) + (f" of {kind}" if arr.ndim else "")
+        noun = "NumPy array" if isinstance(value, np.ndarray) else type(value).__name__
+        what = _a(noun) + (f" of {kind}" if arr.ndim else "")
         raise UsageError(f"--at: {name} in the notebook is {what} (dtype {arr.dtype}); --at needs real numbers "
                          f"(integers or floats)")
     arr = arr.astype(float)
     if arr.size == 0:
-        raise UsageError(f"--at: {name} in the notebook is empty (shape {'×'.join(map(str, arr.shape))}); a size is at least 1")
+        shape = "×".join(map(str, arr.shape))
+        raise UsageError(f"--at: {name} in the notebook is empty (shape {shape}); a size is at least 1")
     if arr.ndim == 0:
         return arr.reshape(1, 1)
     if arr.ndim == 1:  # vectors as columns, unless the cell reads the symbol as a row
@@ -362,13 +364,21 @@ def _sources(d: Derivation, namespace: dict, needed: list[str], at: dict) -> dic
         if found:
             sources[name] = found[0]
         elif name in needed:
-            missing.append(f"{shown(name)} (named {_as_names(spellings[name])} in Python)" if spellings[name] not in ([], [name])
-                           else name if spellings[name] else
-                           f"{shown(name)} (it has no Python name: give it with --at {shown(name)}=VARIABLE)")
+            missing.append(_named(name, spellings[name]))
     if missing:
+        what = "them as NumPy arrays" if len(missing) > 1 else "it as a NumPy array"
         raise UsageError(f"--at: the result depends on {', '.join(map(shown, needed))}; the notebook has no "
-                         f"{', '.join(missing)} (define {'them as NumPy arrays' if len(missing) > 1 else 'it as a NumPy array'})")
+                         f"{', '.join(missing)} (define {what})")
     return sources
+
+
+def _named(name: str, spelled: list[str]) -> str:
+    """A symbol the notebook lacks, with the Python names it could have had."""
+    if spelled == [name]:
+        return name
+    if not spelled:
+        return f"{shown(name)} (it has no Python name: give it with --at {shown(name)}=VARIABLE)"
+    return f"{shown(name)} (named {_as_names(spelled)} in Python)"
 
 
 def evaluate_at(d: Derivation, namespace: dict, dims: dict | None = None, answer=None, at: dict | None = None
