@@ -52,7 +52,8 @@ def _tidy(e: Expr) -> Expr:
     if isinstance(e, Add):
         return _tidy_sum(e)
     if isinstance(e, Hadamard):
-        return _plain_factors_first(e)
+        named = _sigmoid_named(e)
+        return simplify(named) if named is not None else _plain_factors_first(e)
     if isinstance(e, Mul) and e.is_scalar and len(e.chain) == 2 and isinstance(e.chain[1], Ones) \
             and not e.scalars and e.coeff == 1:
         return mul(transpose(e.chain[1]), transpose(e.chain[0]))   # yᵀ𝟏 printed 𝟏ᵀy
@@ -70,20 +71,26 @@ def _tidy(e: Expr) -> Expr:
 
 def _sigmoid_named(e: Mul) -> Expr | None:
     """``exp(u)/(1 + exp(u))`` is ``σ(u)`` and ``1/(1 + exp(u))`` is ``σ(-u)`` (the logistic loss's
-    gradient ``-σ(-y wᵀx) y x``)."""
+    gradient ``-σ(-y wᵀx) y x``), for scalars and entry by entry."""
     from .rules.elementwise import Func, func
     from .rules.linear import neg
-    for s in e.scalars:
+    factors = list(e.args) if isinstance(e, Hadamard) else list(e.scalars)
+    for s in factors:
         if not (isinstance(s, Pow) and s.exponent == -1 and isinstance(s.args[0], Add) and len(s.args[0].args) == 2):
             continue
-        one, ex = sorted(s.args[0].args, key=lambda t: not isinstance(t, Num))
-        if not (isinstance(one, Num) and one.value == 1 and isinstance(ex, Func) and ex.name == "exp"):
+        one, ex = sorted(s.args[0].args, key=lambda t: not isinstance(t, (Num, Ones)))
+        if not (isinstance(one, (Num, Ones)) and (not isinstance(one, Num) or one.value == 1)
+                and isinstance(ex, Func) and ex.name == "exp"):
             continue
-        others = [x for x in e.scalars if x is not s]
+        others = [x for x in factors if x is not s]
         if ex in others:
             others.remove(ex)
-            return mul(Num(e.coeff), *others, func("sigmoid", ex.args[0]), *e.chain)
-        return mul(Num(e.coeff), *others, func("sigmoid", neg(ex.args[0])), *e.chain)
+            sigma = func("sigmoid", ex.args[0])
+        else:
+            sigma = func("sigmoid", neg(ex.args[0]))
+        if isinstance(e, Hadamard):
+            return hadamard(*others, sigma)
+        return mul(Num(e.coeff), *others, sigma, *e.chain)
     return None
 
 
@@ -159,6 +166,8 @@ def _product_factors(t: Expr):
         return c, list(core.args), hadamard
     if isinstance(core, Mul) and core.is_scalar and not core.chain:
         return c, list(core.scalars), mul
+    if isinstance(core, Mul) and len(core.chain) == 1 and isinstance(core.chain[0], Hadamard):
+        return c, [*core.scalars, *core.chain[0].args], hadamard   # (σ ⊙ (𝟏 - y))/m: scalars ride along
     return None
 
 
@@ -209,6 +218,8 @@ def _exponents(t: Expr):
         return c, {}, not core.is_scalar
     parts = _product_factors(core)
     factors = parts[1] if parts is not None else [core]
+    if parts is None and isinstance(core, Mul) and len(core.chain) == 1 and not core.is_scalar:
+        factors = [*core.scalars, core.chain[0]]   # σ/m: the scalar m⁻¹ and σ
     out: dict[Expr, Fraction] = {}
     for f in factors:
         base, q = (f.args[0], f.exponent) if isinstance(f, Pow) else (f, Fraction(1))
@@ -220,9 +231,8 @@ def _common_product_factor(terms: list[Expr]) -> Expr | None:
     """``σ - σ^{∘2}`` as ``σ ⊙ (𝟏 - σ)``: the powers every term shares pulled out of the sum."""
     parts = [_exponents(t) for t in terms]
     common = dict(parts[0][1])
-    for _, exps, _ in parts[1:]:
-        common = {b: min(q, exps[b]) for b, q in common.items() if b in exps and min(q, exps[b]) > 0}
-    common = {b: q for b, q in common.items() if q > 0}
+    for _, exps, _ in parts[1:]:   # the power of a base nearest 0 that every term has (1/m of σ/m - y/m)
+        common = {b: _nearer_zero(q, exps[b]) for b, q in common.items() if b in exps and q * exps[b] > 0}
     if not common:
         return None
     elementwise = parts[0][2]
@@ -234,6 +244,10 @@ def _common_product_factor(terms: list[Expr]) -> Expr | None:
         rests.append(mul(Num(c), build(*left) if left else one))
     shared = build(*[power(b, q) for b, q in common.items()])
     return build(shared, _add_factored(rests))
+
+
+def _nearer_zero(p: Fraction, q: Fraction) -> Fraction:
+    return min(p, q) if p > 0 else max(p, q)
 
 
 def _weight(e: Expr) -> int:

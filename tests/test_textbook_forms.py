@@ -48,6 +48,11 @@ TEXTBOOK = [
     ("sigmoid", r"\nabla_x \sigma(w^Tx)", "σ(wᵀx) (1 - σ(wᵀx))w", r"\sigma(w^T x) (1 - \sigma(w^T x)) w"),
     ("logistic-loss", r"\nabla_w \log(1 + e^{-y w^Tx})", "-σ(-ywᵀx) yx", r"-\sigma(-y w^T x) y x"),
     ("logistic-loss-positive", r"\nabla_w -\log(1 + e^{w^Tx})", "-σ(wᵀx) x", r"-\sigma(w^T x) x"),
+    ("logistic-loss-vector", r"\nabla_w \mathbf{1}^T \log(\mathbf{1} + \exp(-y \odot (Xw)))",
+     "-Xᵀ(σ(-((Xw) ⊙ y)) ⊙ y)", r"-X^T (\sigma(-((X w) \odot y)) \odot y)"),
+    ("logistic-mean",
+     r"\nabla_\theta -\frac{1}{m}\sum_{i=1}^m y_i\log\sigma(\theta^Tx_i) + (1-y_i)\log(1-\sigma(\theta^Tx_i))",
+     "(Xᵀ(σ(Xθ) - y))/m", r"\frac{1}{m} X^T (\sigma(X \theta) - y)"),
 ]
 
 
