@@ -21,6 +21,7 @@ from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, substitute, zero
 from .expr import Num
 from .rules import Add, Diag, Mul, add, hadamard, mul, trace, transpose
 from .render import to_text
+from . import structure
 from .simplify import simplify
 from .steps import Step
 
@@ -191,7 +192,8 @@ def _hessian(f, var, dsym, df, steps, layout) -> Answer:
     if f.shape != SCALAR or var.shape[1] != 1:
         raise DerivError("a Hessian needs a scalar function of a column vector (or a scalar)")
     g, pair, _ = _first_order("gradient", layout, f, var, dsym, df)
-    g, pair = simplify(g), simplify(pair)
+    with structure.kept(var):   # differentiated again: 𝟏ᵀy = 1 would lose y's own derivative
+        g, pair = simplify(g), simplify(pair)
     steps[:] = identified(steps, Step(_identify_rule("gradient", layout, f, var), f, pair, var=var, dvar=dsym,
                                       result=g))
     second: list[Step] = []
