@@ -32,7 +32,7 @@ COLLECT_WEIGHT = 120   # sums of at most this many leaves (as printed) are distr
 def simplify(root: Expr) -> Expr:
     # simplified forms, shared by the steps of one cell (they share sub-expressions); the cache
     # lives as long as the cell's budget, so what one cell simplified never shapes another
-    done = scoped("simplified")
+    done = scoped("simplified" + "|".join(sorted(structure.kept_names())))   # one memo per set of kept symbols
     if done is None:
         done = {}
     for node in postorder(root):

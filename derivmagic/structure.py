@@ -8,6 +8,9 @@ the symbol (on the simplex, or one-hot), and how a false claim that holds under 
 ("holds when 𝟏ᵀy = 1")."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 
 from .expr import Expr, Num, Ones, Sym
@@ -42,11 +45,32 @@ def binary(e: Expr) -> bool:
     return isinstance(e, Sym) and bool(e.props & {ONE_HOT, BINARY})
 
 
+_KEPT: ContextVar[frozenset] = ContextVar("derivmagic_structure_kept", default=frozenset())
+
+
+@contextmanager
+def kept(*symbols: Sym):
+    """Inside the block, simplification leaves these symbols' structure unused: an expression that is
+    differentiated again by y keeps 𝟏ᵀy (replaced by 1 it would lose its derivative 𝟏ᵀdy)."""
+    token = _KEPT.set(_KEPT.get() | {s.name for s in symbols})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def kept_names() -> frozenset:
+    return _KEPT.get()
+
+
 def simplified(e: Expr) -> Expr | None:
     """What a declared structure makes of ``e``: ``𝟏ᵀy`` and ``yᵀ𝟏`` are 1 for a vector summing to
-    one; ``y^{∘k}`` is ``y`` for entries 0 or 1 (k > 0). None when nothing applies."""
+    one; ``y^{∘k}`` is ``y`` for entries 0 or 1 (k > 0). None when nothing applies, or when the
+    symbol is ``kept``."""
     from .rules.elementwise import Pow
     from .rules.linear import Mul, Transpose
+    if e.free and any(s.name in _KEPT.get() for s in e.free):
+        return None
     if isinstance(e, Mul) and e.is_scalar and len(e.chain) == 2 and e.coeff == 1 and not e.scalars:
         a, b = e.chain
         if isinstance(a, Transpose) and isinstance(a.args[0], Ones) and sums_to_one(b):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from derivmagic import ParseError, derive
+from derivmagic.check import evaluate
 from derivmagic.expr import Sym
 from derivmagic.render import to_text
 from derivmagic import structure
@@ -114,3 +115,11 @@ def test_the_declared_result_is_the_gradient_at_probability_vectors():
     numeric = np.array([(f(z + h * e) - f(z - h * e)) / (2 * h) for e in np.eye(4)])
     value, grad = d.to_function()(z, y)
     assert np.allclose(np.ravel(grad), numeric, atol=1e-6)
+
+
+def test_a_hessian_by_the_declared_vector_keeps_its_derivative():
+    """The gradient is differentiated again by y: 𝟏ᵀy stays 𝟏ᵀy there (as 1 it would have no derivative)."""
+    d = derive(r"\nabla^2_y (\mathbf{1}^Ty)^2 + y^Ty" + "\n" + r"y \in \Delta^n")
+    assert d.check.passed
+    H = np.asarray(evaluate(d.expr, {"y": np.full((3, 1), 1 / 3)}, {"n": 3}))
+    assert np.allclose(H, 2 * np.eye(3) + 2 * np.ones((3, 3)))
