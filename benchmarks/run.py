@@ -6,7 +6,7 @@ checks that scale, all measured against SymPy in the same run.
     .venv/bin/python benchmarks/run.py --quick   # fewer repeats, smaller sizes
     .venv/bin/python benchmarks/run.py --only latency,sympy --repeat 30
 
-Sections (``--only``): latency, sympy, import, depth, check. Prints tables and writes
+Sections (``--only``): latency, sympy, import, depth, check, peers. Prints tables and writes
 everything (every sample, SymPy's raw answers, machine and versions) as JSON to
 benchmarks/results/latest.json (git-ignored) unless ``--json`` says otherwise.
 
@@ -39,7 +39,7 @@ sys.path.insert(0, str(SRC))
 import bench_cases  # noqa: E402
 
 pc = time.perf_counter
-SECTIONS = ("latency", "sympy", "import", "depth", "check")
+SECTIONS = ("latency", "sympy", "import", "depth", "check", "peers")
 TARGETS = {
     "derive_median_ms": 10.0,
     "derive_p95_ms": 100.0,
@@ -828,6 +828,19 @@ def section_check(args, results):
                 print(f"  {c['label']} n={r['n']}: derive(dims=...) as shipped: {r['derive_error']}")
 
 
+def section_peers(args, results):
+    """peers_bench.py in a child process (one BLAS thread must be set before NumPy is imported):
+    exported code against hand-written NumPy, jax, autograd and torch; its table printed as it comes."""
+    print("\n== 6. Exported code against hand-written NumPy and the autodiff libraries (peers_bench.py) ==")
+    out = HERE / "results" / "peers.json"
+    cmd = [sys.executable, str(HERE / "peers_bench.py"), "--json", str(out)] + (["--quick"] if args.quick else [])
+    proc = subprocess.run(cmd, text=True, capture_output=True, timeout=args.peers_timeout)
+    print(proc.stdout, end="")
+    if proc.returncode:
+        raise RuntimeError(f"peers_bench.py exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+    results["peers"] = json.loads(out.read_text(encoding="utf-8"))
+
+
 # ---------------------------------------------------------------- targets and metadata
 def targets(results) -> list[dict]:
     out = []
@@ -943,6 +956,7 @@ def main(argv=None) -> int:
     ap.add_argument("--check-sizes", default="10,100,1000,10000")
     ap.add_argument("--check-fixed", type=int, default=20, help="size of the dimensions other than the variable's")
     ap.add_argument("--dense-max", type=int, default=10000, help="largest n for an n×n dense input")
+    ap.add_argument("--peers-timeout", type=float, default=1800.0, help="seconds before peers_bench.py is abandoned")
     ap.add_argument("--json", default=str(HERE / "results" / "latest.json"))
     args = ap.parse_args(argv)
     if args.quick:

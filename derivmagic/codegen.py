@@ -677,7 +677,11 @@ def to_function(d, backend: str = "numpy"):
     signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
                                    for p in planned.params])
 
+    count = len(planned.params)
+
     def f_and_derivative(*args, **kwargs):
+        if not kwargs and len(args) == count:
+            return planned.run(args)
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as exc:

@@ -115,6 +115,9 @@ class Function:
 
     # ---------------------------------------------------------------- expressions to closures
     def expr(self, e: ast.expr):
+        known, value = _constant(e)
+        if known:
+            return lambda f, t: value
         if isinstance(e, ast.Name):
             return self.name_ref(e.id)
         if isinstance(e, ast.Constant) and (isinstance(e.value, (int, float)) or e.value is None):
@@ -220,6 +223,10 @@ class Function:
             return local
         if isinstance(e.func, ast.Attribute) and e.func.attr in METHODS:
             obj, method = self.expr(e.func.value), e.func.attr
+            fixed = [_constant(a) for a in e.args]
+            if method != "sum" and all(k for k, _ in fixed):   # x.reshape(-1, 1): one C call
+                call = operator.methodcaller(method, *[v for _, v in fixed], **keywords)
+                return lambda f, t: call(obj(f, t))
 
             def meth(f, t):
                 x = obj(f, t)
@@ -260,6 +267,19 @@ def _call_cost(dotted: str, cubic: bool, vals) -> tuple[int, int]:
     if dotted == "np.kron":
         return 0, _entries(vals[0]) * _entries(vals[1])
     return 0, max((_entries(v) for v in vals), default=1)
+
+
+def _constant(e) -> tuple[bool, object]:
+    """(True, value) for a number, a negated number or a tuple of them, else (False, None)."""
+    if isinstance(e, ast.Constant) and type(e.value) in (int, float):
+        return True, e.value
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        known, value = _constant(e.operand)
+        return (True, -value) if known and not isinstance(value, tuple) else (False, None)
+    if isinstance(e, ast.Tuple):
+        items = [_constant(x) for x in e.elts]
+        return (True, tuple(v for _, v in items)) if all(k for k, _ in items) else (False, None)
+    return False, None
 
 
 def _dotted(node) -> str | None:
