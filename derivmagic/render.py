@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from . import limits
-from .expr import Expr, Identity, Num, Ones, Sym, Zero, fmt_dim, postorder
+from .expr import Expr, Identity, Num, Ones, Sym, Zero, fmt_dim
 from .texsafe import is_safe, literal
 from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
                     Transpose)
@@ -45,16 +45,40 @@ class Printer:
         limits.check_output(self.estimate(e), "this expression printed")
         previous, self.top = self.top, e
         try:
+            self._fill(e)
             return self(e)
         finally:
             self.top = previous
 
+    def _fill(self, e: Expr) -> None:
+        """Every node under ``e`` printed into the memo, children first, without recursion (so a
+        network 128 layers deep prints): each node's own printing then finds its children done.
+        Names stop the walk: what is printed by a name is not printed in full."""
+        stack, seen = [(e, False)], set()
+        while stack:
+            node, done = stack.pop()
+            if done:
+                self.render(node)
+                continue
+            if node in seen or node in self.memo or (node is not e and self.abbreviated(node)):
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args)
+
     def estimate(self, e: Expr) -> int:
         """A lower bound of the length of ``e`` printed: every node's own characters plus its
-        children's (a shared child counted each time it is printed), computed on the DAG."""
+        children's (a shared child counted each time it is printed), computed on the DAG once
+        for each node (a walk stops at nodes already measured)."""
         sizes, short = self.sizes, self.abbreviations
-        for node in postorder(e):
+        stack = [(e, False)]
+        while stack:
+            node, done = stack.pop()
             if node in sizes:
+                continue
+            if not done:
+                stack.append((node, True))
+                stack.extend((a, False) for a in node.args if a not in sizes)
                 continue
             if isinstance(node, Sym):
                 own = len(node.tex if self.latex else node.name)

@@ -23,10 +23,11 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 
 from . import limits
 from .errors import DerivError
-from .expr import ONE, SCALAR, Identity, Num, Sym, postorder, substitute
+from .expr import ONE, SCALAR, Identity, Num, Sym, substitute
 from .parse import GREEK_UNICODE
 from . import structure
 from .fit import (LEFT, TEXT_COLUMNS, WIDTH_EM, break_lines, equation_rows, equation_text, pad,
@@ -93,11 +94,7 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
         else:
             parts.append([is_math, content])
 
-    word_names = {k: v for k, v in (names or {}).items() if len(k) > 1 and v != k and is_safe(v)}
-    pattern = _TOKEN
-    if word_names:
-        alternatives = "|".join(re.escape(k) for k in sorted(word_names, key=len, reverse=True))
-        pattern = re.compile(rf"(?P<name>\b(?:{alternatives})\b)|" + _TOKEN.pattern, re.S)
+    word_names, pattern = _word_names(frozenset((names or {}).items()))
     for m in pattern.finditer(s):
         kind, tok = m.lastgroup, m.group()
         if kind == "name":
@@ -134,6 +131,17 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
             out.append("{}" + content if i == 0 and content.startswith(("^", "_")) else content)
     tex = "".join(out)
     return tex if is_safe(tex) else literal(s)   # anything left outside the allow-list: the text as typed
+
+
+@lru_cache(maxsize=64)
+def _word_names(names: frozenset) -> tuple[dict, re.Pattern]:
+    """The names longer than a letter that ``tex_text`` writes as math, and its pattern with them
+    (made once for a derivation's names, not once for each text)."""
+    word_names = {k: v for k, v in names if len(k) > 1 and v != k and is_safe(v)}
+    if not word_names:
+        return word_names, _TOKEN
+    alternatives = "|".join(re.escape(k) for k in sorted(word_names, key=len, reverse=True))
+    return word_names, re.compile(rf"(?P<name>\b(?:{alternatives})\b)|" + _TOKEN.pattern, re.S)
 
 
 _QUOTES = {"“": "``", "”": "''", "‘": "`", "’": "'"}
@@ -206,14 +214,28 @@ def interpretation_latex(d) -> str:
     return out + "".join(r";\ " + n for n in notes)
 
 
-def interpretation_text(d) -> str:
+def interpretation_text(d, where: bool = True) -> str:
     parts = [f"{to_text(s)} ∈ {_space_text(s)}" for s in d.reading.symbols.values()]
     notes = [_cut(n) for n in d.reading.notes]
-    where = [f"{to_text(name)} = {_printed(e, False)}" for e, name in _abbreviated()]
-    if where:
-        notes.append("where " + ", ".join(where))
+    named = [f"{to_text(name)} = {_printed(e, False)}" for e, name in _abbreviated()] if where else []
+    if named:
+        notes.append("where " + ", ".join(named))
     notes = "; ".join(notes)
     return ", ".join(parts) + (f"; {notes}" if notes else "")
+
+
+def interpretation_lines_text(d) -> list[str]:
+    """The Interpretation in lines that fit: on one line when it fits, else the symbols and notes
+    wrapped, then each name printed for an expression on lines of its own."""
+    whole = interpretation_text(d)
+    if text_width(whole) + 2 <= TEXT_COLUMNS:
+        return [f"  {whole}"]
+    lines = wrapped_text(interpretation_text(d, where=False), "  ", "; ")
+    named = list(_abbreviated())
+    column = max([text_width(to_text(n)) for _, n in named if text_width(to_text(n)) <= 12] or [0])
+    for i, (e, name) in enumerate(named):
+        lines += equation_text(("where " if i == 0 else "      ") + pad(to_text(name), column), _printed(e, False))
+    return lines
 
 
 NOTE_CHARS = 300
@@ -262,6 +284,57 @@ def _definition_names(d) -> dict:
     return out
 
 
+def nodes_of(roots: list) -> list:
+    """Every distinct node of the expressions ``roots``, children before parents, each visited once."""
+    seen, out = set(), []
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                out.append(node)
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((a, False) for a in reversed(node.args) if a not in seen)
+    limits.tick(len(out))
+    return out
+
+
+NAME_CHARS = 60   # a sub-expression printed longer than this and shown more than once is named
+
+
+def shared_names(d, shown: list, names: dict) -> dict:
+    """Names (u_1, u_2, …) for the sub-expressions that would be printed in full more than once and
+    more than ``NAME_CHARS`` long, smallest first: with them no expression is printed in full
+    twice, and the printed size of the derivation grows linearly with its DAG (a 64-layer
+    network written as one nested formula prints each layer once, by name, not 64 times)."""
+    uses: dict = {}
+    nodes = nodes_of(shown)
+    for root in shown:
+        uses[root] = uses.get(root, 0) + 1
+    for node in nodes:
+        for a in node.args:
+            uses[a] = uses.get(a, 0) + 1
+    taken = {n.split("_")[0] for n in d.reading.symbols} | {s.name.split("_")[0] for s in names.values()}
+    letter = next((c for c in "uvqrstzw" if c not in taken), "u")
+    size, out = {}, {}
+    for node in nodes:   # children before parents
+        if node in names or node in out:
+            size[node] = len(names.get(node, out.get(node)).name)
+            continue
+        own = len(node.name) if isinstance(node, Sym) else 3
+        size[node] = own + sum(size[a] for a in node.args)
+        if uses.get(node, 0) > 1 and size[node] > NAME_CHARS and not isinstance(node, (Sym, Num)):
+            k = len(out) + 1
+            out[node] = Sym(f"{letter}_{k}", node.shape, tex=f"{letter}_{{{k}}}")
+            size[node] = len(out[node].name)
+        limits.tick(1)
+    return out
+
+
 @contextmanager
 def rendering(d):
     """Everything printed for ``d`` inside the block: in the cell's work budget (its own when
@@ -280,6 +353,7 @@ def rendering(d):
         abbreviations = {}
         if limit is not None and sum(full.estimate(e) for e in shown) > limit:
             abbreviations = _definition_names(d)
+        abbreviations.update(shared_names(d, shown, abbreviations))
         if abbreviations:   # and the differential of each definition by its name: d(h_2) = … dh_1 …
             for step in d.steps:
                 name = abbreviations.get(step.node)
@@ -288,15 +362,12 @@ def rendering(d):
                     abbreviations[step.differential] = Sym("d" + name.name, step.differential.shape,
                                                            tex=r"\mathrm{d}" + name.tex)
             most = 20 * limit
-            total = sum(Printer(True, abbreviations).estimate(e) for e in shown)
+            named = Printer(True, abbreviations)
+            total = sum(named.estimate(e) for e in shown)
             limits.check_output(total, f"this derivation printed (even with {len(abbreviations)} definitions "
                                        f"printed by name)") if total > most else None
-        order = {}
-        if abbreviations:
-            for e in shown:
-                for node in postorder(e):
-                    if node in abbreviations and node not in order:
-                        order[node] = abbreviations[node]
+        order = {node: abbreviations[node] for node in nodes_of(shown) if node in abbreviations} \
+            if abbreviations else {}
         token = _ABBREVIATED.set(tuple(order.items()))
         try:
             with session(abbreviations):
@@ -769,7 +840,7 @@ def derivation_text(d, steps: bool = True, vec: bool = False) -> str:
 
 
 def _derivation_text(d, steps: bool, vec: bool) -> str:
-    lines = ["Interpretation"] + wrapped_text(interpretation_text(d), "  ", "; ")
+    lines = ["Interpretation"] + interpretation_lines_text(d)
     if steps and d.steps:
         lines.append("Steps")
         lhs = [_differential_of(s.node, False) for s in d.steps]

@@ -383,3 +383,56 @@ def test_a_result_too_long_to_box_is_shown_unboxed():
     d = derive(cell, check=False)
     lines = [line for line in d.latex.splitlines() if line.startswith(r"\nabla_{x}")]
     assert len(d.latex) > BOX_CHARS and lines and r"\boxed" not in d.latex
+
+
+# ---------------------------------------------------------------- rendering linear in the derivation (issue 16)
+def chained(L: int, nested: bool) -> str:
+    """∇_{W_1} ‖W_L σ(W_{L-1} ⋯ σ(W_1 x)) − y‖², as one nested formula or with definitions."""
+    if nested:
+        inner = "x"
+        for i in range(1, L):
+            inner = rf"\sigma(W_{{{i}}} {inner})"
+        return rf"\nabla_{{W_{{1}}}} \|W_{{{L}}} {inner} - y\|_2^2"
+    lines, prev = [], "x"
+    for i in range(1, L):
+        lines.append(rf"h_{{{i}}} = \sigma(W_{{{i}}} {prev})")
+        prev = f"h_{{{i}}}"
+    return "\n".join(lines + [rf"J = \|W_{{{L}}} {prev} - y\|_2^2", r"\nabla_{W_{1}} J"])
+
+
+@pytest.fixture
+def deep_cells(monkeypatch):
+    from derivmagic import limits
+    for key, value in (("operands", 10**5), ("function_nesting", 10**4), ("cell_chars", 10**6), ("work", None),
+                       ("expression_size", 10**6), ("seconds", None)):
+        monkeypatch.setitem(limits.LIMITS, key, value)
+
+
+@pytest.mark.parametrize("nested", [True, False], ids=["nested", "definitions"])
+def test_printed_size_grows_linearly_with_depth(deep_cells, nested):
+    """The characters printed (LaTeX and text) for 16, 32 and 64 chained layers: doubling the
+    depth at most about doubles them (printed in full, the nested form grew as L³)."""
+    sizes = {}
+    for L in (16, 32, 64):
+        d = derive(chained(L, nested), check=False)
+        sizes[L] = len(d.latex) + len(d.text)
+    assert sizes[64] / sizes[32] <= 2.3 and sizes[32] / sizes[16] <= 2.3, sizes
+
+
+def test_a_network_128_layers_deep_renders(deep_cells):
+    from derivmagic.fit import TEXT_COLUMNS, text_width
+    d = derive(chained(128, True), check=False)
+    latex, text = d.latex, d.text
+    assert latex.count(r"\textbf{Steps}") == 1 and r"\text{where }" in latex
+    assert max(text_width(line) for line in text.splitlines()) <= TEXT_COLUMNS
+
+
+def test_shared_sub_expressions_are_named_once():
+    """A long sub-expression shown in several places is printed once, by a name listed under
+    'where'; short ones and expressions shown once are printed in full."""
+    from derivmagic.report import NAME_CHARS
+    d = derive(chained(12, True), check=False)
+    text = d.text
+    assert re.search(r"where u_1 +=", text) and "u_1" in text.split("Steps")[1]
+    short = derive(r"\nabla_x \|Ax - b\|_2^2").text
+    assert "where" not in short and len("‖Ax - b‖₂²") < NAME_CHARS
