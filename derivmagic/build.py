@@ -11,6 +11,7 @@ from . import limits
 from .errors import DerivError, ParseError, ShapeError
 from .expr import SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
 from .functions import function_note
+from .rules.entries import Basis, entry, explicit_det, stack
 from .parse import GREEK_UNICODE, Node, Target
 from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_function, mul, neg, norm, power,
                     softmax, trace, transpose)
@@ -62,10 +63,13 @@ class Builder:
     def __init__(self, typer: Typer):
         self.t = typer
         self.layout = typer.layout
+        self.size_note = ""
         self.final_dims = self._name_dims()
         self.syms: dict[str, Sym] = {}
         self.def_exprs: dict[str, Expr] = {}
-        self.notes: list[str] = []
+        self.notes: list[str] = list(typer.entry_notes)
+        if typer.concrete and self.size_note:
+            self.notes.append(f"read at concrete sizes, as entries need: {self.size_note}")
 
     def _name_dims(self) -> dict[int, object]:
         t = self.t
@@ -82,6 +86,33 @@ class Builder:
                 if v is None:
                     v = pool.pop(0) if pool else f"n_{len(out)}"
                 out[root] = v
+        return self._concrete(out) if t.concrete else out
+
+    def _concrete(self, named: dict[int, object]) -> dict[int, object]:
+        """Entries need sizes: every named dimension becomes a small size of its own (at least what
+        its entries need), and the Interpretation says which."""
+        t = self.t
+        least: dict[int, int] = {}
+        for d, k in t.least_size:
+            root = t.dims.find(d)
+            least[root] = max(least.get(root, 1), k)
+        taken = {v for v in named.values() if isinstance(v, int)}
+        sizes: dict[object, int] = {}
+        out = {}
+        for root, v in named.items():
+            if isinstance(v, int):
+                if v < least.get(root, 1):
+                    raise ShapeError(f"an entry {least[root]} is used of a dimension of size {v}", text=t.cell, pos=0)
+                out[root] = v
+                continue
+            if v not in sizes:   # the entries written span the dimension (x_1, x_2: x ∈ ℝ²)
+                size = least.get(root, 1) if least.get(root, 1) > 1 else 3
+                while size in taken and least.get(root, 1) <= 1:
+                    size += 1
+                taken.add(size)
+                sizes[v] = size
+            out[root] = sizes[v]
+        self.size_note = ", ".join(f"{v} = {k}" for v, k in sizes.items())
         return out
 
     def dim(self, d: int):
@@ -240,6 +271,16 @@ class Builder:
             return power(self._expr(node.args[0], env), _exponent(node.args[1]))
         if k == "derivative":
             return self._derivative(node, env)
+        if k == "entry":
+            i, j, _ = node.value
+            return entry(self._expr(node.args[0], env), i, j)
+        if k == "matrix":
+            rows = [[self._expr(c, env) for c in r.args] for r in node.args]
+            m = stack([e for row in rows for e in row], len(rows), len(rows[0]))
+            return explicit_det(m) if node.value == "det" else m
+        if k == "basis":
+            i, j, _ = node.value
+            return Basis(i, j, self._expr(node.args[0], env).shape)
         if k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.functions:
             name = node.args[0].value
             return apply_function(name, tex_name(name), self._expr(node.args[1], env), shape)

@@ -16,17 +16,54 @@ from .tex import GREEK_UNICODE
 _SEPARATORS = re.compile(r"\\text\s*\{\s*(?:where|and|with)\s*\}|\\q?quad(?![a-zA-Z])|(?<![a-zA-Z\\])(?:where|and|with)(?![a-zA-Z])|(?<!\\);|\\\\|\n")
 
 
+# ---------------------------------------------------------------- explicit matrices
+# ``\begin{bmatrix} a & b \\ c & d \end{bmatrix}`` is written with marks the grammar reads as one
+# atom, every position kept: an opening mark (⟦ a matrix, ⟬ a determinant) and a closing one,
+# ¦ between the entries of a row and ⁋ between rows, so that no statement is cut inside it.
+MATRIX_OPEN, DET_OPEN, MATRIX_CLOSE, COLUMN_MARK, ROW_MARK = "⟦", "⟬", "⟧", "¦", "⁋"
+_MATRIX_ENV = re.compile(r"\\(begin|end)\s*\{\s*([pbBvV]?matrix|smallmatrix)\s*\}")
+
+
+def mark_matrices(text: str) -> str:
+    out = list(text)
+    depth = 0
+    pos = 0
+    for m in _MATRIX_ENV.finditer(text):
+        if depth > 0:
+            _mark_separators(text, pos, m.start(), out)
+        if m.group(1) == "begin":
+            depth += 1
+            opening = DET_OPEN if m.group(2) in ("vmatrix", "Vmatrix") else MATRIX_OPEN
+            out[m.start():m.end()] = [opening] + [" "] * (m.end() - m.start() - 1)
+        elif depth > 0:
+            depth -= 1
+            out[m.start():m.end()] = [MATRIX_CLOSE] + [" "] * (m.end() - m.start() - 1)
+        pos = m.end()
+    return "".join(out)
+
+
+def _mark_separators(text: str, a: int, b: int, out: list) -> None:
+    i = a
+    while i < b:
+        if text[i] == "&":
+            out[i] = COLUMN_MARK
+        elif text.startswith("\\\\", i):
+            out[i:i + 2] = [ROW_MARK, " "]
+            i += 1
+        i += 1
+
+
 def split_statements(cell: str) -> list[tuple[int, str]]:
     """Cut a cell into statements at newlines, depth-0 commas, ``\\quad``, ``where``, ``;``.
     Each statement keeps its offset in the cell. ``x, y \\in ...`` stays together."""
-    cell = _join_aligned(cell)
+    cell = _join_aligned(mark_matrices(cell))
     pieces: list[tuple[int, str]] = []
     depth, start, i = 0, 0, 0
     while i < len(cell):
         ch = cell[i]
-        if ch in "({[":
+        if ch in "({[⟦⟬":
             depth += 1
-        elif ch in ")}]":
+        elif ch in ")}]⟧":
             depth = max(0, depth - 1)
         if depth == 0:
             m = _SEPARATORS.match(cell, i)

@@ -177,6 +177,26 @@ class ToNode(Transformer):
         p, e = _span(meta)
         return Node(inner.kind, inner.args, p, e, inner.value, True)
 
+    def paren(self, meta, *items):
+        return self.group(meta, *items)
+
+    def sub_index(self, meta, *toks):
+        return [str(t) for t in toks]
+
+    def subscripted(self, meta, base, *indices):
+        """``(A v)_1``, ``[A]_{12}``: an entry of a bracketed value, at written positions."""
+        flat = [t for group in indices for t in group]
+        if not all(t.isdigit() for t in flat):
+            raise ParseError("an entry by a free index, (…)_{ij}, is not read yet: write a concrete entry such as "
+                             "(…)_{1} or (…)_{12}", pos=_span(meta)[0], end=_span(meta)[1])
+        if len(flat) == 1 and len(flat[0]) == 2:
+            flat = list(flat[0])   # (…)_{12}: row 1, column 2
+        if len(flat) > 2 or any(int(t) < 1 for t in flat):
+            raise ParseError("an entry has one index (of a vector) or two (of a matrix), counted from 1",
+                             pos=_span(meta)[0], end=_span(meta)[1])
+        i, j = int(flat[0]) - 1, int(flat[1]) - 1 if len(flat) == 2 else 0
+        return self._node("entry", meta, base, value=(i, j, len(flat) == 2))
+
     def frac(self, meta, tok, num, den):
         return self._node("frac", meta, num, den)
 
@@ -216,6 +236,21 @@ class ToNode(Transformer):
 
     def bars(self, meta, open_, arg, close):
         return self._node("bars", meta, arg)
+
+    def matrix(self, meta, opening, *items):
+        rows = [i for i in items if isinstance(i, Node)]
+        while len(rows) > 1 and all(c.kind == "empty" for c in rows[-1].args):
+            rows.pop()   # a \\ before \end{bmatrix}
+        return self._node("matrix", meta, *rows, value="det" if str(opening) == "⟬" else "matrix")
+
+    def mrow(self, meta, *items):
+        return self._node("mrow", meta, *[i for i in items if isinstance(i, Node)])
+
+    def mcell(self, meta, *items):
+        return items[0] if items else self._node("empty", meta)
+
+    def dots(self, meta, tok):
+        return self._node("dots", meta, value=str(tok).lstrip("\\"))
 
     def call(self, meta, name, open_, *rest):
         args = [r for r in rest if isinstance(r, Node)]

@@ -8,12 +8,15 @@ the reading with the fewest changes becomes a ``ShapeError`` naming both operand
 """
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import limits, structure
-from .errors import ParseError, ShapeError
+from .components import has_entries, mark_entries
+from .components import has_matrices as _has_matrices
+from .errors import DerivError, ParseError, ShapeError
 from .expr import ONE, Expr, Sym
 from .functions import (abstract_functions, apply_bare_functions, apply_implicit_functions, codomain_kinds,
                         implicit_functions)
@@ -34,6 +37,7 @@ FUNCTION_FLIP = 0.25      # an arbitrary function's value read scalar rather tha
 CLAIM_MISFIT = 0.5        # a reading in which a claim's shapes do not fit (only a function's value may bend)
 AGAINST_HINT = 3          # more when it also contradicts how the cell uses the symbol (Xθ: θ a vector)
 NONSCALAR_GRADIENT = 3    # a reading that makes the function under ∇ a vector or matrix
+VARIABLE_FLIP = 0.1       # a tie broken for the variable's own kind (∇_x c f(x): c the scalar, not x)
 MAX_RUNNERS_UP = 40       # readings tried after the first that fits
 
 
@@ -107,6 +111,26 @@ class Reading:
 
 
 def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
+    """The cheapest reading of the symbols' shapes that fits. ``x_2`` beside ``x`` is read as an
+    entry of x first; if no reading then fits, as a symbol of its own."""
+    pristine = copy.deepcopy(statements) if has_entries(statements) else None
+    try:
+        return _read(statements, cell, layout, entries=pristine is not None)
+    except ShapeError:
+        if pristine is None:
+            raise
+        try:
+            reading = _read(pristine, cell, layout, entries=False)
+        except DerivError:
+            pass
+        else:
+            reading.notes.append("read the subscripted names as symbols of their own: as entries, the shapes "
+                                 "do not fit")
+            return reading
+        raise
+
+
+def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
     decls = [s for s in statements if isinstance(s, Declaration)]
     defs = {s.name: s for s in statements if isinstance(s, Definition)}
     targets = [s for s in statements if isinstance(s, Target)]
@@ -114,12 +138,19 @@ def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
         raise ParseError("nothing to differentiate: add a target such as \\nabla_x f or \\frac{\\partial f}{\\partial x}",
                          text=cell, pos=0)
     declared = _declared(decls, cell)
-    _no_component_variables(targets, cell)
+    entry_notes: list[str] = []
+    try:
+        concrete = mark_entries(statements, entry_notes) if entries else _has_matrices(statements)
+    except ParseError as exc:
+        if exc.text is None:
+            exc.text = cell
+        raise
     implicit = implicit_functions(statements, declared)
     apply_implicit_functions(statements, implicit)
     functions = abstract_functions(statements, declared, implicit)
     apply_bare_functions(statements, declared, functions)
     _products_not_calls(statements, defs, functions)
+    _claims_involve_their_function(targets, functions, cell)
     names, hints = _used_names(statements, defs, declared)
     candidates = {n: (codomain_kinds(n) if n in functions else candidate_kinds(n, hints.get(n)))
                   for n in names if n not in declared and (n not in functions or functions[n] is None)}
@@ -134,6 +165,7 @@ def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
             tried_after += 1
         limits.tick(len(statements) + 1)
         typer = Typer(declared, defs, kinds, candidates, cell, functions, implicit, layout)
+        typer.concrete, typer.entry_notes = concrete, entry_notes
         try:
             typer.run(targets)
         except Mismatch as exc:
@@ -141,7 +173,8 @@ def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
                 first_error = exc
             continue
         fits.append((cost + (NONSCALAR_GRADIENT if typer.nonscalar_gradient else 0)
-                     + (CLAIM_MISFIT if typer.claim_errors else 0), typer))
+                     + (CLAIM_MISFIT if typer.claim_errors else 0)
+                     + (VARIABLE_FLIP if _variable_flipped(targets, kinds) else 0), typer))
         fits.sort(key=lambda f: f[0])
         if fits[0][0] <= cost and not fits[0][1].flips:
             break   # nothing cheaper can follow, and nothing was read against convention
@@ -181,29 +214,33 @@ _SPACE = {"scalar": ("ℝ", "\\mathbb{R}"), "vector": ("ℝⁿ", "\\mathbb{R}^n"
           "matrix": ("ℝ^(m×n)", "\\mathbb{R}^{m \\times n}")}
 
 
-def _no_component_variables(targets, cell: str) -> None:
-    """``\\frac{\\partial}{\\partial v_1} v^T A v``: v_1 is an entry of the vector v, not a symbol of its
-    own (which would make the derivative 0). Components are not read yet: say so."""
-    def names(node):
-        if node is None:
+def _variable_flipped(targets, kinds: dict) -> bool:
+    return any(v.kind == "name" and v.value in kinds and kinds[v.value] != default_kind(v.value)
+               and not t.scalar_variable for t in targets for v in t.variables)
+
+
+def _claims_involve_their_function(targets, functions: dict, cell: str) -> None:
+    """``\\frac{\\partial J}{\\partial W} = \\delta^T x^T`` with J defined nowhere in the cell: J is an
+    arbitrary function, and a claimed side that never mentions it cannot be checked (its meaning is
+    in the text around the formula). Say so instead of judging it false."""
+    def names(node) -> set[str]:
+        if isinstance(node, Target):
+            return names(node.body) | set().union(*[names(c) for c in node.claims]) if node.claims else names(node.body)
+        if not isinstance(node, Node):
             return set()
         out = {node.value} if node.kind == "name" else set()
         for a in node.args:
-            if isinstance(a, Node):
-                out |= names(a)
+            out |= names(a)
         return out
     for t in targets:
-        body = names(t.body)
-        used = set(body)
-        for c in t.claims:
-            used |= names(c.body) if isinstance(c, Target) else names(c)
-        for v in t.variables:
-            if v.kind == "name" and "_" in v.value:
-                base = v.value.split("_")[0]
-                if base in used and v.value not in body:
-                    raise ParseError(f"{v.value} is an entry of {base}: derivatives by a component are not read "
-                                     f"yet; differentiate by {base} and read the entry",
-                                     text=cell, pos=v.pos, end=v.end)
+        body = t.body
+        head = body.args[0] if body is not None and body.kind == "call" else body
+        if head is None or head.kind != "name" or head.value not in functions or not t.claims:
+            continue
+        if not any(head.value in names(c) for c in t.claims):
+            raise ParseError(f"{head.value} is not defined in this cell, and the claimed side does not mention it: "
+                             f"define {head.value} (e.g. {head.value} = … or {head.value}(x) = …) to check the claim",
+                             text=cell, pos=t.pos, end=t.end)
 
 
 def _products_not_calls(statements, defs, functions=()) -> None:
@@ -280,6 +317,18 @@ def _declared(decls: list[Declaration], cell: str) -> dict:
     return out
 
 
+def _entry_names(node: Node) -> list[str]:
+    """Names that are an entry of an explicit matrix by themselves or in its sums and products."""
+    if node.kind == "name":
+        return [node.value]
+    if node.kind in ("add", "sub", "neg", "mul", "div", "frac", "func") or (
+            node.kind == "pow" and node.args[1].kind == "num"):
+        if node.kind == "pow":
+            return _entry_names(node.args[0])
+        return [n for a in node.args if isinstance(a, Node) for n in _entry_names(a)]
+    return []
+
+
 def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
     """Symbols in order of appearance, and usage hints: a symbol alone in a denominator
     (``\frac{1}{N}``) leans scalar; one right of a matrix (``X\theta``) leans vector."""
@@ -308,6 +357,10 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
                         hints.setdefault(f.value, "scalar")
         if k == "scalar" and node.args[0].kind == "name":
             hints.setdefault(node.args[0].value, "scalar")
+        if k == "mrow":
+            for cell in node.args:
+                for name in _entry_names(cell):   # [x & 1 \\ 2 & y]: the entries are scalars
+                    hints.setdefault(name, "scalar")
         if k == "mul" and tail and node.args[1].kind == "name" and default_kind(node.args[1].value) == "scalar" \
                 and _ends_with_matrix(node.args[0]):
             hints.setdefault(node.args[1].value, "vector")   # Xθ ending a product: θ a vector
@@ -406,6 +459,9 @@ class Typer:
         self.special: dict[int, str] = {}
         self.nonscalar_gradient = False
         self.first_target = None
+        self.concrete = False                       # entries or explicit matrices: concrete sizes
+        self.entry_notes: list[str] = []
+        self.least_size: list[tuple[int, int]] = []  # (dimension, the size an entry needs)
 
     # --- dimensions
     def dim_of(self, value) -> int:
@@ -580,6 +636,17 @@ class Typer:
             return self._call(node, ew)
         if k == "derivative":
             return self._derivative(node)
+        if k == "entry":
+            return self._entry(node)
+        if k == "matrix":
+            return self._matrix(node)
+        if k == "basis":
+            return self.type(node.args[0])
+        if k in ("dots", "empty"):
+            raise ParseError("a pattern with \\dots is read only as the entries of a matrix "
+                             "(\\begin{bmatrix} x_1 \\\\ \\vdots \\\\ x_n \\end{bmatrix})" if k == "dots"
+                             else "an empty entry is read only inside a pattern with \\dots",
+                             text=self.cell, pos=node.pos, end=node.end)
         if k in ("nabla", "partial", "directional", "top"):
             raise ParseError("a derivative operator must come first on its side of '='",
                              text=self.cell, pos=node.pos, end=node.end)
@@ -662,6 +729,43 @@ class Typer:
             return (f[0], x[0]) if layout == "numerator" else (x[0], f[0])
         raise Mismatch(f"the derivative of {self.show(body)} ({self.fmt(f)}) by {self.show(var)} ({self.fmt(x)}) "
                        "inside an expression is not read yet (only of scalars and vectors)", node)
+
+    def _entry(self, node: Node):
+        """``x_2``: an entry of x (a scalar); x then has at least 2 rows."""
+        base = node.args[0]
+        i, j, matrix = node.value
+        b = self.type(base)
+        if not matrix:
+            self.unify(b[1], ONE_DIM, lambda: Mismatch(
+                f"{self.show(node)} reads as an entry of the vector {base.value}, which is {self.fmt(b)} here", node))
+        self.least_size += [(b[0], i + 1), (b[1], j + 1)]
+        return (ONE_DIM, ONE_DIM)
+
+    def _matrix(self, node: Node):
+        """``\\begin{bmatrix} … \\end{bmatrix}`` with scalar entries, or its determinant (vmatrix)."""
+        rows = [list(r.args) for r in node.args]
+        width = len(rows[0])
+        for r, row in zip(node.args, rows):
+            if any(cell.kind in ("dots", "empty") for cell in row):
+                raise ParseError("a pattern with \\dots (a general n-dimensional matrix) is recognised but "
+                                 "not read yet: write its entries at a concrete size to check it",
+                                 text=self.cell, pos=node.pos, end=node.end)
+            if len(row) != width:
+                raise ParseError(f"the rows of this matrix have {width} and {len(row)} entries",
+                                 text=self.cell, pos=r.pos, end=r.end)
+        for row in rows:
+            for cell in row:
+                c = self.type(cell)
+                if not (self.dims.unify(c[0], ONE_DIM) and self.dims.unify(c[1], ONE_DIM)):
+                    raise ParseError(f"{self.show(cell)} is {self.fmt(c)}: a matrix written in blocks (entries "
+                                     "that are vectors or matrices) is not read yet; write scalar entries",
+                                     text=self.cell, pos=cell.pos, end=cell.end)
+        if node.value == "det":
+            if len(rows) != width:
+                raise ParseError(f"a determinant needs a square matrix, and this one is {len(rows)}×{width}",
+                                 text=self.cell, pos=node.pos, end=node.end)
+            return (ONE_DIM, ONE_DIM)
+        return (self.dim_of(len(rows)), self.dim_of(width))
 
     def derivative_variable(self, node: Node) -> Node:
         """What a derivative value is taken by: its variable, a point (``Dg(h(x))[c]``), or for

@@ -365,6 +365,17 @@ def confirm_typo_b_for_y():
     assert not np.allclose(g, 2 * X.T @ (X @ w - b), rtol=1e-3, atol=1e-3)
 
 
+def confirm_chain_rule_transposed():
+    """∇_X g(f(X)) for X ∈ ℝ^{m×n} (the note's X is a matrix) is g'(f) ∇f(X), shaped like X; the
+    note's (∇_X f)ᵀ(∇_f g) is its n×m transpose (f = Σ sin X, g = exp as instances)."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((3, 4))
+    g = fd_gradient(lambda v: np.exp(np.sum(np.sin(v.reshape(3, 4)))), X.reshape(-1)).reshape(3, 4)
+    np.testing.assert_allclose(g, np.exp(np.sum(np.sin(X))) * np.cos(X), rtol=1e-5, atol=1e-6)
+    claimed = np.cos(X).T * np.exp(np.sum(np.sin(X)))
+    assert claimed.shape != g.shape
+
+
 # note -> {line of the false claim: (what the note says, a NumPy counterexample)}
 PINNED = {
     "000": {
@@ -378,7 +389,10 @@ PINNED = {
                                     lambda A, b, x: 2 * A.T @ A @ x - A.T @ b,
                                     lambda A, b, x: 2 * A.T @ (A @ x - b))),
     },
-    "001": {}, "002": {}, "003": {}, "004": {},
+    "001": {}, "002": {}, "004": {},
+    "003": {
+        50: (r"\nabla_X g(f(X)) = \left( \nabla_X f \right)^T \left( \nabla_f g \right)", confirm_chain_rule_transposed),
+    },
 }
 # statements judged false that the notes get right (reported; not pinned)
 MISJUDGED = {

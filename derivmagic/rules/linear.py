@@ -77,6 +77,11 @@ def add(*terms: Expr) -> Expr:
         return zero(shape)
     if len(out) == 1:
         return out[0]
+    if shape != SCALAR and isinstance(shape[0], int) and isinstance(shape[1], int):
+        from .entries import merge_stacks
+        merged = merge_stacks(out)
+        if merged is not None:
+            return merged
     out.sort(key=_leading_negative)  # stable: the order written, positive terms first
     return Add(out)
 

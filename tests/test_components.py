@@ -1,0 +1,135 @@
+"""Entries and explicit matrices, as lecture notes write them: ``x_2`` beside ``x``, ``(Av)_1``,
+``\\begin{bmatrix} … \\end{bmatrix}``, ``\\begin{vmatrix} … \\end{vmatrix}``, ``∂f/∂x_k``.
+
+Results are compared with NumPy written here (central differences or the closed form), never with
+derivmagic's own check; claims have a true and a false form each.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from derivmagic import ParseError, derive
+from derivmagic.check import evaluate
+
+
+def values(d, seed=0):
+    rng = np.random.default_rng(seed)
+    return {name: rng.uniform(0.5, 2.0, size=s.shape) for name, s in d.reading.symbols.items()}
+
+
+def central(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        g[idx] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+RESULTS = [
+    # cell, the variable, f as NumPy of the environment, whether the result is the gradient (else a number)
+    ("explicit_vector_norm", r"\nabla_z \left\| \begin{bmatrix} y_1 - z_1 \\ y_2 - z_2 \end{bmatrix} \right\|_2^2 + z^Tz",
+     "z", lambda e: (e["y_1"][0, 0] - e["z"][0, 0]) ** 2 + (e["y_2"][0, 0] - e["z"][1, 0]) ** 2 + np.sum(e["z"] ** 2)),
+    ("determinant_written_out", r"\nabla_x \begin{vmatrix} x_1 & x_2 \\ x_3 & x_4 \end{vmatrix}",
+     "x", lambda e: e["x"][0, 0] * e["x"][3, 0] - e["x"][1, 0] * e["x"][2, 0]),
+    ("three_by_three_determinant",
+     r"\nabla_x \begin{vmatrix} x_1 & 1 & 0 \\ 2 & x_2 & 1 \\ 0 & 3 & x_3 \end{vmatrix}",
+     "x", lambda e: np.linalg.det(np.array([[e["x"][0, 0], 1, 0], [2, e["x"][1, 0], 1], [0, 3, e["x"][2, 0]]]))),
+    ("entries_inside_a_function", r"\nabla_x \log(x_1 + x_2^2) + x^T x",
+     "x", lambda e: np.log(e["x"][0, 0] + e["x"][1, 0] ** 2) + np.sum(e["x"] ** 2)),
+]
+
+
+@pytest.mark.parametrize("cell,var,f", [r[1:] for r in RESULTS], ids=[r[0] for r in RESULTS])
+def test_gradients_through_entries_match_central_differences(cell, var, f):
+    d = derive(cell)
+    env = values(d)
+    got = evaluate(d.answer.result, env, {})
+
+    def at(x):
+        return f({**env, var: x})
+    assert np.allclose(got, central(at, env[var]), atol=1e-6)
+
+
+PARTIALS = [
+    # ∂f/∂x_k is the derivative along the k-th coordinate
+    ("quadratic_form", r"\frac{\partial}{\partial v_1} v^T A v", lambda e: ((e["A"] + e["A"].T) @ e["v"])[0, 0]),
+    ("squared_norm_second_entry", r"\frac{\partial}{\partial x_2} \|x\|^2", lambda e: 2 * e["x"][1, 0]),
+    ("trace_by_a_matrix_entry", r"\frac{\partial}{\partial x_{12}} \operatorname{tr}(AX)", lambda e: e["A"][1, 0]),
+]
+
+
+@pytest.mark.parametrize("cell,want", [r[1:] for r in PARTIALS], ids=[r[0] for r in PARTIALS])
+def test_a_derivative_by_an_entry(cell, want):
+    d = derive(cell)
+    env = values(d)
+    assert np.allclose(evaluate(d.answer.result, env, {}), want(env))
+
+
+CLAIMS = [
+    ("jacobian_of_log_written_out",
+     r"y = -\log(x) \quad \frac{\partial y}{\partial x} = \begin{bmatrix} -1/x_1 & 0 \\ 0 & -1/x_2 \end{bmatrix}", True),
+    ("jacobian_of_log_sign_lost",
+     r"y = -\log(x) \quad \frac{\partial y}{\partial x} = \begin{bmatrix} 1/x_1 & 0 \\ 0 & 1/x_2 \end{bmatrix}", False),
+    ("gradient_of_a_determinant", r"\nabla_x \begin{vmatrix} x_1 & x_2 \\ x_3 & x_4 \end{vmatrix} = "
+                                  r"\begin{bmatrix} x_4 \\ -x_3 \\ -x_2 \\ x_1 \end{bmatrix}", True),
+    ("gradient_of_a_determinant_swapped", r"\nabla_x \begin{vmatrix} x_1 & x_2 \\ x_3 & x_4 \end{vmatrix} = "
+                                          r"\begin{bmatrix} x_4 \\ -x_2 \\ -x_3 \\ x_1 \end{bmatrix}", False),
+    ("entry_of_a_product", r"\frac{\partial}{\partial v_1} v^T A v = ((A + A^T) v)_1", True),
+    ("entry_of_a_product_unsymmetrized", r"\frac{\partial}{\partial v_1} v^T A v = 2 (A v)_1", False),
+    ("scalar_function_written_as_a_vector",
+     r"\frac{\partial}{\partial x} \begin{bmatrix} x^2 \\ \sin x \end{bmatrix} = \begin{bmatrix} 2x \\ \cos x \end{bmatrix}",
+     True),
+    ("matrix_entry_lower_case", r"\frac{\partial}{\partial x_{12}} \operatorname{tr}(AX) = a_{21}", True),
+    ("matrix_entry_lower_case_transposed", r"\frac{\partial}{\partial x_{12}} \operatorname{tr}(AX) = a_{12} "
+                                           r"\quad A \in \mathbb{R}^{3 \times 2}", False),
+    ("gradient_in_components", "f(x) = x_1^3 + e^{x_2}x_1 \\quad \\nabla f(\\mathbf{x}) = "
+                               r"\begin{bmatrix} 3x_1^2 + e^{x_2} \\ x_1 e^{x_2} \end{bmatrix}", True),
+]
+
+
+@pytest.mark.parametrize("cell,holds", [r[1:] for r in CLAIMS], ids=[r[0] for r in CLAIMS])
+def test_claims_with_entries_and_explicit_matrices(cell, holds):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == [holds], d.text
+
+
+def test_entries_size_their_vector_and_are_said():
+    d = derive(r"\nabla_z \left\| \begin{bmatrix} y_1 - z_1 \\ y_2 - z_2 \end{bmatrix} \right\|_2^2")
+    assert d.reading.symbols["z"].shape == (2, 1)
+    assert "read z_1 as an entry of z" in d.reading.notes
+
+
+def test_a_subscripted_name_whose_entry_reading_does_not_fit_is_its_own_symbol():
+    d = derive(r"\nabla_v \mathbf{2}^T v_{2} + v^T v")
+    assert d.reading.symbols["v_2"].shape[1] == 1 and d.reading.symbols["v_2"].shape[0] != 1
+    assert any("symbols of their own" in n for n in d.reading.notes)
+
+
+def test_without_the_vector_a_subscripted_name_is_a_scalar_of_its_own():
+    d = derive(r"\frac{\partial}{\partial x_1}(x_1^3 + e^{x_2}x_1) = 3x_1^2 + e^{x_2}")
+    assert [c.holds for c in d.claims] == [True]
+    assert d.reading.symbols["x_1"].shape == (1, 1)
+
+
+@pytest.mark.parametrize("cell,message", [
+    (r"\frac{\partial f(X)}{\partial x_{ij}} = a_{ji}", r"x_ij is an entry of X by free indices"),
+    (r"\frac{\partial}{\partial x} \begin{bmatrix} a & \dots & b \end{bmatrix}",
+     r"a pattern with \\dots \(a general n-dimensional matrix\) is recognised but not read yet"),
+    (r"\nabla_x \begin{bmatrix} x^T & 1 \end{bmatrix}", r"a matrix written in blocks .* is not read yet"),
+    (r"\frac{\partial}{\partial x} \begin{bmatrix} x & 1 \\ 2 \end{bmatrix}", r"the rows of this matrix have 2 and 1 entries"),
+    (r"\nabla_x (A x)_{ij}", r"an entry by a free index, \(…\)_\{ij\}, is not read yet"),
+    (r"\frac{\partial J}{\partial W} = \delta^T x^T", r"J is not defined in this cell, and the claimed side does not "
+                                                       r"mention it"),
+], ids=["free_index", "dots_pattern", "blocks", "ragged_rows", "free_index_of_a_bracket", "claim_without_its_function"])
+def test_refused_with_what_is_not_read(cell, message):
+    with pytest.raises(ParseError, match=message):
+        derive(cell)
+
+
+def test_the_carets_point_into_the_matrix_as_typed():
+    cell = r"\nabla_x \begin{bmatrix} x^T & 1 \end{bmatrix}"
+    with pytest.raises(ParseError) as info:
+        derive(cell)
+    assert cell[info.value.pos:info.value.end] == "x^T"
