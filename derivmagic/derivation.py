@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -268,9 +269,13 @@ def _undefined_functions(function, claims: list) -> None:
         return
     for claim in claims:
         claimed = getattr(claim, "claimed", None)
-        if claim.holds or claimed is None or getattr(claim, "shown", None):
+        if claim.holds or getattr(claim, "shown", None):
             continue
-        mentioned = {n.name for n in postorder(claimed) if isinstance(n, (FunctionApply, FunctionDerivative))}
+        if claimed is None:   # shapes that do not fit: the names as written (∂J/∂W = δᵀxᵀ)
+            source = getattr(claim, "source", "")
+            mentioned = {n for n in names if re.search(rf"(?<![A-Za-z\\]){re.escape(n)}(?![A-Za-z])", source)}
+        else:
+            mentioned = {n.name for n in postorder(claimed) if isinstance(n, (FunctionApply, FunctionDerivative))}
         missing = [n for n in names if n not in mentioned]
         if missing and not mentioned:
             which = ", ".join(missing)

@@ -150,7 +150,6 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
     functions = abstract_functions(statements, declared, implicit)
     apply_bare_functions(statements, declared, functions)
     _products_not_calls(statements, defs, functions)
-    _claims_involve_their_function(targets, functions, cell)
     names, hints = _used_names(statements, defs, declared)
     candidates = {n: (codomain_kinds(n) if n in functions else candidate_kinds(n, hints.get(n)))
                   for n in names if n not in declared and (n not in functions or functions[n] is None)}
@@ -217,30 +216,6 @@ _SPACE = {"scalar": ("ℝ", "\\mathbb{R}"), "vector": ("ℝⁿ", "\\mathbb{R}^n"
 def _variable_flipped(targets, kinds: dict) -> bool:
     return any(v.kind == "name" and v.value in kinds and kinds[v.value] != default_kind(v.value)
                and not t.scalar_variable for t in targets for v in t.variables)
-
-
-def _claims_involve_their_function(targets, functions: dict, cell: str) -> None:
-    """``\\frac{\\partial J}{\\partial W} = \\delta^T x^T`` with J defined nowhere in the cell: J is an
-    arbitrary function, and a claimed side that never mentions it cannot be checked (its meaning is
-    in the text around the formula). Say so instead of judging it false."""
-    def names(node) -> set[str]:
-        if isinstance(node, Target):
-            return names(node.body) | set().union(*[names(c) for c in node.claims]) if node.claims else names(node.body)
-        if not isinstance(node, Node):
-            return set()
-        out = {node.value} if node.kind == "name" else set()
-        for a in node.args:
-            out |= names(a)
-        return out
-    for t in targets:
-        body = t.body
-        head = body.args[0] if body is not None and body.kind == "call" else body
-        if head is None or head.kind != "name" or head.value not in functions or not t.claims:
-            continue
-        if not any(head.value in names(c) for c in t.claims):
-            raise ParseError(f"{head.value} is not defined in this cell, and the claimed side does not mention it: "
-                             f"define {head.value} (e.g. {head.value} = … or {head.value}(x) = …) to check the claim",
-                             text=cell, pos=t.pos, end=t.end)
 
 
 def _products_not_calls(statements, defs, functions=()) -> None:
