@@ -264,17 +264,21 @@ class Emitter:
             return _Factor("sum", f.shape, node=f)
         if isinstance(f, Kron):
             return _Factor("kron", f.shape, node=f)
+        if isinstance(f, Identity):
+            return _Factor("identity", f.shape, node=f)
         return _Factor("dense", f.shape, code=name(f))
 
     def dense(self, f: "_Factor", name) -> "_Factor":
-        if f.kind in ("sum", "kron"):
+        if f.kind in ("sum", "kron", "identity"):
             return _Factor("dense", f.shape, code=name(f.node))
         if f.kind == "diag":
             return _Factor("dense", f.shape, code=self.tmp(self.b["diag"].format(x=f.vec)))
         return f
 
     def chain(self, fs: list, name) -> str:
-        """The product of the factors: diagonals applied as broadcasts, in the cheapest order."""
+        """The product of the factors: identities left out, diagonals applied as broadcasts, in the
+        cheapest order."""
+        fs = [f for f in fs if f.kind != "identity"] or fs[:1]
         # diagonals: multiplied into a neighbour (diag(d) X = d * X, X diag(d) = X * d^T)
         out: list = []
         for f in fs:
