@@ -307,12 +307,14 @@ NAME_CHARS = 60   # a sub-expression printed longer than this and shown more tha
 
 
 def shared_names(d, shown: list, names: dict) -> dict:
-    """Names (u_1, u_2, …) for the sub-expressions that would be printed in full more than once and
-    more than ``NAME_CHARS`` long, smallest first: with them no expression is printed in full
-    twice, and the printed size of the derivation grows linearly with its DAG (a 64-layer
-    network written as one nested formula prints each layer once, by name, not 64 times)."""
+    """Names (u_1, u_2, …) for the sub-expressions that would be printed in full more than once
+    and more than ``NAME_CHARS`` long, or once and twice as long (inside an expression shown),
+    smallest first: with them no expression is printed in full twice and none is built from a
+    chain of ever longer pieces, so the printed size of a derivation, and the work of printing
+    it, grow linearly with its DAG (a 64-layer network written as one nested formula prints
+    each layer once, by name, not 64 times)."""
     uses: dict = {}
-    nodes = nodes_of(shown)
+    nodes, roots = nodes_of(shown), set(shown)
     for root in shown:
         uses[root] = uses.get(root, 0) + 1
     for node in nodes:
@@ -327,7 +329,9 @@ def shared_names(d, shown: list, names: dict) -> dict:
             continue
         own = len(node.name) if isinstance(node, Sym) else 3
         size[node] = own + sum(size[a] for a in node.args)
-        if uses.get(node, 0) > 1 and size[node] > NAME_CHARS and not isinstance(node, (Sym, Num)):
+        shared = uses.get(node, 0) > 1
+        if not isinstance(node, (Sym, Num)) and (size[node] > NAME_CHARS if shared else
+                                                 node not in roots and size[node] > 2 * NAME_CHARS):
             k = len(out) + 1
             out[node] = Sym(f"{letter}_{k}", node.shape, tex=f"{letter}_{{{k}}}")
             size[node] = len(out[node].name)

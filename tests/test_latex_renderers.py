@@ -412,11 +412,15 @@ def deep_cells(monkeypatch):
 def test_printed_size_grows_linearly_with_depth(deep_cells, nested):
     """The characters printed (LaTeX and text) for 16, 32 and 64 chained layers: doubling the
     depth at most about doubles them (printed in full, the nested form grew as L³)."""
-    sizes = {}
+    from derivmagic import limits
+    sizes, work = {}, {}
     for L in (16, 32, 64):
         d = derive(chained(L, nested), check=False)
-        sizes[L] = len(d.latex) + len(d.text)
+        with limits.measure() as counted:   # the units of work rendering counts (nodes printed, walked)
+            sizes[L] = len(d.latex) + len(d.text)
+        work[L] = sum(counted)
     assert sizes[64] / sizes[32] <= 2.3 and sizes[32] / sizes[16] <= 2.3, sizes
+    assert work[64] / work[32] <= 2.3 and work[32] / work[16] <= 2.3 and work[16] > 0, work
 
 
 def test_a_network_128_layers_deep_renders(deep_cells):
