@@ -196,8 +196,11 @@ class Emitter:
     def sum_code(self, terms, name) -> str:
         """``a + b - c``: a term ``-1 * c`` (or ``k * c``) written in the sum, not as an array of its own."""
         out = []
+        whole = any(not isinstance(t, (Ones, Num)) for t in terms)
         for t in terms:
-            if isinstance(t, Mul) and t.coeff != 1 and not t.scalars and len(t.chain) == 1 \
+            if isinstance(t, Ones) and whole:   # 𝟏 + v as 1.0 + v: broadcast, no array of ones
+                out.append(("+", "1.0"))
+            elif isinstance(t, Mul) and t.coeff != 1 and not t.scalars and len(t.chain) == 1 \
                     and not self.is_diagonal(t.chain[0]):
                 c = name(t.chain[0])
                 if t.coeff == -1:
@@ -245,18 +248,21 @@ class Emitter:
         return False
 
     def product(self, e: Mul, name) -> str:
-        ns = len(e.scalars)
-        parts = ([_literal(e.coeff)] if e.coeff != 1 else []) + [name(s) for s in e.scalars]
+        parts = ([_literal(e.coeff)] if e.coeff not in (1, -1) else []) + [name(s) for s in e.scalars]
         if e.chain:
             if len(e.chain) == 1 and not self.is_diagonal(e.chain[0]):
                 parts.append(name(e.chain[0]))
             else:
                 parts.append(self.chain([self.factor(f, name) for f in e.chain], name))
+        if e.coeff == -1:   # -1 * t written as -t
+            return "-" + " * ".join(parts) if parts else "-1.0"
         return " * ".join(parts) if parts else "1.0"
 
     def factor(self, f: Expr, name) -> "_Factor":
         if self.is_diagonal(f):
             return _Factor("diag", f.shape, vec=self.diag_vector(f, name))
+        if isinstance(f, Ones) or isinstance(f, Transpose) and isinstance(f.args[0], Ones):
+            return _Factor("ones", f.shape, node=f)
         if isinstance(f, Transpose):
             base = name(f.args[0])
             return _Factor("dense", f.shape, code=f"{base}.T", tbase=base)
@@ -269,7 +275,7 @@ class Emitter:
         return _Factor("dense", f.shape, code=name(f))
 
     def dense(self, f: "_Factor", name) -> "_Factor":
-        if f.kind in ("sum", "kron", "identity"):
+        if f.kind in ("sum", "kron", "identity", "ones"):
             return _Factor("dense", f.shape, code=name(f.node))
         if f.kind == "diag":
             return _Factor("dense", f.shape, code=self.tmp(self.b["diag"].format(x=f.vec)))
@@ -313,12 +319,12 @@ class Emitter:
             return self.dense(fs[0], name).code
         rows, cols = fs[0].shape[0], fs[-1].shape[1]
         if cols == 1:     # a column (or a number) at the end: right to left, every product a vector
-            acc = self.dense(fs[-1], name)
+            acc = fs[-1]
             for f in reversed(fs[:-1]):
                 acc = self.times(f, acc, name)
             return acc.code
         if rows == 1:     # a row at the start: left to right
-            acc = self.dense(fs[0], name)
+            acc = fs[0]
             for f in fs[1:]:
                 acc = self.times(acc, f, name)
             return acc.code
@@ -341,6 +347,11 @@ class Emitter:
                 return _Factor("dense", shape, code=self.tmp(" + ".join(terms)))
         if a.kind == "kron" and b.shape[1] == 1:
             return self.kron_vec(a.node, self.dense(b, name), name)
+        if a.kind == "ones" and a.shape[0] == 1 or b.kind == "ones" and b.shape[1] == 1:
+            # 𝟏ᵀB: the sums of B's columns; A𝟏: the sums of A's rows (no array of ones)
+            other, axis = (self.dense(b, name), 0) if a.kind == "ones" and a.shape[0] == 1 else (self.dense(a, name), 1)
+            keep = "dim={}, keepdim=True" if self.backend == "torch" else "axis={}, keepdims=True"
+            return _Factor("dense", shape, code=self.tmp(f"{other.code}.sum({keep.format(axis)})"))
         a, b = self.dense(a, name), self.dense(b, name)
         return self.pair(a, b)
 
