@@ -49,12 +49,14 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     layers = [int(n) for n in args.layers.split(",")]
 
-    print("printed size through L sigmoid layers (∇ by W_1): characters of text (spaces collapsed) and LaTeX")
-    print(f"{'L':>3} {'names: text':>12} {'latex':>8} {'expanded: text':>15} {'latex':>8}")
+    print("printed size through L sigmoid layers (∇ by W_1): characters of every step printed in full,")
+    print("of the text (spaces collapsed) and of the LaTeX")
+    print(f"{'L':>3} {'names: steps':>13} {'text':>6} {'latex':>6} {'expanded: steps':>16} {'text':>6} {'latex':>7}")
     for n in layers:
         a, b = derive(network(n), check=False), derive(network(n), check=False, expand=True)
-        print(f"{n:>3} {len(' '.join(a.text.split())):>12} {len(a.latex):>8} "
-              f"{len(' '.join(b.text.split())):>15} {len(b.latex):>8}")
+        sizes = [(sum(len(s.text) for s in d.steps), len(' '.join(d.text.split())), len(d.latex)) for d in (a, b)]
+        print(f"{n:>3} {sizes[0][0]:>13} {sizes[0][1]:>6} {sizes[0][2]:>6} "
+              f"{sizes[1][0]:>16} {sizes[1][1]:>6} {sizes[1][2]:>7}")
 
     print("\nderive() + text + latex, check included: median ms and work units")
     print(f"{'cell':<12} {'names ms':>9} {'work':>8} {'expanded ms':>12} {'work':>8}")
