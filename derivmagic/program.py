@@ -302,6 +302,7 @@ class Program:
             tree = ast.parse(source)
         except SyntaxError as exc:
             raise PlanError(f"the exported source does not parse: {exc}") from None
+        self.source = source
         self.functions: dict[str, Function] = {}
         for stmt in tree.body:
             if isinstance(stmt, ast.FunctionDef):

@@ -251,14 +251,20 @@ def _lines(src: str) -> list[str]:
 
 
 def _agrees(cell, tmp_path, seed=5, name="planned"):
-    """The exported source computes what the expression trees compute (the unplanned evaluation)."""
+    """The exported source computes what the expression trees compute (the unplanned evaluation,
+    node by node), and to_function() what the source computes."""
+    from derivmagic.check import evaluate
     d = derive(cell)
     rng = np.random.default_rng(seed)
-    symbols, env, _ = _inputs(d, rng)
+    symbols, env, sizes = _inputs(d, rng)
     args = [env[s.name] for s in symbols]
-    want = d.to_function()(*args)
+    value = evaluate(d.answer.function, env, sizes, memo={})
+    deriv = evaluate(d.answer.result, env, sizes, memo={})
     got = _load(d.to_source("numpy"), tmp_path, name)(*args)
-    assert np.allclose(got[0], want[0]) and np.allclose(got[1], want[1])
+    assert np.allclose(np.reshape(got[0], value.shape), value)
+    assert np.allclose(np.reshape(got[1], deriv.shape), deriv)
+    ran = d.to_function()(*args)
+    assert np.allclose(ran[0], got[0]) and np.allclose(ran[1], got[1])
     return d
 
 
@@ -409,3 +415,40 @@ def test_to_function_agrees_with_the_trees(cell):
     assert np.allclose(value, evaluate(d.answer.function, env, sizes).reshape(np.shape(value)))
     want = evaluate(d.answer.result, env, sizes)
     assert np.allclose(np.reshape(deriv, want.shape), want)
+
+
+ONES_AND_TRACES = [
+    # cell, what the export writes, what it never writes
+    ("softmax-ce", CELLS["softmax-ce"], r"y\.sum\(axis=0, keepdims=True\)", r"np\.ones|-1\.0 \*"),
+    ("logistic", CELLS["logistic"], r"1\.0 \+ t\d+", r"np\.ones"),
+    ("log-sum-exp", r"\nabla_x \log(\mathbf{1}^T \exp(x))", r"t\d+\.sum\(axis=0, keepdims=True\)", r"np\.ones"),
+    ("trace-of-product", r"\nabla_X \operatorname{tr}(X^{-1} S) + \operatorname{tr}(X^T S)", r"np\.sum\(",
+     r"np\.trace\("),
+]
+
+
+@pytest.mark.parametrize("cell, written, never", [r[1:] for r in ONES_AND_TRACES], ids=[r[0] for r in ONES_AND_TRACES])
+def test_ones_are_sums_and_traces_of_products_are_elementwise(cell, written, never, tmp_path):
+    """𝟏ᵀv as a column sum, 𝟏 + v as 1.0 + v, tr(AB) as Σ A ∘ Bᵀ: no array of ones, no n³ product
+    for a trace; the numbers agree with the trees and with differences."""
+    d = _agrees(cell, tmp_path, name="ones")
+    src = d.to_source()
+    assert re.search(written, src), src
+    assert not re.search(never, src), src
+
+
+def test_kronecker_forms_export_the_product_and_the_check_applies_it():
+    """--vec results are Kronecker products: exported as np.kron (the result is that matrix); the
+    check's plan applies it to vec V (vec(Q V Pᵀ)) without forming it."""
+    from derivmagic.codegen import planned
+    d = derive(r"\frac{\partial}{\partial X} AXB")
+    assert "np.kron(" in d.to_source()
+    sizes = dict(d.check.dims)
+    fn = planned([d.answer.pairing], sorted(d.answer.pairing.free, key=lambda s: s.name), sizes)
+    assert "kron" not in fn.program.source and "reshape" in fn.program.source
+    rng = np.random.default_rng(0)
+    env = {s.name: rng.normal(size=tuple(sizes.get(k, k) if isinstance(k, str) else k for k in s.shape))
+           for s in sorted(d.answer.pairing.free, key=lambda s: s.name)}
+    got = fn.run([env[k] for k in sorted(env)])[0]
+    A, B, dX = env["A"], env["B"], env["dX"]
+    assert np.allclose(got, (A @ dX @ B).reshape(-1, 1, order="F"))
