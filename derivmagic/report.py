@@ -85,7 +85,7 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
     the whole string is math (``df = gᵀ dx`` becomes ``\\mathrm{d}f = g^{T} \\mathrm{d}x``)."""
     if formula:
         s = re.sub(r"\btr\(", r"\\operatorname{tr}(", s)
-        s = re.sub(r"\bd(?=[A-Za-z(∇])", r"\\mathrm{d}", s)
+        s = re.sub(r"\bd(?=[A-Za-z(∇α-ωΑ-Ω])", r"\\mathrm{d}", s)   # dx, d(…), dΣ, dθ
     parts: list[list] = []          # [is_math, content]
 
     def put(is_math: bool, content: str):
