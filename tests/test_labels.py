@@ -119,3 +119,13 @@ def test_no_line_repeats_the_one_before(cell):
 def test_no_repeated_line_anywhere(src, case):
     lines = [_line(s) for s in derive_case(case).steps]
     assert all(a != b for a, b in zip(lines, lines[1:])), lines
+
+
+@pytest.mark.parametrize("cell, tex", [
+    (r"\nabla_\Sigma \log\det\Sigma + \operatorname{tr}(\Sigma)", r"\operatorname{tr} ( G ^{T} \mathrm{d} \Sigma )"),
+    (r"\nabla_\theta \theta^T A \theta", r"g ^{T} \mathrm{d} \theta"),
+    (MLP, r"\mathrm{d} L = \operatorname{tr} ( G ^{T} \mathrm{d} W _{1} )"),
+], ids=["sigma", "theta", "mlp"])
+def test_identification_in_latex_names_the_variable(cell, tex):
+    rows = [r for r in derive(cell).latex.splitlines() if "identify" in r]
+    assert rows and tex in rows[-1], rows
