@@ -286,7 +286,7 @@ class Builder:
             return apply_function(name, tex_name(name), self._expr(node.args[1], env), shape)
         if k in ("mul", "call") and not (k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.defs):
             a, b = self._expr(node.args[0], env), self._expr(node.args[-1], env)
-            return mul(a, b)
+            return mul(transpose(a), b) if self.t.special.get(id(node)) == "inner" else mul(a, b)
         if k == "call":
             name = node.args[0].value
             d = self.t.defs[name]

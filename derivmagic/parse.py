@@ -249,6 +249,9 @@ class ToNode(Transformer):
     def mcell(self, meta, *items):
         return items[0] if items else self._node("empty", meta)
 
+    def along(self, meta, tok, direction):
+        return self._node("along", meta, direction)
+
     def dots(self, meta, tok):
         return self._node("dots", meta, value=str(tok).lstrip("\\"))
 
@@ -615,6 +618,8 @@ def extract_operator(node: Node):
         return node.args[1], None
     if kind == "directional" and _is_operator_d(node.args[0]):   # D(x^T A x)[v]
         return node, None
+    if kind == "mul" and node.args[0].kind == "along":   # ∂_v f(x): along v
+        return node.args[0], node.args[1]
     if kind in ("mul", "add", "sub", "hadamard", "div", "hdiv") and not node.args[0].grouped:
         op, rest = extract_operator(node.args[0])   # (∇_x f) g: the operator stays inside its parentheses
         if op is not None:
@@ -690,6 +695,14 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
         if op.value not in (1, 2):
             raise ParseError("only first and second derivatives are supported", pos=op.pos, end=op.end)
         return Target(kind, list(op.args), rest, claims, pos=op.pos, end=(rest or op).end)
+    if op.kind == "along":
+        if rest is None:
+            raise ParseError("nothing to differentiate after ∂_v", pos=op.end, end=op.end + 1)
+        var, direction = _along(op, rest)
+        if direction is None:   # ∂_x f(x): the partial derivative by x
+            return Target("jacobian", [var], rest, claims, pos=op.pos, end=rest.end)
+        return Target("directional", [var], rest, claims, direction=embed_derivatives(direction),
+                      pos=op.pos, end=rest.end)
     if op.kind == "directional":
         call, direction = op.args
         if _is_operator_d(call):   # D(x^T A x)[v]: by the one usual variable in the expression
@@ -751,12 +764,21 @@ def _claim_side(side: Node):
     if scaled is not None:
         coeff, inner = scaled
         target = _claim_side(inner)
-        target.body = Node("mul", (coeff, target.body), side.pos, side.end)   # c ∇f = ∇(c f)
-        target.pos, target.end = side.pos, side.end
-        return target
+        if isinstance(target, Target):
+            target.body = Node("mul", (coeff, target.body), side.pos, side.end)   # c ∇f = ∇(c f)
+            target.pos, target.end = side.pos, side.end
+            return target
+        side = embed_derivatives(side)   # A ∇f(AXB) B: a derivative at a point, as a value
+        _no_operator(side)
+        return side
     op, rest = extract_operator(side)
     standalone = op is not None and (op.kind == "directional" or (op.kind == "frac" and _frac_operator(op)[1] is not None))
     at_a_point = op is not None and op.kind == "directional" and op.args[0].args[-1].kind != "name"
+    head = _factors_grouped(rest)[0] if rest is not None else None
+    at_a_point = at_a_point or (op is not None and op.kind == "nabla" and not op.args and rest is not None
+                                and rest.kind == "mul" and (head.kind == "call" or (
+                                    head.kind == "pow" and head.args[0].kind == "call"
+                                    and _is_transpose_mark(head.args[1]))))   # ∇f(x) · v, ∇f(x)^T v
     if op is None or (standalone and rest is not None) or at_a_point:   # ∂z/∂y ∂y/∂x, DA(x)[v] C(x), Dg(h(x))[c]
         side = embed_derivatives(side)
         _no_operator(side)
@@ -807,39 +829,74 @@ def embed_derivatives(node: Node) -> Node:
     if node.kind == "directional" and _is_operator_d(node.args[0]):
         return _d_of_expression(node)
     if node.kind == "mul":
-        factors = _factors_grouped(Node("mul", node.args, node.pos, node.end, node.value))
-        for i, f in enumerate(factors[:-1]):   # D f(x)[v]: the directional derivative as a value
-            g = factors[i + 1]
-            if f.kind == "name" and f.value == "D" and g.kind == "directional":
-                call, direction = g.args
-                if call.kind != "call" or len(call.args) != 2:
-                    raise ParseError("inside an expression, write the directional derivative as D f(x)[v]",
-                                     pos=f.pos, end=g.end)
-                deriv = Node("derivative", (call, call.args[1], embed_derivatives(_differential(direction))),
-                             f.pos, g.end, "directional", g.grouped)
-                out = embed_derivatives(_product(factors[:i] + [deriv] + factors[i + 2:]))
-                return _regroup(out, node.grouped)
-        for i, f in enumerate(factors):
-            if f.kind == "nabla" or (f.kind == "frac" and _frac_operator(f) is not None
-                                     and _frac_operator(f)[1] is None):
-                if i + 1 >= len(factors):
-                    raise ParseError("nothing to differentiate after the derivative", pos=f.pos, end=f.end)
-                at_point = f.kind == "nabla" and not f.args and factors[i + 1].kind == "call"
-                rest = factors[i + 2:] if at_point else []   # ∇f(u) v: the gradient of f at u, times v
-                body = factors[i + 1] if at_point else _product(factors[i + 1:])
-                deriv = _derivative_node(f, embed_derivatives(body))
-                before = [embed_derivatives(g) for g in factors[:i]]
-                after = [embed_derivatives(g) for g in rest]
-                return _product(before + [deriv] + after)
-        for i, f in enumerate(factors):
-            if f.kind == "directional" and _is_operator_d(f.args[0]):   # D(x^T)[v] (A x)
-                factors = [*factors[:i], _d_of_expression(f), *factors[i + 1:]]
-                return _regroup(_product([embed_derivatives(g) for g in factors]), node.grouped)
-        node = Node("mul", tuple(embed_derivatives(a) for a in node.args), node.pos, node.end, node.value,
+        factors, joins = _flatten(Node("mul", node.args, node.pos, node.end, node.value))
+        merged = _embed_factors(factors, joins)
+        if merged is not None:
+            return _regroup(merged, node.grouped)
+        return Node("mul", tuple(embed_derivatives(a) for a in node.args), node.pos, node.end, node.value,
                     node.grouped)
-        return node
     args = tuple(embed_derivatives(a) if isinstance(a, Node) else a for a in node.args)
     return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+
+
+def _embed_factors(factors: list[Node], joins: list) -> Node | None:
+    """The factors of a product with its derivative operators applied (``joins[k]`` is how factors
+    k and k+1 were written together: ``\\cdot`` or side by side); None when it has none."""
+    def merge(i: int, deriv: Node) -> Node:   # factors i and i+1 make one derivative
+        rest = [*factors[:i], deriv, *factors[i + 2:]]
+        return _product([embed_derivatives(g) for g in rest], [*joins[:i], *joins[i + 1:]])
+    for i, f in enumerate(factors[:-1]):   # D f(x)[v]: the directional derivative as a value
+        g = factors[i + 1]
+        if f.kind == "name" and f.value == "D" and g.kind == "directional":
+            call, direction = g.args
+            if call.kind != "call" or len(call.args) != 2:
+                raise ParseError("inside an expression, write the directional derivative as D f(x)[v]",
+                                 pos=f.pos, end=g.end)
+            return merge(i, Node("derivative", (call, call.args[1], embed_derivatives(_differential(direction))),
+                                 f.pos, g.end, "directional", g.grouped))
+    for i, f in enumerate(factors):
+        if f.kind == "nabla" or (f.kind == "frac" and _frac_operator(f) is not None and _frac_operator(f)[1] is None):
+            if i + 1 >= len(factors):
+                raise ParseError("nothing to differentiate after the derivative", pos=f.pos, end=f.end)
+            g = factors[i + 1]
+            if f.kind == "nabla" and not f.args and g.kind == "call":   # ∇f(u) v: at the point u
+                return merge(i, _derivative_node(f, embed_derivatives(g)))
+            if f.kind == "nabla" and not f.args and g.kind == "pow" and g.args[0].kind == "call" \
+                    and _is_transpose_mark(g.args[1]):   # ∇f(u)^T v
+                deriv = _derivative_node(f, embed_derivatives(g.args[0]))
+                return merge(i, Node("pow", (deriv, g.args[1]), f.pos, g.end))
+            body = _product(factors[i + 1:], joins[i + 1:])   # ∇_x applies to the rest of the product
+            deriv = _derivative_node(f, embed_derivatives(body))
+            return _product([embed_derivatives(g) for g in factors[:i]] + [deriv], joins[:i])
+    for i, f in enumerate(factors):
+        if f.kind == "along":   # a ∂_v f(x): along v, of the next factor
+            if i + 1 >= len(factors):
+                raise ParseError("nothing to differentiate after ∂_v", pos=f.pos, end=f.end)
+            body = factors[i + 1]
+            var, direction = _along(f, body)
+            return merge(i, Node("derivative", (embed_derivatives(body), var, embed_derivatives(direction)), f.pos,
+                                 body.end, "directional") if direction is not None
+                         else Node("derivative", (embed_derivatives(body), var), f.pos, body.end, "jacobian"))
+        if f.kind == "directional" and _is_operator_d(f.args[0]):   # D(x^T)[v] (A x)
+            rest = [*factors[:i], _d_of_expression(f), *factors[i + 1:]]
+            return _product([embed_derivatives(g) for g in rest], joins)
+    return None
+
+
+def _is_transpose_mark(node: Node) -> bool:
+    return node.kind == "top" or (node.kind == "name" and node.value == "T")
+
+
+def _along(op: Node, body: Node) -> tuple[Node, Node | None]:
+    """``∂_v f(x)``: (the variable x, the direction v); ``∂_x f(x)`` is by x (direction None)."""
+    sub = op.args[0]
+    if body.kind == "call" and len(body.args) == 2 and body.args[1].kind == "name":
+        var = body.args[1]
+    else:
+        var = _guess_variable(op, body)
+    if sub.kind == "name" and sub.value == var.value:
+        return var, None
+    return var, sub
 
 
 def _is_operator_d(call: Node) -> bool:
@@ -860,15 +917,22 @@ def _regroup(node: Node, grouped: bool) -> Node:
 
 
 def _factors_grouped(node: Node) -> list[Node]:
+    return _flatten(node)[0]
+
+
+def _flatten(node: Node) -> tuple[list[Node], list]:
+    """The factors of a product (parentheses kept whole) and how each pair was joined."""
     if node.kind == "mul" and not node.grouped:
-        return _factors_grouped(node.args[0]) + _factors_grouped(node.args[1])
-    return [node]
+        fa, ja = _flatten(node.args[0])
+        fb, jb = _flatten(node.args[1])
+        return fa + fb, ja + [node.value] + jb
+    return [node], []
 
 
-def _product(factors: list[Node]) -> Node:
+def _product(factors: list[Node], joins: list | None = None) -> Node:
     out = factors[0]
-    for f in factors[1:]:
-        out = Node("mul", (out, f), out.pos, f.end)
+    for k, f in enumerate(factors[1:]):
+        out = Node("mul", (out, f), out.pos, f.end, joins[k] if joins else None)
     return out
 
 

@@ -803,6 +803,11 @@ class Typer:
         if self.is_scalar(b):
             return a
         na, nb = node.args[0], node.args[-1]
+        if node.kind == "mul" and node.value == "explicit" and self.dims.is_one(a[1]) and self.dims.is_one(b[1]) \
+                and not self.dims.is_one(b[0]):   # a · b of two columns: the inner product aᵀb
+            self._same(a, b, na, nb, "the inner product a · b needs vectors of one size")
+            self.special[id(node)] = "inner"
+            return (ONE_DIM, ONE_DIM)
 
         def err():
             ra, rb = self.dims.get(a[1]), self.dims.get(b[0])

@@ -103,6 +103,17 @@ CLAIMS = [
     ("gradient_at_a_point", r"\nabla_X f(AXB) = A^T \nabla f(AXB) B^T", True),
     ("gradient_at_a_point_untransposed", r"\nabla_X f(AXB) = A \nabla f(AXB) B \quad A, B \in \mathbb{R}^{n \times n}", False),
     ("chain_rule_through_a_scalar", r"\nabla_X \log f(X) = \frac{1}{f(X)} \nabla_X f(X)", True),
+    # ∂_v f, δ_𝐯 f: along v; ∂_x f: by x; a · b of two vectors: the inner product
+    ("linear_in_the_direction", r"\partial_{a_1\mathbf{v}_1+a_2\mathbf{v}_2}f(\mathbf{x}) = "
+                                r"a_1\partial_{\mathbf{v}_1}f(\mathbf{x}) + a_2\partial_{\mathbf{v}_2}f(\mathbf{x})", True),
+    ("linear_in_the_direction_wrong_coefficient", r"\partial_{a_1\mathbf{v}_1+a_2\mathbf{v}_2}f(\mathbf{x}) = "
+                                                  r"a_1\partial_{\mathbf{v}_1}f(\mathbf{x}) + a_1\partial_{\mathbf{v}_2}f(\mathbf{x})", False),
+    ("directional_as_inner_product", r"\delta_{\mathbf{v}}f(\mathbf{x}) = \nabla f(\mathbf{x}) \cdot \mathbf{v}", True),
+    ("directional_as_transposed_gradient", r"\delta_{\mathbf{v}}f(\mathbf{x}) = \nabla f(\mathbf{x})^T \mathbf{v}", True),
+    ("directional_of_a_definition", "f(x) = x^T A x \\quad \\partial_v f(x) = v^T (A + A^T) x", True),
+    ("directional_of_a_definition_half", "f(x) = x^T A x \\quad \\partial_v f(x) = v^T A x", False),
+    ("partial_by_the_variable", r"\partial_x (x^T A x) = x^T (A + A^T)", True),
+    ("inner_product_dot", "f(x) = a \\cdot x \\quad \\nabla_x f(x) = a", True),
     ("d_of_expressions", "f(x) = x^T A x \\quad Df(x)[v] = D(x^T)[v](Ax) + x^T D(Ax)[v]", True),
     ("d_of_expressions_wrong", "f(x) = x^T A x \\quad Df(x)[v] = 2 x^T D(Ax)[v]", False),
     ("product_rule_operator",
