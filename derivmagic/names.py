@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .expr import Expr, Num, Sym, postorder, substitute, zero
+from .expr import Expr, Sym, postorder, substitute, zero
 from .rules import Func, Hadamard, Softmax
 from .simplify import simplify
 from .steps import Step
@@ -115,12 +115,14 @@ def _used_names(reading, typer, variables) -> set:
 
 
 def _name_preactivations(order: list, bodies: dict, used: set):
-    """``h = σ(W_1 x + b_1)`` as ``h = σ(z_1)``, ``z_1 = W_1 x + b_1``: the argument of an
-    elementwise function (or softmax) that a definition applies gets a name of its own."""
+    """``h = σ(W_1 x + b_1)`` as ``h = σ(z_1)``, ``z_1 = W_1 x + b_1``: the vector (or matrix)
+    argument of an elementwise function (or softmax) that a definition applies gets a name of
+    its own, as a layer's pre-activation does; a function of a scalar (log det S) keeps its argument."""
     out_order, out_bodies, introduced, k = [], {}, [], 0
     for s in order:
         body = bodies[s]
-        if isinstance(body, (Func, Softmax)) and not isinstance(body.args[0], (Sym, Num)) and body.args[0].free:
+        arg = body.args[0] if isinstance(body, (Func, Softmax)) else None
+        if arg is not None and not arg.is_scalar and not isinstance(arg, Sym) and arg.free:
             k += 1
             z = _fresh(k, body.args[0], used)
             used |= {z.name, "d" + z.name}

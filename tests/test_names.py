@@ -165,3 +165,15 @@ def test_shown_substituted_when_the_names_cannot_carry_the_derivative(monkeypatc
     d = derive(MLP)
     assert not d.named and not d.where and d.check.passed
     assert d.steps == d.answer.steps
+
+
+@pytest.mark.parametrize("cell, where", [
+    (MLP, ["z_1", "h", "y\u0302"]),
+    ("S = X^T X + \\lambda I\nf = \\log\\det S\n\\nabla_X f", ["S"]),          # log of a scalar: no z
+    ("z = Wx\na = \\sigma(z)\n\\frac{\\partial a}{\\partial x}", ["z", "a"]),   # already named by the cell
+    ("h = \\sigma(z + b)\nL = \\|h\\|^2\n\\nabla_z L", ["a_1", "h"]),            # z is taken: another letter
+], ids=["mlp", "scalar-argument", "named-by-the-cell", "z-taken"])
+def test_names_introduced_for_an_activations_argument(cell, where):
+    from derivmagic.render import to_text
+    d = derive(cell)
+    assert [to_text(s) for s, _ in d.where] == where

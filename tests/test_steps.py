@@ -153,3 +153,29 @@ def test_step_check_detects_a_false_step(expand, index):
     steps = d.shown_answers[0].steps
     steps[index] = replace(steps[index], differential=mul(Num(2), steps[index].differential))
     assert check_steps(d, env2, sizes, rng), "a doubled differential was accepted"
+
+
+NAMED_CELLS = {
+    "mlp": "\n".join([r"h = \sigma(W_1 x + b_1)", r"\hat{y} = W_2 h + b_2",
+                      r"L = \frac{1}{2}\|\hat{y} - y\|_2^2", r"\nabla_{W_1} L"]),
+    "mlp-two-variables": "\n".join([r"h = \sigma(W_1 x + b_1)", r"\hat{y} = W_2 h + b_2",
+                                    r"L = \frac{1}{2}\|\hat{y} - y\|_2^2", r"\nabla_{W_1, b_1} L"]),
+    "three-tanh-layers": "\n".join([r"h_1 = \tanh(W_1 x)", r"h_2 = \tanh(W_2 h_1)", r"h_3 = \tanh(W_3 h_2)",
+                                    r"L = \|h_3 - y\|^2", r"\nabla_{W_2} L"]),
+    "softmax-layer": "p = \\operatorname{softmax}(Wx + b)\nJ = -y^T \\log p\n\\nabla_W J",
+    "jacobian": "z = Wx\na = \\sigma(z)\n\\frac{\\partial a}{\\partial x}",
+    "matrix-name": "S = X^T X + \\lambda I\nf = \\log\\det S\n\\nabla_X f",
+}
+
+
+@pytest.mark.parametrize("cell", list(NAMED_CELLS.values()), ids=list(NAMED_CELLS))
+def test_steps_on_the_names_are_true_equalities(cell):
+    """Every step written with the definitions' names (dŷ = W_2 dh), checked for its meaning."""
+    d = derive(cell)
+    assert d.named, "the cell is not shown on its definitions' names"
+    rng = np.random.default_rng(11)
+    sizes = numeric.choose_sizes(d.reading.dims)
+    for _ in range(POINTS):
+        env2 = {s.name: as2d(numeric.sample(s, sizes, None, rng)) for s in d.reading.symbols.values()}
+        bad = check_steps(d, env2, sizes, rng)
+        assert not bad, "\n".join(bad)
