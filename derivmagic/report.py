@@ -312,7 +312,9 @@ def shared_names(d, shown: list, names: dict) -> dict:
     smallest first: with them no expression is printed in full twice and none is built from a
     chain of ever longer pieces, so the printed size of a derivation, and the work of printing
     it, grow linearly with its DAG (a 64-layer network written as one nested formula prints
-    each layer once, by name, not 64 times)."""
+    each layer once, by name, not 64 times). Not for a cell with definitions derived with
+    ``expand=True``: that asks for the fully substituted form (bounded by
+    ``LIMITS['output_chars']``)."""
     uses: dict = {}
     nodes, roots = nodes_of(shown), set(shown)
     for root in shown:
@@ -357,7 +359,8 @@ def rendering(d):
         abbreviations = {}
         if limit is not None and sum(full.estimate(e) for e in shown) > limit:
             abbreviations = _definition_names(d)
-        abbreviations.update(shared_names(d, shown, abbreviations))
+        if getattr(d, "named", None) or not getattr(d.reading, "definitions", None):   # not with expand=True
+            abbreviations.update(shared_names(d, shown, abbreviations))
         if abbreviations:   # and the differential of each definition by its name: d(h_2) = … dh_1 …
             for step in d.steps:
                 name = abbreviations.get(step.node)
