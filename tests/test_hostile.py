@@ -387,6 +387,7 @@ def test_equality_of_shared_expressions_is_linear():
 # ---------------------------------------------------------------- fuzz targets (make fuzz)
 FUZZ_EXAMPLES = int(os.environ.get("DERIVMAGIC_FUZZ_EXAMPLES", "2000"))
 FUZZ_SEEDS = [int(s) for s in os.environ.get("DERIVMAGIC_FUZZ_SEEDS", "0,1,2").split(",")]
+PROGRESS = 1_000   # cells between two progress lines of a fuzz run
 
 
 class Usage:
@@ -426,15 +427,21 @@ class Usage:
             self.worst_work = max(work)
         if cpu > self.worst_cpu:
             self.worst_cpu, self.worst = cpu, cell[:80]
+        if self.cells % PROGRESS == 0:   # a long run stopped early still leaves its figures (with -s)
+            print(self.line(), flush=True)
         return out
+
+    def line(self) -> str:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return (f"\n[fuzz {self.name}] {self.cells} cells, CPU {time.process_time() - self.cpu0:.1f} s, "
+                f"peak memory {peak:.0f} MB (process), most work in one budget {self.worst_work:,} "
+                f"(limit {limits.LIMITS['work']:,}), most CPU for one cell {self.worst_cpu:.2f} s ({self.worst!r})")
 
     def report(self):
         """Printed (with -s) and added to the fuzz summary line; only the work is asserted (it is
         the limit), CPU and memory are measured and reported, never compared with a figure."""
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\n[fuzz {self.name}] {self.cells} cells, CPU {time.process_time() - self.cpu0:.1f} s, "
-              f"peak memory {peak:.0f} MB (process), most work in one budget {self.worst_work:,} "
-              f"(limit {limits.LIMITS['work']:,}), most CPU for one cell {self.worst_cpu:.2f} s ({self.worst!r})")
+        print(self.line())
         self.stats[f"hostile {self.name}"] = self.cells
         self.stats["hostile: peak memory MB:"] = max(self.stats.get("hostile: peak memory MB:", 0), round(peak))
         self.stats["hostile: most CPU ms for one cell:"] = max(self.stats.get("hostile: most CPU ms for one cell:", 0),
