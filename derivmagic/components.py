@@ -123,8 +123,9 @@ def mark_entries(statements, notes: list[str]) -> bool:
             for v in s.variables:
                 free_entry(v)
             _target(s, entry_of, rewrite)
-    for name, base in sorted(read.items()):
-        notes.append(f"read {_shown(name)} as an entry of {_shown(base)}")
+    for base in sorted(set(read.values())):
+        names = [_shown(n) for n in sorted(read, key=lambda n: (len(n), n)) if read[n] == base]
+        notes.append(f"read {', '.join(names)} as {'an entry' if len(names) == 1 else 'entries'} of {_shown(base)}")
     return concrete or bool(read)
 
 

@@ -286,7 +286,9 @@ class ToNode(Transformer):
 
     # statements
     def chain(self, meta, *items):
-        return ("chain", [i for i in items if isinstance(i, Node)], [str(i) for i in items if not isinstance(i, Node)])
+        stated = [i for i in items if isinstance(i, tuple)]   # ∈ \mathbb{R}^{m \times n} after the last side
+        ops = [str(i) for i in items if not isinstance(i, (Node, tuple)) and i.type == "EQ"]
+        return ("chain", [i for i in items if isinstance(i, Node)], ops + [("in", s) for s in stated])
 
     def fdecl(self, meta, name, colon, domain, arrow, codomain):
         return ("fdecl", name, domain, codomain, _span(meta))
@@ -572,6 +574,9 @@ def _statement(tree, offset: int) -> list:
             raise ParseError(f"the index {index} of {name.value} is used outside the sum that binds it",
                              pos=name.pos, end=name.end)
     sides = [to_matrix_form(s, notes) for s in sides]
+    for (rows, cols), _ in (o[1] for o in ops if isinstance(o, tuple)):
+        space = "ℝ" + ("" if rows == 1 and cols == 1 else f"^{rows}" if cols == 1 else f"^({rows}×{cols})")
+        notes.append(f"read “∈ {space}” after the last side as the shape the line states for it (not checked)")
     remarks = [Remark(n) for n in notes]
     op, rest = extract_operator(sides[0])
     if op is not None:

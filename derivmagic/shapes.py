@@ -21,6 +21,7 @@ from .expr import ONE, Expr, Sym
 from .functions import (abstract_functions, apply_bare_functions, apply_implicit_functions, codomain_kinds,
                         implicit_functions)
 from .parse import GREEK_UNICODE, Declaration, Definition, Node, Target
+from .patterns import expand_patterns
 
 ELEMENTWISE = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs", "tan", "relu", "step"}
 MATRIX_FUNCTIONS = {"exp", "log", "sqrt", "sin", "cos", "tan"}   # of a square matrix: the matrix function
@@ -42,10 +43,11 @@ MAX_RUNNERS_UP = 40       # readings tried after the first that fits
 
 
 class Mismatch(Exception):
-    def __init__(self, message: str, node: Node):
+    def __init__(self, message: str, node: Node, refused: bool = False):
         super().__init__(message)
         self.message = message
         self.node = node
+        self.refused = refused   # notation not read yet: a refusal, never a false claim
 
 
 # ---------------------------------------------------------------- dimensions (union-find)
@@ -140,6 +142,7 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
     declared = _declared(decls, cell)
     entry_notes: list[str] = []
     try:
+        sizes = expand_patterns(statements, entry_notes)
         concrete = mark_entries(statements, entry_notes) if entries else _has_matrices(statements)
     except ParseError as exc:
         if exc.text is None:
@@ -150,6 +153,7 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
     functions = abstract_functions(statements, declared, implicit)
     apply_bare_functions(statements, declared, functions)
     _products_not_calls(statements, defs, functions)
+    _variable_in_other_case(targets, defs, cell)
     names, hints = _used_names(statements, defs, declared)
     candidates = {n: (codomain_kinds(n) if n in functions else candidate_kinds(n, hints.get(n)))
                   for n in names if n not in declared and (n not in functions or functions[n] is None)}
@@ -164,7 +168,7 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
             tried_after += 1
         limits.tick(len(statements) + 1)
         typer = Typer(declared, defs, kinds, candidates, cell, functions, implicit, layout)
-        typer.concrete, typer.entry_notes = concrete, entry_notes
+        typer.concrete, typer.entry_notes, typer.sizes = concrete, entry_notes, sizes
         try:
             typer.run(targets)
         except Mismatch as exc:
@@ -179,11 +183,16 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
             break   # nothing cheaper can follow, and nothing was read against convention
     if fits:
         best = fits[0][1]
+        if best.blocks:
+            refusal = best.blocks[0]
+            raise ParseError(refusal.message, text=cell, pos=refusal.node.pos, end=refusal.node.end)
         reading = best.build(targets)
         reading.warnings.extend(_ambiguity(fits, targets))
         return reading
     if first_error is None:
         raise ShapeError("no reading of the symbols' shapes fits this cell", text=cell, pos=0)
+    if first_error.refused:
+        raise ParseError(first_error.message, text=cell, pos=first_error.node.pos, end=first_error.node.end)
     raise ShapeError(first_error.message, text=cell, pos=first_error.node.pos, end=first_error.node.end)
 
 
@@ -211,6 +220,30 @@ def _ambiguity(fits: list, targets: list) -> list[str]:
 
 _SPACE = {"scalar": ("ℝ", "\\mathbb{R}"), "vector": ("ℝⁿ", "\\mathbb{R}^n"),
           "matrix": ("ℝ^(m×n)", "\\mathbb{R}^{m \\times n}")}
+
+
+def _variable_in_other_case(targets, defs: dict, cell: str) -> None:
+    """``\\nabla_{\\mathbf{x}} \\operatorname{tr}(AX)``: the function has X and not x. Its derivative by x
+    is 0, which no student means: ask instead of answering 0."""
+    def names(node, seen) -> set[str]:
+        if not isinstance(node, Node):
+            return set()
+        out = set()
+        if node.kind == "name":
+            out.add(node.value)
+            if node.value in defs and node.value not in seen:
+                seen.add(node.value)
+                out |= names(defs[node.value].body, seen) | set(defs[node.value].params)
+        for a in node.args:
+            out |= names(a, seen)
+        return out
+    for t in targets:
+        used = names(t.body, set())
+        for v in t.variables:
+            other = v.value.swapcase() if v.kind == "name" and len(v.value) == 1 else None
+            if other and v.value not in used and other in used:
+                raise ParseError(f"the function has {other} but not {v.value}, so its derivative by {v.value} would be "
+                                 f"0: did you mean the derivative by {other}?", text=cell, pos=v.pos, end=v.end)
 
 
 def _variable_flipped(targets, kinds: dict) -> bool:
@@ -435,11 +468,14 @@ class Typer:
         self.nonscalar_gradient = False
         self.first_target = None
         self.concrete = False                       # entries or explicit matrices: concrete sizes
+        self.sizes: dict[str, int] = {}             # the sizes a pattern with \\dots was written out at
         self.entry_notes: list[str] = []
         self.least_size: list[tuple[int, int]] = []  # (dimension, the size an entry needs)
+        self.blocks: list[Node] = []                 # entries of explicit matrices that are not scalars
 
     # --- dimensions
     def dim_of(self, value) -> int:
+        value = self.sizes.get(value, value)
         if value == 1:
             return ONE_DIM
         if value not in self.named:
@@ -615,8 +651,10 @@ class Typer:
             return self._entry(node)
         if k == "matrix":
             return self._matrix(node)
-        if k == "basis":
-            return self.type(node.args[0])
+        if k == "basis":   # e_k of ∂/∂x_k: x has at least k entries
+            b = self.type(node.args[0])
+            self.least_size += [(b[0], node.value[0] + 1), (b[1], node.value[1] + 1)]
+            return b
         if k in ("dots", "empty"):
             raise ParseError("a pattern with \\dots is read only as the entries of a matrix "
                              "(\\begin{bmatrix} x_1 \\\\ \\vdots \\\\ x_n \\end{bmatrix})" if k == "dots"
@@ -732,9 +770,11 @@ class Typer:
             for cell in row:
                 c = self.type(cell)
                 if not (self.dims.unify(c[0], ONE_DIM) and self.dims.unify(c[1], ONE_DIM)):
-                    raise ParseError(f"{self.show(cell)} is {self.fmt(c)}: a matrix written in blocks (entries "
-                                     "that are vectors or matrices) is not read yet; write scalar entries",
-                                     text=self.cell, pos=cell.pos, end=cell.end)
+                    refusal = Mismatch(f"{self.show(cell)} is {self.fmt(c)}: a matrix written in blocks (entries "
+                                       "that are vectors or matrices) is not read yet; write scalar entries", cell,
+                                       refused=True)
+                    self.blocks.append(refusal)   # refused, if the best reading still has them
+                    raise refusal
         if node.value == "det":
             if len(rows) != width:
                 raise ParseError(f"a determinant needs a square matrix, and this one is {len(rows)}×{width}",

@@ -84,6 +84,26 @@ CLAIMS = [
     ("matrix_entry_lower_case", r"\frac{\partial}{\partial x_{12}} \operatorname{tr}(AX) = a_{21}", True),
     ("matrix_entry_lower_case_transposed", r"\frac{\partial}{\partial x_{12}} \operatorname{tr}(AX) = a_{12} "
                                            r"\quad A \in \mathbb{R}^{3 \times 2}", False),
+    # patterns with \dots, written out at concrete sizes
+    ("jacobian_pattern", r"\frac{\partial f}{\partial x} = \begin{bmatrix} \frac{\partial f_1}{\partial x_1} & \dots & "
+                         r"\frac{\partial f_1}{\partial x_n} \\ \vdots & \ddots & \vdots \\ \frac{\partial f_m}{\partial x_1} & "
+                         r"\dots & \frac{\partial f_m}{\partial x_n} \end{bmatrix} \in \mathbb{R}^{m \times n}", True),
+    ("jacobian_pattern_transposed", r"\frac{\partial f}{\partial x} = \begin{bmatrix} \frac{\partial f_1}{\partial x_1} & "
+                                    r"\dots & \frac{\partial f_m}{\partial x_1} \\ \vdots & \ddots & \vdots \\ "
+                                    r"\frac{\partial f_1}{\partial x_n} & \dots & \frac{\partial f_m}{\partial x_n} \end{bmatrix}",
+     False),
+    ("gradient_pattern", r"\nabla_{\mathbf{x}} f(\mathbf{x}) = \begin{bmatrix} \frac{\partial f(\mathbf{x})}{\partial x_1} \\ "
+                         r"\frac{\partial f(\mathbf{x})}{\partial x_2} \\ \vdots \\ \frac{\partial f(\mathbf{x})}{\partial x_n} "
+                         r"\end{bmatrix}", True),
+    ("outer_product_pattern", r"\nabla_X (a^T X b) = \begin{bmatrix} a_1 b_1 & \cdots & a_1 b_n \\ \vdots & \ddots & \vdots "
+                              r"\\ a_m b_1 & \cdots & a_m b_n \end{bmatrix}", True),
+    ("outer_product_pattern_transposed", r"\nabla_X (a^T X b) = \begin{bmatrix} a_1 b_1 & \cdots & a_m b_1 \\ \vdots & "
+                                         r"\ddots & \vdots \\ a_1 b_n & \cdots & a_m b_n \end{bmatrix}", False),
+    ("diagonal_pattern", r"y = -\log(x) \quad \frac{\partial y}{\partial x} = \begin{bmatrix} -1/x_1 & 0 & \dots & 0 \\ "
+                         r"0 & -1/x_2 & & 0 \\ \vdots & & \ddots & \vdots \\ 0 & 0 & \dots & -1/x_n \end{bmatrix}", True),
+    ("diagonal_pattern_wrong_sign", r"y = -\log(x) \quad \frac{\partial y}{\partial x} = \begin{bmatrix} 1/x_1 & 0 & \dots "
+                                    r"& 0 \\ 0 & 1/x_2 & & 0 \\ \vdots & & \ddots & \vdots \\ 0 & 0 & \dots & 1/x_n \end{bmatrix}",
+     False),
     ("gradient_in_components", "f(x) = x_1^3 + e^{x_2}x_1 \\quad \\nabla f(\\mathbf{x}) = "
                                r"\begin{bmatrix} 3x_1^2 + e^{x_2} \\ x_1 e^{x_2} \end{bmatrix}", True),
 ]
@@ -98,7 +118,7 @@ def test_claims_with_entries_and_explicit_matrices(cell, holds):
 def test_entries_size_their_vector_and_are_said():
     d = derive(r"\nabla_z \left\| \begin{bmatrix} y_1 - z_1 \\ y_2 - z_2 \end{bmatrix} \right\|_2^2")
     assert d.reading.symbols["z"].shape == (2, 1)
-    assert "read z_1 as an entry of z" in d.reading.notes
+    assert "read z_1, z_2 as entries of z" in d.reading.notes
 
 
 def test_a_subscripted_name_whose_entry_reading_does_not_fit_is_its_own_symbol():
@@ -113,14 +133,31 @@ def test_without_the_vector_a_subscripted_name_is_a_scalar_of_its_own():
     assert d.reading.symbols["x_1"].shape == (1, 1)
 
 
+def test_a_pattern_is_written_out_at_concrete_sizes_and_says_so():
+    d = derive(r"\frac{\partial f}{\partial x} = \begin{bmatrix} \frac{\partial f_1}{\partial x_1} & \dots & "
+               r"\frac{\partial f_1}{\partial x_n} \\ \vdots & \ddots & \vdots \\ \frac{\partial f_m}{\partial x_1} & "
+               r"\dots & \frac{\partial f_m}{\partial x_n} \end{bmatrix}")
+    assert "read the pattern with \\dots entry by entry, written out at m = 3, n = 4" in d.reading.notes
+    assert d.reading.symbols["x"].shape == (4, 1)
+
+
+def test_a_variable_in_the_other_case_is_asked_about():
+    with pytest.raises(ParseError, match=r"the function has X but not x, so its derivative by x would be 0: did you "
+                                         r"mean the derivative by X\?"):
+        derive(r"\nabla_{\mathbf{x}} \operatorname{tr}(AX) = A^T")
+
+
 @pytest.mark.parametrize("cell,message", [
     (r"\frac{\partial f(X)}{\partial x_{ij}} = a_{ji}", r"x_ij is an entry of X by free indices"),
     (r"\frac{\partial}{\partial x} \begin{bmatrix} a & \dots & b \end{bmatrix}",
-     r"a pattern with \\dots \(a general n-dimensional matrix\) is recognised but not read yet"),
+     r"a pattern with \\dots whose entries are not clear: the first and last entries differ in more than their"),
+    (r"\nabla_x x^T \begin{bmatrix} x_1 \\ x_3 \\ \vdots \\ x_n \end{bmatrix}",
+     r"the entry in written row 2, column 1 does not follow the formula"),
     (r"\nabla_x \begin{bmatrix} x^T & 1 \end{bmatrix}", r"a matrix written in blocks .* is not read yet"),
     (r"\frac{\partial}{\partial x} \begin{bmatrix} x & 1 \\ 2 \end{bmatrix}", r"the rows of this matrix have 2 and 1 entries"),
     (r"\nabla_x (A x)_{ij}", r"an entry by a free index, \(…\)_\{ij\}, is not read yet"),
-], ids=["free_index", "dots_pattern", "blocks", "ragged_rows", "free_index_of_a_bracket"])
+], ids=["free_index", "dots_pattern", "dots_pattern_inconsistent", "blocks", "ragged_rows",
+        "free_index_of_a_bracket"])
 def test_refused_with_what_is_not_read(cell, message):
     with pytest.raises(ParseError, match=message):
         derive(cell)

@@ -80,6 +80,8 @@ def entry(e: Expr, i: int, j: int = 0) -> Expr:
         return entry(e.args[0], j, i)
     if isinstance(e, Mul) and len(e.chain) == 1:   # (c s A)_{ij} = c s A_{ij}
         return mul(Num(e.coeff), *e.scalars, entry(e.chain[0], i, j))
+    if isinstance(e, Mul) and len(e.chain) == 2 and isinstance(e.chain[1], Basis) and e.chain[1].shape[1] == 1:
+        return mul(Num(e.coeff), *e.scalars, entry(e.chain[0], i, e.chain[1].index[0]))   # (A e_k)_i = A_ik
     return Entry(e, i, j)
 
 
