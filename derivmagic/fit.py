@@ -13,7 +13,7 @@ import unicodedata
 WIDTH_EM = 50.0
 LEFT = 0.45   # a left side wider than this share of the width stands on a row of its own
 BOX_CHARS = 4000   # a longer result is not boxed: MathJax refuses a \boxed argument over 5,120 characters
-TEXT_COLUMNS = 96   # text lines, in terminal columns (a notebook's text output shows about 110)
+TEXT_COLUMNS = 100   # text lines, in terminal columns (a notebook's text output shows about 115)
 
 # --------------------------------------------------------------------------- widths
 _TEX_PIECE = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.S)

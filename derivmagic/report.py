@@ -263,8 +263,8 @@ def _printed(e, latex: bool) -> str:
 
 def _shown_expressions(d) -> list:
     out = []
-    for a in shown_answers(d):
-        out += [a.function, a.result] + ([a.differential] if a.differential is not None else [])
+    for a in shown_answers(d):   # the differential is shown for a matrix function of a matrix
+        out += [a.function, a.result] + ([a.differential] if a.differential is not None and a.vectorized else [])
     out += [e for _, e in getattr(d, "where", ())]
     for s in d.steps:
         out += [s.node, s.differential]
@@ -303,7 +303,7 @@ def nodes_of(roots: list) -> list:
     return out
 
 
-NAME_CHARS = 60   # a sub-expression printed longer than this and shown more than once is named
+NAME_CHARS = 100   # a sub-expression printed longer than this and shown more than once is named
 
 
 def shared_names(d, shown: list, names: dict) -> dict:
@@ -853,15 +853,17 @@ def _derivation_text(d, steps: bool, vec: bool) -> str:
         lhs = [_differential_of(s.node, False) for s in d.steps]
         rhs = [to_text(s.differential) for s in d.steps]
         notes = [s.rule + (f"; {s.shapes}" if s.shapes else "") for s in d.steps]
-        wl, wr = (max(map(text_width, x)) for x in (lhs, rhs))
-        if 2 + wl + 3 + wr + 4 + max(map(text_width, notes)) <= TEXT_COLUMNS:
-            lines += [f"  {pad(left, wl)} = {pad(right, wr)}    {note}" for left, right, note in zip(lhs, rhs, notes)]
-        else:   # broken lines, each rule under its step
-            column = max([text_width(x) for x in lhs if text_width(x) <= LEFT * TEXT_COLUMNS] or [0])
-            for left, right, note in zip(lhs, rhs, notes):
-                lines += equation_text(left, right, column)
-                stacked = text_width(left) > LEFT * TEXT_COLUMNS
-                lines += wrapped_text(note, " " * (6 if stacked else column + 7), "; ")
+        column = max([text_width(x) for x in lhs if text_width(x) <= LEFT * TEXT_COLUMNS] or [0])
+        beside = [2 + column + 3 + text_width(r) + 4 + text_width(n) <= TEXT_COLUMNS for r, n in zip(rhs, notes)]
+        wr = max([text_width(r) for r, b in zip(rhs, beside) if b] or [0])
+        for left, right, note, fits in zip(lhs, rhs, notes, beside):
+            if fits and text_width(left) <= column:   # the rule beside, in a column when it fits
+                width = wr if 2 + column + 3 + wr + 4 + text_width(note) <= TEXT_COLUMNS else text_width(right)
+                lines.append(f"  {pad(left, column)} = {pad(right, width)}    {note}")
+                continue
+            lines += equation_text(left, right, column)   # broken lines, the rule under the step
+            stacked = text_width(left) > LEFT * TEXT_COLUMNS
+            lines += wrapped_text(note, " " * (6 if stacked else column + 7), "; ")
     lines.append("Result")
     for a in shown_answers(d):
         if a.vectorized and a.differential is not None:
