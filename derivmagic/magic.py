@@ -292,7 +292,12 @@ def parse_at(text: str, ds, namespace: dict) -> dict:
     the names the cell's symbols go by."""
     symbols = {n: s for d in ds for n, s in d.reading.symbols.items()}
     spellings = _spellings(symbols)
-    spelled = {alias: n for n, aliases in spellings.items() for alias in [n, shown(n), *aliases]}
+    owners: dict[str, set] = {}
+    for n, aliases in spellings.items():
+        for alias in [n, unicodedata.normalize("NFKC", shown(n)), *aliases]:
+            owners.setdefault(alias, set()).add(n)
+    # a spelling is a symbol's when it is that symbol's own name, or no other symbol's
+    spelled = {a: a if a in symbols else next(iter(ns)) for a, ns in owners.items() if a in symbols or len(ns) == 1}
     chosen = {}
     for item in text.split(","):
         if not item.strip():
@@ -303,7 +308,8 @@ def parse_at(text: str, ds, namespace: dict) -> dict:
         name = spelled.get(unicodedata.normalize("NFKC", symbol))
         if name is None:
             close = difflib.get_close_matches(symbol, list(spelled), n=1)
-            listing = "; ".join(f"{shown(n)} ({_as_names(spellings[n])})" if spellings[n] not in ([n], []) else shown(n)
+            labels = {n: shown(n) if spelled.get(unicodedata.normalize("NFKC", shown(n))) == n else n for n in symbols}
+            listing = "; ".join(f"{labels[n]} ({_as_names(spellings[n])})" if spellings[n] not in ([n], []) else labels[n]
                                 for n in sorted(symbols))
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise UsageError(f"--at: the cell has no symbol {symbol}{hint}; its symbols: {listing}")

@@ -609,3 +609,13 @@ def test_name_never_replaces_pythons_own_names(ip, name):
     assert isinstance(result.error_in_exec, UsageError)
     assert f"--name {name} would replace Python's own {name}" in out.stderr
     assert ip.user_ns.get(name, None) is before
+
+
+@pytest.mark.parametrize("line, body, want", [
+    ("--at ε=e1", "\\nabla_x x^T x + \\epsilon \\varepsilon", r"the cell has no symbol ε; its symbols: epsilon; varepsilon; x"),
+    ("--at ϑ=t1", "\\nabla_x x^T x + \\vartheta", r"the notebook has no variable t1 \(for ϑ\)"),
+], ids=["shared-letter", "lunate-theta"])
+def test_at_spellings_two_symbols_share_name_neither(ip, line, body, want):
+    """ε spells both \\epsilon and \\varepsilon; ϑ, as Python normalizes it, spells \\vartheta."""
+    with pytest.raises(UsageError, match=want):
+        at_cell(ip, {"x": np.ones(2)}, line + " --no-check", body)
