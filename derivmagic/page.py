@@ -39,7 +39,42 @@ def mark_matrices(text: str) -> str:
             depth -= 1
             out[m.start():m.end()] = [MATRIX_CLOSE] + [" "] * (m.end() - m.start() - 1)
         pos = m.end()
+    _mark_quad_rows(text, out)
     return "".join(out)
+
+
+_ROW_SPACE = re.compile(r"\\q?quad(?![a-zA-Z])")
+
+
+def _mark_quad_rows(text: str, out: list) -> None:
+    """``[a_1 \\quad a_2 \\quad \\dots \\quad a_n]``: a row vector written with \\quad between its
+    entries (the brackets become a matrix, each \\quad a column mark)."""
+    for i, ch in enumerate(text):
+        if ch != "[" or out[i] != "[":
+            continue
+        depth, j, quads = 0, i + 1, []
+        while j < len(text):
+            c = text[j]
+            if c in "([{":
+                depth += 1
+            elif c in ")}":
+                depth -= 1
+            elif c == "]":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and c == "\\":
+                m = _ROW_SPACE.match(text, j)
+                if m:
+                    quads.append(m)
+                    j = m.end()
+                    continue
+            j += 1
+        if j >= len(text) or not quads or text[j + 1:j + 2] == "_":
+            continue
+        out[i], out[j] = MATRIX_OPEN, MATRIX_CLOSE
+        for m in quads:
+            out[m.start():m.end()] = [COLUMN_MARK] + [" "] * (m.end() - m.start() - 1)
 
 
 def _mark_separators(text: str, a: int, b: int, out: list) -> None:

@@ -656,8 +656,9 @@ class Typer:
             self.least_size += [(b[0], node.value[0] + 1), (b[1], node.value[1] + 1)]
             return b
         if k in ("dots", "empty"):
-            raise ParseError("a pattern with \\dots is read only as the entries of a matrix "
-                             "(\\begin{bmatrix} x_1 \\\\ \\vdots \\\\ x_n \\end{bmatrix})" if k == "dots"
+            raise ParseError("a pattern with \\dots is read only as the entries of a matrix (\\begin{bmatrix} … "
+                             "\\end{bmatrix}, or [x_1 \\quad \\dots \\quad x_n]) with its first and last entries written"
+                             if k == "dots"
                              else "an empty entry is read only inside a pattern with \\dots",
                              text=self.cell, pos=node.pos, end=node.end)
         if k in ("nabla", "partial", "directional", "top"):
