@@ -4,8 +4,10 @@ Each link is compared with the line before it (the first with the derivative its
 symbolic equivalence of expanded forms first, then numbers at several random instances.
 A false link gets a small integer counterexample, the correct expression and, when it
 is one of the common mistakes, the reason in words: true only for a symmetric matrix,
-the transpose (the other layout), off by a constant factor, a wrong term, or shapes
-that do not match.
+true only when a vector sums to one (a probability or one-hot vector not declared as one),
+the transpose (the other layout, with the option that gives it), off by a constant factor,
+a wrong term, or shapes that do not match. A reason keeps its pieces of mathematics apart
+from its words (``say``), so that LaTeX sets them as mathematics and rows are cut between them.
 """
 from __future__ import annotations
 
