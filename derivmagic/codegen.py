@@ -319,12 +319,12 @@ class Emitter:
             return self.dense(fs[0], name).code
         rows, cols = fs[0].shape[0], fs[-1].shape[1]
         if cols == 1:     # a column (or a number) at the end: right to left, every product a vector
-            acc = fs[-1]
+            acc = fs[-1] if fs[-1].kind == "ones" else self.dense(fs[-1], name)
             for f in reversed(fs[:-1]):
                 acc = self.times(f, acc, name)
             return acc.code
         if rows == 1:     # a row at the start: left to right
-            acc = fs[0]
+            acc = fs[0] if fs[0].kind == "ones" else self.dense(fs[0], name)
             for f in fs[1:]:
                 acc = self.times(acc, f, name)
             return acc.code
@@ -343,8 +343,11 @@ class Emitter:
                     scal, factors = tf
                     fs = factors + [b] if side == "left" else [a] + factors
                     code = self.chain(fs, name) if len(fs) > 1 else self.dense(fs[0], name).code
-                    terms.append(" * ".join(scal + [code]))
-                return _Factor("dense", shape, code=self.tmp(" + ".join(terms)))
+                    negative = scal[:1] == ["-1.0"]
+                    terms.append(("-" if negative else "+", " * ".join(scal[negative:] + [code])))
+                code = ("-" if terms[0][0] == "-" else "") + terms[0][1]
+                code += "".join(f" {sign} {c}" for sign, c in terms[1:])
+                return _Factor("dense", shape, code=self.tmp(code))
         if a.kind == "kron" and b.shape[1] == 1:
             return self.kron_vec(a.node, self.dense(b, name), name)
         if a.kind == "ones" and a.shape[0] == 1 or b.kind == "ones" and b.shape[1] == 1:

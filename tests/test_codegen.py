@@ -452,3 +452,16 @@ def test_kronecker_forms_export_the_product_and_the_check_applies_it():
     got = fn.run([env[k] for k in sorted(env)])[0]
     A, B, dX = env["A"], env["B"], env["dX"]
     assert np.allclose(got, (A @ dX @ B).reshape(-1, 1, order="F"))
+
+
+@pytest.mark.parametrize("cell, matrix, products", [
+    (CELLS["weighted-ls"], "W", 2),       # W r and (rᵀW)ᵀ, with r = Ax - b formed once
+    (CELLS["weighted-ls"], "A", 2),       # A x and (gᵀA)ᵀ
+    (CELLS["least-squares"], "A", 2),
+], ids=["wls-W", "wls-A", "ls-A"])
+def test_a_vector_that_is_a_sum_is_formed_once_not_distributed(cell, matrix, products):
+    """A sum distributed over a vector saves a matrix sum; a matrix applied to a vector that is a sum
+    (W(Ax - b)) multiplies it once, not once per term."""
+    lines = _lines(derive(cell).to_source())
+    used = [ln for ln in lines if re.search(rf"(@ {matrix}\b|\b{matrix} @)", ln)]
+    assert len(used) == products, lines
