@@ -64,6 +64,8 @@ class Builder:
         self.t = typer
         self.layout = typer.layout
         self.size_note = ""
+        self.derivatives: list = []
+        self.recording = False
         self.final_dims = self._name_dims()
         self.syms: dict[str, Sym] = {}
         self.def_exprs: dict[str, Expr] = {}
@@ -135,8 +137,10 @@ class Builder:
                 self.sym(name)
         built = []
         for target in targets:
+            self.recording = target.kind == "value"
             body = self.expr(target.body)
             claims = [self._claim(c) for c in target.claims]
+            self.recording = False
             direction = self.expr(target.direction) if target.direction is not None else None
             variables = [self.sym(v.value) for v in target.variables]
             built.append((target, variables, body, direction, claims))
@@ -148,7 +152,7 @@ class Builder:
             notes.append(f"read e as a {t.kinds['e']} (write \\exp or e^{{…}} for the exponential)")
         dims = {v for v in self.final_dims.values() if isinstance(v, str)}
         symbols = {n: s for n, s in self.syms.items() if n not in t.functions}
-        reading = Reading(symbols, self.def_exprs, built, notes, dims)
+        reading = Reading(symbols, self.def_exprs, built, notes, dims, derivatives=self.derivatives)
         reading.builder = self   # the definitions can then be written with their names (names.py)
         return reading
 
@@ -183,10 +187,13 @@ class Builder:
     def _derivative_by(self, node: Node, f: Expr, x: Sym, env: dict) -> Expr:
         from .layout import solve
         if node.value == "directional":
-            return solve("directional", f, x, self.layout, self._expr(node.args[2], env)).result
-        layout = "denominator" if node.value == "gradient" else self.layout
-        kind = "gradient" if node.value == "gradient" and f.is_scalar else "jacobian"
-        return solve(kind, f, x, layout).result
+            answer = solve("directional", f, x, self.layout, self._expr(node.args[2], env))
+        else:
+            layout = "denominator" if node.value == "gradient" else self.layout
+            answer = solve("gradient" if node.value == "gradient" and f.is_scalar else "jacobian", f, x, layout)
+        if self.recording and self.syms.get(x.name) is x:
+            self.derivatives.append(answer)   # a derivative inside a line of values, checked like any result
+        return answer.result
 
     def _implicit_value(self, name: str) -> Expr:
         """What an implicit function's letter stands for: y(x), z(y(x))."""

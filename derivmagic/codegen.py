@@ -525,6 +525,9 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
     ``(value, (derivative by W, derivative by b))``, in the cell's order."""
     from .errors import DerivError
     from .rules.abstract import FunctionApply
+    if d.answer.kind == "value":
+        raise DerivError("no code for a line of values: it takes no derivative of its own (export the cell that "
+                         "states the derivative, e.g. D f(x)[v] = …)")
     arbitrary = sorted({n.name for n in postorder(d.answer.function) if isinstance(n, FunctionApply)})
     if arbitrary:
         raise DerivError(f"no code for a result with the arbitrary function(s) {', '.join(arbitrary)}: "

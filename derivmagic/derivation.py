@@ -193,6 +193,14 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
     original, statements = statements, copy.deepcopy(statements)       # reading rewrites the trees
     reading = read(statements, cell, layout)                            # shapes
     target, variables, body, direction, sides = _target(reading, statements, cell)
+    if target.kind == "value":                                          # a line of values: nothing to differentiate
+        answers = [_value_answer(cell, reading, target, body, layout)]
+        inside = [a for a in reading.derivatives   # those of the cell's own symbols (not of y in ∂z/∂y)
+                  if all(reading.symbols.get(s.name) is s for s in a.function.free | {a.var})]
+        verdict = _verify(inside, reading, seed, dims) if check and inside else None
+        claims = _judge_claims(cell, reading, target, answers[0], sides, layout, seed)
+        _conditions(reading.notes, claims)
+        return Derivation(cell, reading, answers[0], verdict, claims, answers, [], [])
     with _located_at(cell, target):                                     # differentiate, layout, simplify
         answers = (solve_many(target.kind, body, variables, layout) if len(variables) > 1
                    else [solve(target.kind, body, variables[0], layout, direction)])
@@ -206,6 +214,22 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
     _undefined_functions(answers[0].function, claims)
     _conditions(reading.notes, claims)
     return Derivation(cell, reading, answers[0], verdict, claims, answers, named, where)
+
+
+def _value_answer(cell: str, reading: Reading, target, body, layout: str) -> Answer:
+    """The first side of a line of values, its derivatives worked out (the links after it are the
+    claims); shown as written. Its symbol of reference is a variable of a derivative inside it."""
+    inside = [a.var for a in reading.derivatives]
+    symbols = [s for s in reading.symbols.values() if body.depends(s)]
+    var = (inside or symbols or list(reading.symbols.values()) or [None])[0]
+    if var is None:
+        raise ParseError("this line has no symbol to read: nothing to check", text=cell, pos=target.pos, end=target.end)
+    limits.check_size(size(body), "the value", text=cell, pos=target.pos, end=target.end)
+    what = "its derivatives worked out" if reading.derivatives else "no derivative in it"
+    answer = Answer("value", layout, body, var, body, body, None, [], f"the value of the line as written ({what})")
+    from .page import strip_decorations, unwrap
+    answer.written = " ".join(strip_decorations(unwrap(cell))[target.pos:target.end].split())
+    return answer
 
 
 def _on_names(reading: Reading, target, variables: list, answers: list, layout: str, cell: str):

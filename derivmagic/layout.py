@@ -28,7 +28,7 @@ from .steps import Step
 
 @dataclass
 class Answer:
-    kind: str            # gradient | jacobian | hessian | directional
+    kind: str            # gradient | jacobian | hessian | directional | value (a line of values)
     layout: str
     function: Expr
     var: Sym
@@ -39,6 +39,7 @@ class Answer:
     description: str
     gradient: Expr | None = None   # for Hessians: the gradient differentiated a second time
     differential: Expr | None = None  # df itself, in the direction dsym (shown for matrix functions)
+    written: str = ""    # for a line of values ("value"): its first side as the cell wrote it
 
     @property
     def vectorized(self) -> bool:

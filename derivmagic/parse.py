@@ -498,6 +498,9 @@ def parse_cell(cell: str) -> list:
     prose: list[tuple[int, int]] = []      # the page around the formulas: read for declarations only
     stripped = strip_decorations(unwrap(cell, prose), removed)
     for offset, text in split_statements(stripped):
+        continuation = re.match(r"=(?!=)", text) is not None and not out
+        if continuation:   # "= …" with no line before it in the cell: what follows is read
+            text = " " + text[1:]
         try:
             tree = parse_statement(text)
         except ParseError as exc:
@@ -506,7 +509,7 @@ def parse_cell(cell: str) -> list:
                 continue
             raise exc.located(cell, offset) from None  # positions within the statement
         try:
-            out.extend(_statement(tree, offset))
+            out.extend(_statement(tree, offset, continuation))
         except ParseError as exc:
             if only_names(text) and any(offset <= a <= offset + len(text) + 1 for a, _ in removed):
                 removed.append((offset, offset + len(text)))
@@ -554,7 +557,7 @@ def _shift(node: Node, offset: int) -> Node:
                 node.pos + offset, node.end + offset, node.value, node.grouped)
 
 
-def _statement(tree, offset: int) -> list:
+def _statement(tree, offset: int, continuation: bool = False) -> list:
     if tree[0] == "fdecl":
         _, name, (domain, _p), (codomain, _q), (p, e) = tree
         if name.kind != "name":
@@ -577,10 +580,21 @@ def _statement(tree, offset: int) -> list:
     for (rows, cols), _ in (o[1] for o in ops if isinstance(o, tuple)):
         space = "ℝ" + ("" if rows == 1 and cols == 1 else f"^{rows}" if cols == 1 else f"^({rows}×{cols})")
         notes.append(f"read “∈ {space}” after the last side as the shape the line states for it (not checked)")
+    if continuation:
+        notes.append("this line begins with '=': it continues a line that is not in the cell, so its left side is "
+                      "unknown and the sides after '=' are read")
     remarks = [Remark(n) for n in notes]
     op, rest = extract_operator(sides[0])
     if op is not None:
         return [_target(op, rest, sides[1:]), *remarks]
+    if continuation:
+        return [_value(sides), *remarks]
+    if len(sides) >= 2 and not _is_head(sides[0]) and _has_derivative(sides[0]):
+        return [_value(sides), *remarks]   # (∂z/∂x)^T = (∂y/∂x)^T (∂z/∂y)^T: values, each link judged
+    if len(sides) >= 3 and _is_head(sides[0]) and not all(_is_head(s) for s in sides[:-1]):
+        name, params = _definition_head(sides[0])   # J(z) = ‖y − z‖² = …: the definition, then its links
+        return [Definition(name, params, embed_derivatives(sides[1]), sides[0].pos, sides[1].end),
+                _value(sides[1:]), *remarks]
     for s in sides:
         _no_operator(s)
     if len(sides) == 1:
@@ -595,6 +609,28 @@ def _statement(tree, offset: int) -> list:
         name, params = _definition_head(lhs)
         defs.append(Definition(name, params, sides[-1], lhs.pos, sides[-1].end))
     return defs + remarks
+
+
+def _has_derivative(node) -> bool:
+    if not isinstance(node, Node):
+        return False
+    if node.kind in ("nabla", "partial", "along") or (node.kind == "frac" and _frac_operator(node) is not None) \
+            or (node.kind == "directional") or (node.kind == "name" and node.value == "D"):
+        return True
+    return any(_has_derivative(a) for a in node.args)
+
+
+def _is_head(node: Node) -> bool:
+    """A name being defined: ``u`` or ``f(x)``."""
+    return node.kind == "name" or (node.kind == "call" and all(a.kind == "name" for a in node.args))
+
+
+def _value(sides: list[Node]) -> Target:
+    """A chain of values with no derivative first (``v^TAx + x^T D(Ax)[v] = …``): the first side,
+    its derivatives worked out, and each link after it judged."""
+    body = embed_derivatives(sides[0])
+    _no_operator(body)
+    return Target("value", [], body, [_claim_side(c) for c in sides[1:]], pos=body.pos, end=body.end)
 
 
 def _definition_head(lhs: Node) -> tuple[str, list[str]]:

@@ -408,6 +408,9 @@ def target_latex(d, a=None, function_tex: str | None = None) -> str:
     r"""What was asked, as LaTeX: ``\nabla_{x} (f)``, ``\frac{\partial}{\partial x} (f)``, ...
     (``function_tex``: the function by a name instead)."""
     a = a or d.answer
+    if a.kind == "value":   # a line of values: its first side as written
+        from .claims import source_latex
+        return source_latex(a.written)
     x = _tex_of(a.var)
     f = function_tex or to_latex(a.function)
     wrapped = f if function_tex or isinstance(a.function, Sym) else rf"\left({f}\right)"
@@ -424,6 +427,8 @@ def target_latex(d, a=None, function_tex: str | None = None) -> str:
 
 def target_text(d, a=None, function_text: str | None = None) -> str:
     a = a or d.answer
+    if a.kind == "value":
+        return " ".join(a.written.split())
     x, f = to_text(a.var), function_text or to_text(a.function)
     f = f if function_text or isinstance(a.function, Sym) else f"({f})"
     if getattr(a, "vectorized", False):

@@ -110,6 +110,7 @@ class Reading:
     notes: list[str] = field(default_factory=list)
     dims: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    derivatives: list = field(default_factory=list)   # answers of the derivatives inside a line of values
 
 
 def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
@@ -229,6 +230,8 @@ def _variable_in_other_case(targets, defs: dict, cell: str) -> None:
         if not isinstance(node, Node):
             return set()
         out = set()
+        if node.kind == "pow" and _is_transpose(node.args[1]):
+            return names(node.args[0], seen)   # the T of x^T is no symbol
         if node.kind == "name":
             out.add(node.value)
             if node.value in defs and node.value not in seen:
@@ -789,9 +792,13 @@ class Typer:
         var = node.args[1]
         if var is not None:
             return var
-        if self.first_target is None or not self.first_target.variables:
-            raise ParseError("D(…)[v] needs a variable: state the derivative first, e.g. D f(x)[v] = …",
-                             text=self.cell, pos=node.pos, end=node.end)
+        if self.first_target is None or not self.first_target.variables:   # D(Ax)[v] in a line of values
+            from .parse import _guess_variable
+            try:
+                return _guess_variable(node, node.args[0])
+            except ParseError:
+                raise ParseError("D(…)[v] needs a variable: state the derivative first, e.g. D f(x)[v] = …",
+                                 text=self.cell, pos=node.pos, end=node.end) from None
         return self.first_target.variables[0]
 
     def _function(self, node: Node, name: str, args, ew: bool):

@@ -1,0 +1,70 @@
+"""Lines of values: a line pasted alone that continues a derivation (``= …``), a chain whose first
+side holds a derivative, and a definition followed by its rewritings. The first side is worked out
+(its derivatives evaluated, each checked by finite differences), and every link after it is judged.
+
+Values are compared with NumPy written here; each kind of line has a true and a false form.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from derivmagic import DerivError, derive
+from derivmagic.check import evaluate
+
+
+SIZES = {"n": 3, "m": 4}
+
+
+def values(d, seed=0):
+    rng = np.random.default_rng(seed)
+    return {name: rng.normal(size=tuple(SIZES.get(k, k) for k in s.shape)) for name, s in d.reading.symbols.items()}
+
+
+def test_a_continuation_line_is_worked_out_and_checked():
+    d = derive(r"\Rightarrow = \mathbf{v}^\top \mathbf{A} \mathbf{x} + \mathbf{x}^\top D(\mathbf{A} \mathbf{x})[\mathbf{v}]")
+    env = values(d)
+    want = env["v"].T @ env["A"] @ env["x"] + env["x"].T @ env["A"] @ env["v"]
+    assert np.allclose(evaluate(d.answer.result, env, SIZES), want)
+    assert d.check is not None and d.check.passed
+    assert any("continues a line that is not in the cell" in n for n in d.reading.notes)
+
+
+CLAIMS = [
+    ("continuation_with_a_derivative_first", r"= \frac{\partial(x_1^3 + e^{x_2}x_1)}{\partial x_1} = 3x_1^2 + e^{x_2}", [True]),
+    ("continuation_with_a_derivative_first_wrong", r"= \frac{\partial(x_1^3 + e^{x_2}x_1)}{\partial x_1} = 3x_1^2", [False]),
+    ("continuation_of_values", r"= v^T A x + x^T D(A x)[v] = v^T (A + A^T) x", [True]),
+    ("continuation_of_values_wrong", r"= v^T A x + x^T D(A x)[v] = 2 v^T A x", [False]),
+    ("chain_rule_transposed", r"\left(\frac{\partial z}{\partial x} \right)^T = \left(\frac{\partial y}{\partial x} \right)^T "
+                              r"\left(\frac{\partial z}{\partial y} \right)^T", [True]),
+    ("chain_rule_transposed_wrong_order", r"\left(\frac{\partial z}{\partial x} \right)^T = \left(\frac{\partial z}{\partial y} "
+                                          r"\right)^T \left(\frac{\partial y}{\partial x} \right)^T \quad y \in \mathbb{R}^n", [False]),
+    ("definition_then_its_rewritings", r"J(\mathbf{z}) = \|\mathbf{y} - \mathbf{z}\|_2^2 = \left\| \begin{bmatrix} y_1 - z_1 \\ "
+                                       r"y_2 - z_2 \end{bmatrix} \right\|_2^2 = (y_1 - z_1)^2 + (y_2 - z_2)^2", [True, True]),
+    ("definition_then_a_wrong_rewriting", r"J(\mathbf{z}) = \|\mathbf{y} - \mathbf{z}\|_2^2 = (y_1 - z_1)^2 + (y_2 + z_2)^2 "
+                                          r"\quad y, z \in \mathbb{R}^2", [False]),
+]
+
+
+@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in CLAIMS], ids=[r[0] for r in CLAIMS])
+def test_each_link_of_a_line_of_values_is_judged(cell, verdicts):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == verdicts, d.text
+
+
+def test_a_line_of_values_is_shown_as_written():
+    d = derive(r"= v^T A x + x^T D(A x)[v]")
+    assert "v^T A x + x^T D(A x)[v]" in d.text
+    assert "the value of the line as written (its derivatives worked out)" in d.text
+
+
+def test_no_code_for_a_line_of_values():
+    d = derive(r"= v^T A x + x^T D(A x)[v]")
+    with pytest.raises(DerivError, match="no code for a line of values"):
+        d.to_source()
+
+
+def test_an_assignment_is_not_judged_as_an_equation():
+    """x^{(t+1)} = x^{(t)} − α∇f: an update rule (its left side is new), never a false claim."""
+    with pytest.raises(DerivError):
+        derive(r"x^{(t+1)} = x^{(t)} - \alpha \nabla_x f(x^{(t)})")
