@@ -253,7 +253,15 @@ class Emitter:
             if len(e.chain) == 1 and not self.is_diagonal(e.chain[0]):
                 parts.append(name(e.chain[0]))
             else:
-                parts.append(self.chain([self.factor(f, name) for f in e.chain], name))
+                fs = [self.factor(f, name) for f in e.chain]
+                dense = [f for f in fs if f.kind == "dense"]
+                smallest = min(dense, key=lambda f: _size(f.shape), default=None)
+                if parts and smallest is not None and _size(smallest.shape) < _size(e.shape):
+                    # 2 (g xᵀ) as (2 g) xᵀ: the numbers scale the smallest factor, not the product
+                    scaled = _Factor("dense", smallest.shape, code=self.tmp(" * ".join(parts + [smallest.code])))
+                    fs[fs.index(smallest)] = scaled
+                    parts = []
+                parts.append(self.chain(fs, name))
         if e.coeff == -1:   # -1 * t written as -t
             return "-" + " * ".join(parts) if parts else "-1.0"
         return " * ".join(parts) if parts else "1.0"

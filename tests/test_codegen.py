@@ -424,6 +424,9 @@ ONES_AND_TRACES = [
     ("log-sum-exp", r"\nabla_x \log(\mathbf{1}^T \exp(x))", r"t\d+\.sum\(axis=0, keepdims=True\)", r"np\.ones"),
     ("trace-of-product", r"\nabla_X \operatorname{tr}(X^{-1} S) + \operatorname{tr}(X^T S)", r"np\.sum\(",
      r"np\.trace\("),
+    # 2 g xᵀ: the 2 scales the vector g, not the n×n outer product
+    ("scaled-outer-product", r"\nabla_{W_1} \|W_2 \tanh(W_1 x) - y\|^2", r"(t\d+) = 2\.0 \* t\d+\n    t\d+ = \1 @ x\.T",
+     r"@ x\.T\n    t\d+ = 2\.0 \*"),
 ]
 
 
