@@ -6,7 +6,11 @@ Sizes are checked before anything is allocated (``LIMITS['check_entries']``), ev
 evaluation counts as work (its nodes and the numbers it computes), and NumPy's warnings
 never leave the check: a value that overflows is sampled again at a smaller scale (square
 matrices scaled to spectral radius 1, then every symbol scaled down), and the check says
-so; only a function not finite at any of them is reported "not finite"."""
+so; only a function not finite at any of them is reported "not finite".
+
+At scale the check is matrix-free: a large evaluation runs the export plan (``PLAN_ABOVE``), so
+a Hessian is probed as wᵀHv without forming H, a Kronecker product is applied to vec V, and
+log det is ``slogdet``; inputs of more than ``DRAW_ONCE_ABOVE`` numbers are drawn once per check."""
 from __future__ import annotations
 
 import warnings
