@@ -105,6 +105,11 @@ def mark_entries(statements, notes: list[str]) -> bool:
         e = entry_of(node)
         if e is not None:
             return e
+        if node.kind == "call" and node.args[0].kind == "name":
+            head = entry_of(node.args[0])   # h_1(x): the first component of h(x)
+            if head is not None:
+                call = Node("call", (head.args[0], *(rewrite(a) for a in node.args[1:])), node.pos, node.end)
+                return Node("entry", (call,), node.pos, node.end, head.value, node.grouped)
         if node.kind == "derivative" and node.value != "directional" and isinstance(node.args[1], Node):
             free_entry(node.args[1])
             var = entry_of(node.args[1])

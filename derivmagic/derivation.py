@@ -181,6 +181,11 @@ def derivations_of(statements: list) -> list[list]:
 def _derive(cell: str, layout: str, check: bool, seed: int, dims: dict | None, expand: bool) -> Derivation:
     statements = parse_cell(cell)                                       # parse
     targets = [s for s in statements if isinstance(s, Target)]
+    if len(targets) > 1 and sum(not t.rewriting for t in targets) == 1:   # f(x) = A = B, then ∇_x f
+        statements = [s for s in statements if not (isinstance(s, Target) and s.rewriting)]
+        statements.append(Remark("the rewritings of a definition (f(x) = A = B) are judged by derive_all() and in "
+                                 "the notebook; derive() returns the derivative"))
+        targets = [s for s in statements if isinstance(s, Target)]
     if len(targets) > 1:
         raise ParseError("a second derivative in the cell: derive() returns one derivation; use derive_all() "
                          "for every derivation of a cell (the notebook and the command line show them all)",

@@ -55,6 +55,7 @@ class Target:
     scalar_variable: bool = False   # d/dt, d/dx: the variable is a scalar
     combined: bool = False          # a claimed sum of derivatives, read as one derivative of the sum
     numerator_body: bool = False    # \\frac{\\partial z}{\\partial x}: z written in the numerator
+    rewriting: bool = False         # a line of values that rewrites a definition (f(x) = A = B)
 
 
 @dataclass
@@ -591,10 +592,13 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         return [_value(sides), *remarks]
     if len(sides) >= 2 and not _is_head(sides[0]) and _has_derivative(sides[0]):
         return [_value(sides), *remarks]   # (∂z/∂x)^T = (∂y/∂x)^T (∂z/∂y)^T: values, each link judged
-    if len(sides) >= 3 and _is_head(sides[0]) and not all(_is_head(s) for s in sides[:-1]):
-        name, params = _definition_head(sides[0])   # J(z) = ‖y − z‖² = …: the definition, then its links
-        return [Definition(name, params, embed_derivatives(sides[1]), sides[0].pos, sides[1].end),
-                _value(sides[1:]), *remarks]
+    heads = next(k for k, s in enumerate(sides) if not _is_head(s) or k == len(sides) - 1)
+    if 1 <= heads < len(sides) - 1:   # y = f(x) = ‖y − z‖² = …: the definitions, then the links after them
+        defs = [Definition(*_definition_head(lhs), embed_derivatives(sides[heads]), lhs.pos, sides[heads].end)
+                for lhs in sides[:heads]]
+        rewritten = _value(sides[heads:])
+        rewritten.rewriting = True
+        return [*defs, rewritten, *remarks]
     for s in sides:
         _no_operator(s)
     if len(sides) == 1:

@@ -38,6 +38,7 @@ FUNCTION_FLIP = 0.25      # an arbitrary function's value read scalar rather tha
 CLAIM_MISFIT = 0.5        # a reading in which a claim's shapes do not fit (only a function's value may bend)
 AGAINST_HINT = 3          # more when it also contradicts how the cell uses the symbol (Xθ: θ a vector)
 NONSCALAR_GRADIENT = 3    # a reading that makes the function under ∇ a vector or matrix
+REFUSED_CLAIM = 4          # a claim with notation this reading cannot give a meaning (h_2 of a scalar h)
 VARIABLE_FLIP = 0.1       # a tie broken for the variable's own kind (∇_x c f(x): c the scalar, not x)
 MAX_RUNNERS_UP = 40       # readings tried after the first that fits
 
@@ -143,7 +144,7 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
     declared = _declared(decls, cell)
     entry_notes: list[str] = []
     try:
-        sizes = expand_patterns(statements, entry_notes)
+        expand_patterns(statements, entry_notes)   # at sizes of its own; the entries then size the symbols
         concrete = mark_entries(statements, entry_notes) if entries else _has_matrices(statements)
     except ParseError as exc:
         if exc.text is None:
@@ -169,7 +170,7 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
             tried_after += 1
         limits.tick(len(statements) + 1)
         typer = Typer(declared, defs, kinds, candidates, cell, functions, implicit, layout)
-        typer.concrete, typer.entry_notes, typer.sizes = concrete, entry_notes, sizes
+        typer.concrete, typer.entry_notes = concrete, entry_notes
         try:
             typer.run(targets)
         except Mismatch as exc:
@@ -178,14 +179,15 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
             continue
         fits.append((cost + (NONSCALAR_GRADIENT if typer.nonscalar_gradient else 0)
                      + (CLAIM_MISFIT if typer.claim_errors else 0)
-                     + (VARIABLE_FLIP if _variable_flipped(targets, kinds) else 0), typer))
+                     + (VARIABLE_FLIP if _variable_flipped(targets, kinds) else 0)
+                     + (REFUSED_CLAIM if typer.refusals else 0), typer))
         fits.sort(key=lambda f: f[0])
         if fits[0][0] <= cost and not fits[0][1].flips:
             break   # nothing cheaper can follow, and nothing was read against convention
     if fits:
         best = fits[0][1]
-        if best.blocks:
-            refusal = best.blocks[0]
+        if best.refusals:   # a refusal is never judged as a false claim
+            refusal = best.refusals[0]
             raise ParseError(refusal.message, text=cell, pos=refusal.node.pos, end=refusal.node.end)
         reading = best.build(targets)
         reading.warnings.extend(_ambiguity(fits, targets))
@@ -332,8 +334,7 @@ def _entry_names(node: Node) -> list[str]:
     """Names that are an entry of an explicit matrix by themselves or in its sums and products."""
     if node.kind == "name":
         return [node.value]
-    if node.kind in ("add", "sub", "neg", "mul", "div", "frac", "func") or (
-            node.kind == "pow" and node.args[1].kind == "num"):
+    if node.kind in ("add", "sub", "neg", "func") or (node.kind == "pow" and node.args[1].kind == "num"):
         if node.kind == "pow":
             return _entry_names(node.args[0])
         return [n for a in node.args if isinstance(a, Node) for n in _entry_names(a)]
@@ -471,14 +472,12 @@ class Typer:
         self.nonscalar_gradient = False
         self.first_target = None
         self.concrete = False                       # entries or explicit matrices: concrete sizes
-        self.sizes: dict[str, int] = {}             # the sizes a pattern with \\dots was written out at
         self.entry_notes: list[str] = []
         self.least_size: list[tuple[int, int]] = []  # (dimension, the size an entry needs)
-        self.blocks: list[Node] = []                 # entries of explicit matrices that are not scalars
+        self.refusals: list[Mismatch] = []           # notation not read yet in a claim (blocks, entries of a scalar)
 
     # --- dimensions
     def dim_of(self, value) -> int:
-        value = self.sizes.get(value, value)
         if value == 1:
             return ONE_DIM
         if value not in self.named:
@@ -575,6 +574,8 @@ class Typer:
                     self.run([c]) if isinstance(c, Target) else self.type(c)
                 except Mismatch as exc:
                     self.claim_errors[id(c)] = exc.message
+                    if exc.refused:
+                        self.refusals.append(exc)
 
     def freeze(self, variable: str | None = None) -> None:
         """Name every still-free dimension (n, m, p, ...), so that a claim is read against the
@@ -656,7 +657,7 @@ class Typer:
             return self._matrix(node)
         if k == "basis":   # e_k of ∂/∂x_k: x has at least k entries
             b = self.type(node.args[0])
-            self.least_size += [(b[0], node.value[0] + 1), (b[1], node.value[1] + 1)]
+            self._has_entry(node, b, node.value[0], node.value[1])
             return b
         if k in ("dots", "empty"):
             raise ParseError("a pattern with \\dots is read only as the entries of a matrix (\\begin{bmatrix} … "
@@ -752,11 +753,20 @@ class Typer:
         base = node.args[0]
         i, j, matrix = node.value
         b = self.type(base)
+        what = self.show(base)
         if not matrix:
             self.unify(b[1], ONE_DIM, lambda: Mismatch(
-                f"{self.show(node)} reads as an entry of the vector {base.value}, which is {self.fmt(b)} here", node))
-        self.least_size += [(b[0], i + 1), (b[1], j + 1)]
+                f"{self.show(node)} reads as an entry of the vector {what}, which is {self.fmt(b)} here", node))
+        self._has_entry(node, b, i, j)
         return (ONE_DIM, ONE_DIM)
+
+    def _has_entry(self, node: Node, b, i: int, j: int) -> None:
+        """The value of shape ``b`` has an entry (i, j) (0-based): x_2 needs more than one row."""
+        for d, k in ((b[0], i), (b[1], j)):
+            if k > 0 and not self.dims.unify(d, self.dims.new(not_one=True)):
+                raise Mismatch(f"{self.show(node)} reads as an entry of {self.show(node.args[0])}, which is "
+                               f"{self.fmt(b)} here", node, refused=True)
+        self.least_size += [(b[0], i + 1), (b[1], j + 1)]
 
     def _matrix(self, node: Node):
         """``\\begin{bmatrix} … \\end{bmatrix}`` with scalar entries, or its determinant (vmatrix)."""
@@ -777,7 +787,6 @@ class Typer:
                     refusal = Mismatch(f"{self.show(cell)} is {self.fmt(c)}: a matrix written in blocks (entries "
                                        "that are vectors or matrices) is not read yet; write scalar entries", cell,
                                        refused=True)
-                    self.blocks.append(refusal)   # refused, if the best reading still has them
                     raise refusal
         if node.value == "det":
             if len(rows) != width:

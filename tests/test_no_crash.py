@@ -90,7 +90,10 @@ def _every_output(d: Derivation) -> None:
     assert isinstance(d.latex, str) and d.latex
     assert isinstance(d.text, str) and d.text
     assert r"\documentclass" in d.to_tex()
-    if any(type(n).__name__ == "FunctionApply" for n in postorder(d.answer.function)):
+    if d.answer.kind == "value":
+        with pytest.raises(DerivError, match="no code for a line of values"):
+            d.to_source()   # a line of values takes no derivative of its own
+    elif any(type(n).__name__ == "FunctionApply" for n in postorder(d.answer.function)):
         with pytest.raises(DerivError, match="no code for a result with the arbitrary function"):
             d.to_source()   # an arbitrary function has no code: a clear refusal
     else:

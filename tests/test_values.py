@@ -68,3 +68,33 @@ def test_an_assignment_is_not_judged_as_an_equation():
     """x^{(t+1)} = x^{(t)} − α∇f: an update rule (its left side is new), never a false claim."""
     with pytest.raises(DerivError):
         derive(r"x^{(t+1)} = x^{(t)} - \alpha \nabla_x f(x^{(t)})")
+
+
+def test_a_definition_with_rewritings_and_a_derivative():
+    """derive() answers the derivative; derive_all() also judges the rewritings of the definition."""
+    from derivmagic import derive_all
+    cell = r"y = f(x) = \sum_{i=1}^n x_i^2 = \|x\|_2 \quad \nabla_x y = 2x"
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == [True]
+    assert any("rewritings of a definition" in n for n in d.reading.notes)
+    assert [[c.holds for c in e.claims] for e in derive_all(cell)] == [[False], [True]]
+
+
+COMPONENT_FUNCTIONS = [
+    ("directional_as_components", r"\mathbf{c} = Dh(\mathbf{x})[\mathbf{v}] = \begin{pmatrix} \nabla h_1(\mathbf{x}) \cdot "
+                                  r"\mathbf{v} \\ \nabla h_2(\mathbf{x}) \cdot \mathbf{v} \\ \dots \\ \nabla h_n(\mathbf{x}) "
+                                  r"\cdot \mathbf{v} \end{pmatrix}", [True]),
+    ("directional_as_components_transposed", r"Dh(\mathbf{x})[\mathbf{v}] = \begin{pmatrix} \nabla h_1(\mathbf{x}) \cdot "
+                                             r"\mathbf{v} \\ \nabla h_1(\mathbf{x}) \cdot \mathbf{v} \end{pmatrix}", [False]),
+    ("gradient_of_components", r"\nabla h(\mathbf{x}) = \begin{bmatrix} \frac{\partial h_1(\mathbf{x})}{\partial x_1} & "
+                               r"\dots & \frac{\partial h_n(\mathbf{x})}{\partial x_1} \\ \vdots & \ddots & \vdots \\ "
+                               r"\frac{\partial h_1(\mathbf{x})}{\partial x_k} & \dots & \frac{\partial h_n(\mathbf{x})}"
+                               r"{\partial x_k} \end{bmatrix}", [True]),
+]
+
+
+@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in COMPONENT_FUNCTIONS], ids=[r[0] for r in COMPONENT_FUNCTIONS])
+def test_components_of_an_arbitrary_function(cell, verdicts):
+    """h_i(x) is the i-th component of h(x); ∇h of a vector function is its transposed Jacobian."""
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == verdicts, d.text
