@@ -366,16 +366,27 @@ def step_parts_latex(step, names: dict | None = None, braces: bool = True) -> tu
 
 
 def step_latex(step) -> str:
-    """One step as a standalone display formula: ``d(node) = differential`` and its rule."""
+    """One step as a standalone display formula: ``d(node) = differential`` and its rule; an
+    ``aligned`` block of broken lines, the rule under them, when it is wider than the output."""
     with limits.within():
         lhs, rhs, note = step_parts_latex(step)
-        return rf"{lhs} = {rhs} \qquad {note}"
+        line = rf"{lhs} = {rhs} \qquad {note}"
+        if tex_width(line) <= WIDTH_EM:
+            return line
+        if r"\underbrace" in rhs:
+            lhs, rhs, note = step_parts_latex(step, braces=False)
+        rows = equation_rows(lhs, rhs) + [rf"&\qquad {note}"]
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 def step_text(step) -> str:
     with limits.within():
         shapes = f"; {step.shapes}" if step.shapes else ""
-        return f"{_differential_of(step.node, False)} = {to_text(step.differential)}    ({step.rule}{shapes})"
+        lhs, rhs, note = _differential_of(step.node, False), to_text(step.differential), f"({step.rule}{shapes})"
+        line = f"{lhs} = {rhs}    {note}"
+        if text_width(line) <= TEXT_COLUMNS:
+            return line
+        return "\n".join(row[2:] for row in equation_text(lhs, rhs, note=note))
 
 
 def description_latex(d, a=None) -> str:
