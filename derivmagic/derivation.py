@@ -306,7 +306,7 @@ def _undefined_functions(function, claims: list) -> None:
         else:
             mentioned = {n.name for n in postorder(claimed) if isinstance(n, (FunctionApply, FunctionDerivative))}
         missing = [n for n in names if n not in mentioned]
-        if missing and not mentioned:
+        if missing:   # the claim never mentions the undefined function (Df(x)[v] = Dg(h(x))[…] with f unknown)
             which = ", ".join(missing)
             claim.diagnosis = "undefined"
             claim.reason = (f"{which} {'is' if len(missing) == 1 else 'are'} not defined here, so read as an "

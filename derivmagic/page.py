@@ -40,6 +40,8 @@ def mark_matrices(text: str) -> str:
             out[m.start():m.end()] = [MATRIX_CLOSE] + [" "] * (m.end() - m.start() - 1)
         pos = m.end()
     _mark_quad_rows(text, out)
+    _mark_points(text, out)
+    _mark_tuples(text, out)
     return "".join(out)
 
 
@@ -75,6 +77,61 @@ def _mark_quad_rows(text: str, out: list) -> None:
         out[i], out[j] = MATRIX_OPEN, MATRIX_CLOSE
         for m in quads:
             out[m.start():m.end()] = [COLUMN_MARK] + [" "] * (m.end() - m.start() - 1)
+
+
+def _matching_paren(text: str, i: int) -> int | None:
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] in "({[":
+            depth += 1
+        elif text[j] in ")}]":
+            depth -= 1
+            if depth == 0:
+                return j if text[j] == ")" else None
+    return None
+
+
+_AT_POINT = re.compile(r"_\{(?:(\w+),\s*)?\(")
+
+
+def _mark_points(text: str, out: list) -> None:
+    """``h_{1,(\\mathbf{x})}`` and ``Dh_{(\\mathbf{x})}``, a subscript that says where a function is
+    taken: written as ``h_1 (\\mathbf{x})`` and ``Dh (\\mathbf{x})``, every position kept."""
+    for m in _AT_POINT.finditer(text):
+        open_ = m.end() - 1
+        close = _matching_paren(text, open_)
+        if close is None or text[close + 1:close + 2] != "}" or out[m.start()] != "_":
+            continue
+        index = m.group(1)
+        head = ("_" + index) if index else ""
+        out[m.start():open_] = list(head) + [" "] * (open_ - m.start() - len(head))
+        out[close + 1] = " "
+
+
+_TUPLE_BEFORE = re.compile(r"(?:^|[\s=+\-(,&]|\\(?:top|intercal|quad|qquad|cdot|times)|\^\{?T\}?|\^\\top)\s*$")
+
+
+def _mark_tuples(text: str, out: list) -> None:
+    """``(a, b, \\dots, c)``, a tuple where no function is applied: a row of entries."""
+    for i, ch in enumerate(text):
+        if ch != "(" or out[i] != "(" or not _TUPLE_BEFORE.search(text[:i]):
+            continue
+        close = _matching_paren(text, i)
+        if close is None:
+            continue
+        commas, depth = [], 0
+        for j in range(i + 1, close):
+            c = text[j]
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                depth -= 1
+            elif c == "," and depth == 0 and text[j - 1] != "\\":   # \\, is a thin space
+                commas.append(j)
+        if commas:
+            out[i], out[close] = MATRIX_OPEN, MATRIX_CLOSE
+            for j in commas:
+                out[j] = COLUMN_MARK
 
 
 def _mark_separators(text: str, a: int, b: int, out: list) -> None:

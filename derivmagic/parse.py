@@ -599,6 +599,13 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         rewritten = _value(sides[heads:])
         rewritten.rewriting = True
         return [*defs, rewritten, *remarks]
+    if len(sides) == 2 and _transposed_head(sides[0]) and _has_derivative(sides[1]):
+        sides = [sides[0].args[0], Node("pow", (_regroup(sides[1], True), sides[0].args[1]), sides[1].pos,
+                                        sides[1].end)]   # c^T = (…): c is its transpose
+    if len(sides) == 2 and _is_head(sides[0]) and _has_derivative(sides[1]):
+        worked = _value(sides[1:])   # c = Dh(x)[v]: the definition, and its value worked out
+        worked.rewriting = True
+        return [Definition(*_definition_head(sides[0]), worked.body, sides[0].pos, sides[1].end), worked, *remarks]
     for s in sides:
         _no_operator(s)
     if len(sides) == 1:
@@ -622,6 +629,10 @@ def _has_derivative(node) -> bool:
             or (node.kind == "directional") or (node.kind == "name" and node.value == "D"):
         return True
     return any(_has_derivative(a) for a in node.args)
+
+
+def _transposed_head(node: Node) -> bool:
+    return node.kind == "pow" and node.args[0].kind == "name" and _is_transpose_mark(node.args[1])
 
 
 def _is_head(node: Node) -> bool:
@@ -887,9 +898,10 @@ def embed_derivatives(node: Node) -> Node:
 def _embed_factors(factors: list[Node], joins: list) -> Node | None:
     """The factors of a product with its derivative operators applied (``joins[k]`` is how factors
     k and k+1 were written together: ``\\cdot`` or side by side); None when it has none."""
-    def merge(i: int, deriv: Node) -> Node:   # factors i and i+1 make one derivative
-        rest = [*factors[:i], deriv, *factors[i + 2:]]
-        return _product([embed_derivatives(g) for g in rest], [*joins[:i], *joins[i + 1:]])
+    def merge(i: int, deriv: Node, width: int = 2) -> Node:   # factors i … i+width-1 make one derivative
+        rest, rest_joins = [*factors[:i], deriv, *factors[i + width:]], [*joins[:i], *joins[i + width - 1:]]
+        again = _embed_factors(rest, rest_joins)   # ∇f(u) after D h(x): every operator of the product
+        return again if again is not None else _product([embed_derivatives(g) for g in rest], rest_joins)
     for i, f in enumerate(factors[:-1]):   # D f(x)[v]: the directional derivative as a value
         g = factors[i + 1]
         if f.kind == "name" and f.value == "D" and g.kind == "directional":
@@ -899,6 +911,13 @@ def _embed_factors(factors: list[Node], joins: list) -> Node | None:
                                  pos=f.pos, end=g.end)
             return merge(i, Node("derivative", (call, call.args[1], embed_derivatives(_differential(direction))),
                                  f.pos, g.end, "directional", g.grouped))
+        if f.kind == "name" and f.value == "D" and not f.grouped and (g.kind == "call" or (
+                g.kind == "pow" and g.args[0].kind == "call" and _is_transpose_mark(g.args[1]))):
+            call = g if g.kind == "call" else g.args[0]   # D h(x): the derivative of h at x, a matrix (J_h(x))
+            if len(call.args) != 2:
+                continue
+            deriv = Node("derivative", (call, call.args[1]), f.pos, call.end, "jacobian")
+            return merge(i, deriv if g is call else Node("pow", (deriv, g.args[1]), f.pos, g.end))
     for i, f in enumerate(factors):
         if f.kind == "nabla" or (f.kind == "frac" and _frac_operator(f) is not None and _frac_operator(f)[1] is None):
             if i + 1 >= len(factors):
@@ -923,8 +942,7 @@ def _embed_factors(factors: list[Node], joins: list) -> Node | None:
                                  body.end, "directional") if direction is not None
                          else Node("derivative", (embed_derivatives(body), var), f.pos, body.end, "jacobian"))
         if f.kind == "directional" and _is_operator_d(f.args[0]):   # D(x^T)[v] (A x)
-            rest = [*factors[:i], _d_of_expression(f), *factors[i + 1:]]
-            return _product([embed_derivatives(g) for g in rest], joins)
+            return merge(i, _d_of_expression(f), width=1)
     return None
 
 

@@ -376,6 +376,11 @@ def _compare_operator_scripts(res: Comparison, cell: str, dm: list, kx: list) ->
                       f"derivmagic reads {op['value']!r}")
 
 
+# a subscript that says where a function is taken (h_{1,(\mathbf{x})}, g_{(h(\mathbf{x}))}): derivmagic
+# reads the name and its argument from the one subscript TeX sets
+_POINT_SUBSCRIPT = re.compile(r"\{(\w+,\s*)?\(.*\)\}", re.S)
+
+
 def _compare_subscripts(res: Comparison, cell: str, dm: list, kx: list) -> None:
     theirs = {r["at"]: r for r in kx if r["kind"] == "sub"}
     for r in dm:
@@ -387,6 +392,8 @@ def _compare_subscripts(res: Comparison, cell: str, dm: list, kx: list) -> None:
                       f"derivmagic reads the name {show(cell, r['name'])}")
         elif t["args"][0][1] == r["end"]:
             res.compared["sub"] += 1
+        elif _POINT_SUBSCRIPT.fullmatch(cell[t["args"][0][0]:t["args"][0][1]]):
+            res.compared["sub (at a point)"] += 1   # h_{1,(x)}: the name h_1 taken at x, TeX's one subscript
         else:
             _mismatch(res, "_: other subscript", cell, r["at"],
                       f"TeX reads {show(cell, t['args'][0])}, derivmagic reads the name {show(cell, r['name'])}")

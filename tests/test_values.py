@@ -98,3 +98,33 @@ def test_components_of_an_arbitrary_function(cell, verdicts):
     """h_i(x) is the i-th component of h(x); ∇h of a vector function is its transposed Jacobian."""
     d = derive(cell)
     assert [c.holds for c in d.claims] == verdicts, d.text
+
+
+POINT_NOTATION = [
+    # h_{1,(x)}: h_1 taken at x; Dh_{(x)}: the derivative of h at x (its Jacobian); (a, b, …): a row
+    ("components_at_a_point", r"\mathbf{c} = Dh(\mathbf{x})[\mathbf{v}] = \begin{pmatrix} \mathbf{v}^\top \nabla "
+                              r"h_{1,(\mathbf{x})} \\ \vdots \\ \mathbf{v}^\top \nabla h_{n,(\mathbf{x})} \end{pmatrix}", [True]),
+    ("chain_rule_as_matrices", r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = (\nabla g_{(h(\mathbf{x}))})^\top "
+                               r"Dh_{(\mathbf{x})} \mathbf{v}", [True]),
+    ("chain_rule_as_matrices_transposed", r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = \mathbf{v}^\top "
+                                          r"Dh_{(\mathbf{x})} \nabla g_{(h(\mathbf{x}))} \quad x \in \mathbb{R}^3 "
+                                          r"\quad h: \mathbb{R}^3 \to \mathbb{R}^4", [False]),
+]
+
+
+@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in POINT_NOTATION], ids=[r[0] for r in POINT_NOTATION])
+def test_functions_taken_at_a_point(cell, verdicts):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == verdicts, d.text
+
+
+def test_a_tuple_is_a_row_and_a_definition_is_worked_out():
+    d = derive(r"\mathbf{c}^\top = (\mathbf{v}^\top \nabla h_{1,(\mathbf{x})}, \dots, \mathbf{v}^\top \nabla "
+               r"h_{n,(\mathbf{x})})")
+    assert d.answer.kind == "value" and d.answer.result.shape == (3, 1)   # c, the transposed row
+    assert d.check is not None and d.check.passed
+
+
+def test_a_claim_about_an_undefined_function_through_others_says_so():
+    d = derive(r"Df(\mathbf{x})[\mathbf{v}] = Dg(h(\mathbf{x}))[Dh(\mathbf{x})[\mathbf{v}]]")
+    assert d.claims[0].diagnosis == "undefined"
