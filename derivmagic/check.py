@@ -160,10 +160,13 @@ def evaluate(root: Expr, env: dict, sizes: dict, memo: dict | None = None) -> np
     if memo is None and (units > PLAN_ABOVE or numbers > (LIMITS["check_entries"] or numbers)):
         run = _plan(root, sizes)
         if run is not None:
+            from .program import PlanError, Tally
             fn, symbols = run
             tick(len(order))
-            from .program import Tally
-            return fn.run([env[s.name] for s in symbols], Tally("evaluating this expression" + _where(sizes)))[0]
+            try:
+                return fn.run([env[s.name] for s in symbols], Tally("evaluating this expression" + _where(sizes)))[0]
+            except PlanError:   # a plan the runner cannot follow: the trees, as below
+                pass
     check_entries(numbers, "evaluating this expression" + _where(sizes))
     tick(len(order) + units)   # before any array is allocated
     for node in order:

@@ -139,3 +139,16 @@ def test_a_planned_evaluation_is_refused_before_it_allocates():
     with pytest.raises(limits.LimitError, match=r"evaluating this expression at n=40,000 needs arrays of "
                                                 r"1,600,000,000 numbers in all, more than the limit"):
         derive(r"\nabla_x \|x x^T\|_F^2", dims={"n": 40_000})
+
+
+def test_a_plan_the_runner_cannot_follow_falls_back_to_the_trees(monkeypatch):
+    from derivmagic import program
+
+    def refuse(self, args, tally=None):
+        raise program.PlanError("not understood")
+    dims = {"m": 20, "n": 20, "p": 20, "q": 20}
+    planned = derive(AXB, dims=dims)
+    monkeypatch.setattr(program.Function, "run", refuse)
+    trees = derive(AXB, dims=dims)
+    assert planned.check.passed and trees.check.passed
+    assert trees.check.max_error == pytest.approx(planned.check.max_error, rel=0.5, abs=1e-9)
