@@ -146,8 +146,12 @@ def test_a_plan_the_runner_cannot_follow_falls_back_to_the_trees(monkeypatch):
 
     def refuse(self, args, tally=None):
         raise program.PlanError("not understood")
-    dims = {"m": 20, "n": 20, "p": 20, "q": 20}
+    dims = {"m": 20, "n": 20, "p": 20, "q": 20}   # the Kronecker product has 160,000 entries: planned
+    runs = []
+    follow = program.Function.run
+    monkeypatch.setattr(program.Function, "run", lambda self, args, tally=None: runs.append(1) or follow(self, args, tally))
     planned = derive(AXB, dims=dims)
+    assert len(runs) == 3   # the pairing of each probe
     monkeypatch.setattr(program.Function, "run", refuse)
     trees = derive(AXB, dims=dims)
     assert planned.check.passed and trees.check.passed
