@@ -79,8 +79,12 @@ def _shape(x) -> tuple:
     return np.shape(x) if isinstance(x, np.ndarray) else ()
 
 
+TALLY = "\0tally"   # the frame's entry for the run's Tally (no identifier can take this name)
+
+
 class Function:
-    """One function of the source, as closures: ``run(args, tally)`` returns what it returns."""
+    """One function of the source, as closures of its frame (a dict of names to values, the run's
+    ``Tally`` under ``TALLY``): ``run(args, tally)`` returns what it returns."""
 
     def __init__(self, node: ast.FunctionDef, program: "Program"):
         a = node.args
@@ -92,11 +96,13 @@ class Function:
         self.program = program
         self.steps = []
         self.result = None
+        self.assigned = set(self.params)
         for stmt in node.body:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                 continue   # the docstring
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
                 self.steps.append((stmt.targets[0].id, self.expr(stmt.value)))
+                self.assigned.add(stmt.targets[0].id)
             elif isinstance(stmt, ast.Return) and stmt.value is not None and self.result is None:
                 self.result = self.expr(stmt.value)
             else:
@@ -109,28 +115,30 @@ class Function:
             raise TypeError(f"{self.name} takes {len(self.params)} arguments ({', '.join(self.params)}), "
                             f"not {len(args)}")
         frame = dict(zip(self.params, args))
+        frame[TALLY] = tally
         for target, step in self.steps:
-            frame[target] = step(frame, tally)
-        return self.result(frame, tally)
+            frame[target] = step(frame)
+        return self.result(frame)
 
     # ---------------------------------------------------------------- expressions to closures
     def expr(self, e: ast.expr):
         known, value = _constant(e)
         if known:
-            return lambda f, t: value
+            return lambda f: value
         if isinstance(e, ast.Name):
             return self.name_ref(e.id)
         if isinstance(e, ast.Constant) and (isinstance(e.value, (int, float)) or e.value is None):
             value = e.value
-            return lambda f, t: value
+            return lambda f: value
         if isinstance(e, ast.Tuple):
             items = [self.expr(x) for x in e.elts]
-            return lambda f, t: tuple(x(f, t) for x in items)
+            return lambda f: tuple(x(f) for x in items)
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
             inner = self.expr(e.operand)
 
-            def negative(f, t):
-                x = inner(f, t)
+            def negative(f):
+                t = f[TALLY]
+                x = inner(f)
                 if t is not None:
                     t.charge(0, _entries(x))
                 return -x
@@ -141,7 +149,7 @@ class Function:
             return self.binary(COMPARE[type(e.ops[0])], self.expr(e.left), self.expr(e.comparators[0]))
         if isinstance(e, ast.Attribute) and e.attr in ("T", "shape"):
             inner = self.expr(e.value)
-            return (lambda f, t: inner(f, t).T) if e.attr == "T" else (lambda f, t: np.shape(inner(f, t)))
+            return (lambda f: inner(f).T) if e.attr == "T" else (lambda f: np.shape(inner(f)))
         if isinstance(e, ast.Subscript):
             return self.subscript(e)
         if isinstance(e, ast.Call):
@@ -149,23 +157,19 @@ class Function:
         raise PlanError(f"{self.name}: {ast.dump(e)[:80]} is not understood")
 
     def name_ref(self, name: str):
-        program = self.program
-        if name in program.functions or name in CALLS:
+        if name in self.program.functions or name in CALLS:
             raise PlanError(f"{self.name}: the function {name} used as a value")
-
-        def ref(f, t):
-            try:
-                return f[name]
-            except KeyError:
-                raise PlanError(f"{self.name}: {name} is used before it is assigned") from None
-        return ref
+        if name not in self.assigned:
+            raise PlanError(f"{self.name}: {name} is used before it is assigned")
+        return operator.itemgetter(name)
 
     @staticmethod
     def binary(op, left, right):
         matmul = op is operator.matmul
 
-        def run(f, t):
-            a, b = left(f, t), right(f, t)
+        def run(f):
+            t = f[TALLY]
+            a, b = left(f), right(f)
             if t is not None:
                 if matmul:
                     sa, sb = _shape(a), _shape(b)
@@ -190,7 +194,7 @@ class Function:
             else:
                 raise PlanError(f"{self.name}: the subscript {ast.dump(p)[:60]} is not understood")
         key = tuple(index) if isinstance(e.slice, ast.Tuple) else index[0]
-        return lambda f, t: value(f, t)[key]
+        return lambda f: value(f)[key]
 
     def call(self, e: ast.Call):
         args = [self.expr(a) for a in e.args]
@@ -215,22 +219,24 @@ class Function:
                 raise PlanError(f"{self.name}: keyword arguments to {dotted} are not understood")
             program = self.program
 
-            def local(f, t):
+            def local(f):
+                t = f[TALLY]
                 fn = program.functions.get(dotted)
                 if fn is None:
                     raise PlanError(f"{self.name}: the function {dotted} is not defined")
-                return fn.run([a(f, t) for a in args], t)
+                return fn.run([a(f) for a in args], t)
             return local
         if isinstance(e.func, ast.Attribute) and e.func.attr in METHODS:
             obj, method = self.expr(e.func.value), e.func.attr
             fixed = [_constant(a) for a in e.args]
             if method != "sum" and all(k for k, _ in fixed):   # x.reshape(-1, 1): one C call
                 call = operator.methodcaller(method, *[v for _, v in fixed], **keywords)
-                return lambda f, t: call(obj(f, t))
+                return lambda f: call(obj(f))
 
-            def meth(f, t):
-                x = obj(f, t)
-                vals = [a(f, t) for a in args]
+            def meth(f):
+                t = f[TALLY]
+                x = obj(f)
+                vals = [a(f) for a in args]
                 if t is not None and method == "sum":
                     t.charge(0, _entries(x))
                 return getattr(x, method)(*vals, **keywords)
@@ -241,8 +247,9 @@ class Function:
     def library_call(dotted: str, fn, args, keywords):
         cubic = dotted in CUBIC
 
-        def run(f, t):
-            vals = [a(f, t) for a in args]
+        def run(f):
+            t = f[TALLY]
+            vals = [a(f) for a in args]
             if t is not None:
                 t.charge(*_call_cost(dotted, cubic, vals))
             return fn(*vals, **keywords)

@@ -50,6 +50,7 @@ REFUSED = [
     ("lambda", "def f(x):\n    return (lambda: 1)()\n", "the call .* is not understood"),
     ("fancy-index", "def f(x):\n    return x[x > 0]\n", "the subscript .* is not understood"),
     ("syntax", "def f(x:\n", "does not parse"),
+    ("unassigned", "def f(x):\n    t0 = y + x\n    y = x\n    return t0\n", "y is used before it is assigned"),
 ]
 
 
