@@ -24,13 +24,13 @@ from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, No
 BACKENDS = {
     "numpy": {"import": "import numpy as np", "m": "np", "inv": "np.linalg.inv", "det": "np.linalg.det", "slogdet": "np.linalg.slogdet",
               "eye": "np.eye({n})", "ones": "np.ones(({r}, {c}))", "zeros": "np.zeros(({r}, {c}))",
-              "asarray": "np.asarray({x}, dtype=float)", "diag": "np.diagflat({x})", "sign": "np.sign",
+              "asarray": "np.asarray({x}, dtype=float)", "shape": "np.shape({x})", "diag": "np.diagflat({x})", "sign": "np.sign",
               "abs": "np.abs", "sum": "np.sum", "sqrt": "np.sqrt", "max": "np.max",
               "expm": "scipy.linalg.expm({x})", "expm_frechet": "scipy.linalg.expm_frechet({x}, {e}, compute_expm=False)",
               "linalg": "import scipy.linalg"},
     "jax": {"import": "import jax.numpy as jnp", "m": "jnp", "inv": "jnp.linalg.inv", "det": "jnp.linalg.det", "slogdet": "jnp.linalg.slogdet",
             "eye": "jnp.eye({n})", "ones": "jnp.ones(({r}, {c}))", "zeros": "jnp.zeros(({r}, {c}))",
-            "asarray": "jnp.asarray({x}, dtype=float)", "diag": "jnp.diagflat({x})", "sign": "jnp.sign",
+            "asarray": "jnp.asarray({x}, dtype=float)", "shape": "jnp.shape({x})", "diag": "jnp.diagflat({x})", "sign": "jnp.sign",
             "abs": "jnp.abs", "sum": "jnp.sum", "sqrt": "jnp.sqrt", "max": "jnp.max",
             "expm": "jax.scipy.linalg.expm({x})",
             "expm_frechet": "jax.scipy.linalg.expm_frechet({x}, {e}, compute_expm=False)",
@@ -38,7 +38,8 @@ BACKENDS = {
     "torch": {"import": "import torch", "m": "torch", "inv": "torch.linalg.inv", "det": "torch.linalg.det", "slogdet": "torch.linalg.slogdet",
               "eye": "torch.eye({n}, dtype=torch.float64)", "ones": "torch.ones(({r}, {c}), dtype=torch.float64)",
               "zeros": "torch.zeros(({r}, {c}), dtype=torch.float64)",
-              "asarray": "torch.as_tensor({x}, dtype=torch.float64)", "diag": "torch.diagflat({x})",
+              "asarray": "torch.as_tensor({x}, dtype=torch.float64)", "shape": "torch.as_tensor({x}, dtype=torch.float64).shape",
+              "diag": "torch.diagflat({x})",
               "sign": "torch.sign", "abs": "torch.abs", "sum": "torch.sum", "sqrt": "torch.sqrt", "max": "torch.max",
               "expm": "torch.linalg.matrix_exp({x})", "expm_frechet": "_expm_frechet({x}, {e})", "linalg": ""},
 }
@@ -594,7 +595,7 @@ def _function_source(d, backend: str, name: str) -> str:
         if _gradient_shaped(a):
             var = em.symbols[a.var.name]
             shape_name = em.namer.fresh(f"{var}_shape")
-            body.insert(k, f"    {shape_name} = {em.b['asarray'].format(x=var)}.shape")
+            body.insert(k, f"    {shape_name} = {em.b['shape'].format(x=var)}")
             deriv = f"{deriv}.reshape({shape_name})"
         outs.append(deriv)
     if len(answers) == 1:

@@ -28,7 +28,7 @@ MULTIPLY_ADDS_PER_UNIT = 16384
 
 CALLS = {
     "np.full": np.full, "np.eye": np.eye, "np.ones": np.ones, "np.zeros": np.zeros,
-    "np.asarray": np.asarray, "np.diagflat": np.diagflat, "np.sign": np.sign, "np.abs": np.abs,
+    "np.asarray": np.asarray, "np.shape": np.shape, "np.diagflat": np.diagflat, "np.sign": np.sign, "np.abs": np.abs,
     "np.sum": np.sum, "np.sqrt": np.sqrt, "np.max": np.max, "np.maximum": np.maximum,
     "np.where": np.where, "np.exp": np.exp, "np.log": np.log, "np.tanh": np.tanh, "np.sin": np.sin,
     "np.cos": np.cos, "np.tan": np.tan, "np.trace": np.trace, "np.kron": np.kron,
