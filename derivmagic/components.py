@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .errors import ParseError
-from .parse import Declaration, Definition, Node, Target
+from .parse import Declaration, Definition, Indexed, Node, Target
 
 _ENTRY = re.compile(r"(?P<base>[A-Za-z]+|[a-zA-Z]+_(?:hat|tilde|bar))_(?P<index>\d)(?:,?(?P<col>\d))?")
 _FREE_ENTRY = re.compile(r"(?P<base>[A-Za-z])_(?P<index>[a-z]{1,2}|[a-z],[a-z])")
@@ -38,6 +38,9 @@ def _roots(statements) -> list[Node]:
 
 def plain_names(statements) -> set[str]:
     names = {n.value for r in _roots(statements) for n in _walk(r) if n.kind == "name"}
+    for s in statements:
+        if isinstance(s, Indexed):   # z of ∂z_i/∂x_j: its entries are used (x_{ij} of X: X's)
+            names |= {b for b in s.names if not (b.islower() and b.upper() in names)}
     for s in statements:
         if isinstance(s, Definition):
             names.add(s.name)

@@ -204,6 +204,7 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
                   if all(reading.symbols.get(s.name) is s for s in a.function.free | {a.var})]
         verdict = _verify(inside, reading, seed, dims) if check and inside else None
         claims = _judge_claims(cell, reading, target, answers[0], sides, layout, seed)
+        _undefined_functions(answers[0].function, claims)
         _conditions(reading.notes, claims)
         return Derivation(cell, reading, answers[0], verdict, claims, answers, [], [])
     with _located_at(cell, target):                                     # differentiate, layout, simplify

@@ -155,6 +155,8 @@ def implicit_functions(statements, declared: dict) -> dict[str, str]:
     deps: dict[str, list[str]] = {}
 
     def note(body, var):
+        if body is not None and body.kind == "entry" and body.args[0].kind == "name":
+            body = body.args[0]   # ∂z_1/∂x_1: z is a function of x
         if body is not None and body.kind == "name" and var.kind == "name" and body.value != var.value \
                 and body.value not in defs and body.value not in declared:
             deps.setdefault(body.value, []).append(var.value)

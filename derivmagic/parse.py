@@ -88,6 +88,12 @@ class FunctionDeclaration:
 
 
 @dataclass
+class Indexed:
+    """Names whose entries a line uses by free indices (z in ∂z_i/∂x_j): z_1, z_2 are z's entries."""
+    names: set
+
+
+@dataclass
 class Remark:
     """How the cell was read, in words (e.g. index notation turned into matrix form)."""
     text: str
@@ -187,9 +193,10 @@ class ToNode(Transformer):
     def subscripted(self, meta, base, *indices):
         """``(A v)_1``, ``[A]_{12}``: an entry of a bracketed value, at written positions."""
         flat = [t for group in indices for t in group]
+        if all(t.isalpha() and len(t) == 1 for t in flat) and len(flat) <= 2:   # (…)_{ij}: by free indices
+            return self._node("entry", meta, base, value=(flat[0], flat[1] if len(flat) == 2 else 0, len(flat) == 2))
         if not all(t.isdigit() for t in flat):
-            raise ParseError("an entry by a free index, (…)_{ij}, is not read yet: write a concrete entry such as "
-                             "(…)_{1} or (…)_{12}", pos=_span(meta)[0], end=_span(meta)[1])
+            raise ParseError("an entry is written (…)_{1}, (…)_{12} or (…)_{ij}", pos=_span(meta)[0], end=_span(meta)[1])
         if len(flat) == 1 and len(flat[0]) == 2:
             flat = list(flat[0])   # (…)_{12}: row 1, column 2
         if len(flat) > 2 or any(int(t) < 1 for t in flat):
@@ -568,9 +575,11 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         _, names, (shape, props), (p, e) = tree
         return [Declaration([_shift(n, offset) for n in names], shape, props, p + offset, e + offset)]
     _, sides, ops = tree
+    from .freeindex import expand_free_indices
     from .index import check_indices, extend_sums, free_index_names, sum_indices, to_matrix_form
     notes: list[str] = []
-    sides = [extend_sums(_shift(s, offset), notes) for s in sides]
+    sides, indexed = expand_free_indices([_shift(s, offset) for s in sides], notes)
+    sides = [extend_sums(s, notes) for s in sides]
     bound = set().union(*[sum_indices(s) for s in sides])
     for s in sides:
         check_indices(s)
@@ -584,7 +593,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
     if continuation:
         notes.append("this line begins with '=': it continues a line that is not in the cell, so its left side is "
                       "unknown and the sides after '=' are read")
-    remarks = [Remark(n) for n in notes]
+    remarks = [Remark(n) for n in notes] + ([Indexed(indexed)] if indexed else [])
     op, rest = extract_operator(sides[0])
     if op is not None:
         return [_target(op, rest, sides[1:]), *remarks]

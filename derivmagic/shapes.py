@@ -369,6 +369,8 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
                         hints.setdefault(f.value, "scalar")
         if k == "scalar" and node.args[0].kind == "name":
             hints.setdefault(node.args[0].value, "scalar")
+        if k == "entry" and node.value[2] and node.args[0].kind == "name":
+            hints[node.args[0].value] = "matrix"
         if k == "mrow":
             for cell in node.args:
                 for name in _entry_names(cell):   # [x & 1 \\ 2 & y]: the entries are scalars
@@ -439,6 +441,8 @@ def candidate_kinds(name: str, hint: str | None) -> list[str]:
              "scalar": ["scalar", "vector"]}[default_kind(name)]
     if hint == "transposed":
         return [k for k in kinds if k != "scalar"] + (["matrix"] if "matrix" not in kinds else [])
+    if hint == "matrix" and "matrix" not in kinds:   # a_{12}: an entry by two indices
+        return ["matrix"] + kinds
     if hint in kinds:
         kinds = [hint] + [k for k in kinds if k != hint]
     return kinds
@@ -752,6 +756,10 @@ class Typer:
         """``x_2``: an entry of x (a scalar); x then has at least 2 rows."""
         base = node.args[0]
         i, j, matrix = node.value
+        if isinstance(i, str) or isinstance(j, str):
+            raise ParseError("an entry by a free index, (…)_{ij}, is read when the line states it for every i and j "
+                             "(an index of a derivative, such as ∂y_i/∂x_j); here it is not", text=self.cell,
+                             pos=node.pos, end=node.end)
         b = self.type(base)
         what = self.show(base)
         if not matrix:

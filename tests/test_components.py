@@ -148,16 +148,15 @@ def test_a_variable_in_the_other_case_is_asked_about():
 
 
 @pytest.mark.parametrize("cell,message", [
-    (r"\frac{\partial f(X)}{\partial x_{ij}} = a_{ji}", r"x_ij is an entry of X by free indices"),
+
     (r"\frac{\partial}{\partial x} \begin{bmatrix} a & \dots & b \end{bmatrix}",
      r"a pattern with \\dots whose entries are not clear: the first and last entries differ in more than their"),
     (r"\nabla_x x^T \begin{bmatrix} x_1 \\ x_3 \\ \vdots \\ x_n \end{bmatrix}",
      r"the entry in written row 2, column 1 does not follow the formula"),
     (r"\nabla_x \begin{bmatrix} x^T & 1 \end{bmatrix}", r"a matrix written in blocks .* is not read yet"),
     (r"\frac{\partial}{\partial x} \begin{bmatrix} x & 1 \\ 2 \end{bmatrix}", r"the rows of this matrix have 2 and 1 entries"),
-    (r"\nabla_x (A x)_{ij}", r"an entry by a free index, \(…\)_\{ij\}, is not read yet"),
-], ids=["free_index", "dots_pattern", "dots_pattern_inconsistent", "blocks", "ragged_rows",
-        "free_index_of_a_bracket"])
+    (r"\nabla_x x^T A x = (A x)_{ij}", r"\(A x\)_\{ij\} reads as an entry of \(A x\), which is n×1 here"),
+], ids=["dots_pattern", "dots_pattern_inconsistent", "blocks", "ragged_rows", "free_index_of_a_bracket"])
 def test_refused_with_what_is_not_read(cell, message):
     with pytest.raises(ParseError, match=message):
         derive(cell)
@@ -176,3 +175,41 @@ def test_a_claim_that_never_mentions_its_undefined_function_says_so():
     d = derive(r"\frac{\partial J}{\partial W} = \delta^T x^T")
     assert d.claims[0].diagnosis == "undefined"
     assert d.claims[0].reason.startswith("J is not defined here")
+
+
+FREE_INDICES = [
+    # a line stated for every i (and j): each side is the matrix of its entries
+    ("entries_of_a_linear_map", r"\frac{\partial z_i}{\partial x_j} = W_{ij} \quad z = Wx", [True]),
+    ("entries_of_a_linear_map_transposed", r"\frac{\partial z_i}{\partial x_j} = W_{ji} \quad z = Wx", [False]),
+    ("layout_definition", r"\frac{\partial y}{\partial x} := \left[\frac{\partial y_i}{\partial x_j} \right]_{ij}", [True]),
+    ("layout_definition_other_layout", r"\frac{\partial y}{\partial x} := \left[\frac{\partial y_j}{\partial x_i} \right]_{ij}",
+     [False]),
+    ("identity_entry_by_entry", r"\left[\frac{\partial x}{\partial x} \right]_{ij} = \frac{\partial x_i}{\partial x_j}", [True]),
+    ("bracket_and_entries", r"\left(\frac{\partial z}{\partial x} \right)_{ij} = \frac{\partial z_i}{\partial x_j} = W_{ij} "
+                            r"\quad z = Wx", [True, True]),
+    ("one_free_index", r"\frac{\partial}{\partial x_i} x^T A x = ((A + A^T)x)_i", [True]),
+    ("one_free_index_half", r"\frac{\partial}{\partial x_i} x^T A x = (A x)_i", [False]),
+    ("matrix_entries_lower_case", r"\frac{\partial \operatorname{tr}(AX)}{\partial x_{ij}} = a_{ji}", [True]),
+]
+
+
+@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in FREE_INDICES], ids=[r[0] for r in FREE_INDICES])
+def test_lines_stated_for_every_index(cell, verdicts):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == verdicts, d.text
+
+
+def test_free_indices_are_said_and_sized():
+    d = derive(r"\frac{\partial z_i}{\partial x_j} = W_{ij} \quad z = Wx")
+    assert any("entry by entry over its free indices i and j (rows by i, columns by j)" in n for n in d.reading.notes)
+    assert d.reading.symbols["W"].shape == (3, 4)
+
+
+def test_a_layout_definition_in_the_other_layout_is_diagnosed():
+    d = derive(r"\frac{\partial y}{\partial x} := \left[\frac{\partial y_j}{\partial x_i} \right]_{ij}")
+    assert "true in denominator layout" in d.claims[0].reason
+
+
+def test_a_free_index_that_is_also_summed_is_refused():
+    with pytest.raises(ParseError, match=r"W_ik: an entry with one free index and one summed index is not read yet"):
+        derive(r"\frac{\partial z_i}{\partial x_j} = \frac{\partial}{\partial x_j} \sum_{k=1}^m W_{ik} x_k")
