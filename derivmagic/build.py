@@ -281,6 +281,12 @@ class Builder:
         if k == "entry":
             i, j, _ = node.value
             return entry(self._expr(node.args[0], env), i, j)
+        if k == "matrix" and self.t.special.get(id(node)) in ("columns", "rows"):   # (∇h_1, …, ∇h_n)
+            parts = [self._expr(c, env) for r in node.args for c in r.args]
+            unit = [Basis(k, 0, (len(parts), 1)) for k in range(len(parts))]
+            if self.t.special[id(node)] == "columns":
+                return add(*[mul(p, transpose(e)) for p, e in zip(parts, unit)])
+            return add(*[mul(e, p) for p, e in zip(parts, unit)])
         if k == "matrix":
             rows = [[self._expr(c, env) for c in r.args] for r in node.args]
             m = stack([e for row in rows for e in row], len(rows), len(rows[0]))

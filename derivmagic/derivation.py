@@ -13,7 +13,7 @@ from .expr import Expr, size, substitute
 from .claims import judge_chain, source_latex
 from .report import operator_latex, operator_text
 from .layout import Answer, solve, solve_many, solve_named
-from .parse import Remark, Target, parse_cell
+from .parse import Node, Remark, Target, parse_cell
 from .shapes import Reading, read
 
 LAYOUTS = ("numerator", "denominator")
@@ -238,6 +238,17 @@ def _value_answer(cell: str, reading: Reading, target, body, layout: str) -> Ans
     return answer
 
 
+def _definitions_hold_derivatives(reading: Reading) -> bool:
+    """v = u^T ∇_x u: a definition with a derivative inside is shown substituted (its name would hide
+    that its value depends on the variable through the derivative)."""
+    builder = getattr(reading, "builder", None)
+    defs = builder.t.defs.values() if builder is not None else ()
+
+    def has(node) -> bool:
+        return isinstance(node, Node) and (node.kind == "derivative" or any(has(a) for a in node.args))
+    return any(has(d.body) for d in defs)
+
+
 def _on_names(reading: Reading, target, variables: list, answers: list, layout: str, cell: str):
     """The answers written with the cell's definitions' names, and the ``where`` line's
     definitions; ``([], [])`` when the function uses no definition, for a Hessian or a
@@ -245,7 +256,7 @@ def _on_names(reading: Reading, target, variables: list, answers: list, layout: 
     substituted form, already derived, is shown then)."""
     from .names import named_forms
     kind = answers[0].kind
-    if kind not in ("gradient", "jacobian"):
+    if kind not in ("gradient", "jacobian") or _definitions_hold_derivatives(reading):
         return [], []
     named = named_forms(reading, variables)
     if named is None:

@@ -149,6 +149,12 @@ def to_matrix_form(node: Node, notes: list[str]) -> Node:
     args = tuple(to_matrix_form(a, notes) if isinstance(a, Node) else a for a in node.args)
     node = Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
     if node.kind == "index_sum":
+        from .parse import extract_operator
+        op, rest = extract_operator(node.args[0])
+        if op is not None and op.kind in ("nabla", "frac") and rest is not None:   # Σ_i ∇_x f_i = ∇_x Σ_i f_i
+            inner = Node("index_sum", (rest,), rest.pos, node.end, node.value)
+            notes.append(f"read the sum over {', '.join(node.value[0])} of derivatives as the derivative of the sum")
+            return Node("mul", (op, IndexSum(inner, notes).matrix_form()), node.pos, node.end, None, node.grouped)
         return IndexSum(node, notes).matrix_form()
     return node
 
@@ -205,6 +211,10 @@ class IndexSum:
             base, transposed = self.entry(n.value)
             out = _mk("name", like=n, value=base)
             return _mk("pow", out, _mk("top", like=n), like=n) if transposed else out
+        if k == "call" and n.args[0].kind == "name" and self.entry(n.args[0].value) is not None \
+                and not any(self.depends(a) for a in n.args[1:]):   # f_i(x): the entries of f(x)
+            base = _mk("name", like=n.args[0], value=self.entry(n.args[0].value)[0])
+            return Node("call", (base, *n.args[1:]), n.pos, n.end)
         if k == "mul":
             rows = self._rows(n)
             if rows is not None:

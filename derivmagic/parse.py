@@ -509,6 +509,9 @@ def parse_cell(cell: str) -> list:
         continuation = re.match(r"=(?!=)", text) is not None and not out
         if continuation:   # "= …" with no line before it in the cell: what follows is read
             text = " " + text[1:]
+        asked = re.search(r"(?<![=:])=\s*$", text)
+        if asked:   # "D f(X)[V] =": the exercise asks for the right side
+            text = text[:asked.start()] + " " * (len(text) - asked.start())
         try:
             tree = parse_statement(text)
         except ParseError as exc:
@@ -518,6 +521,8 @@ def parse_cell(cell: str) -> list:
             raise exc.located(cell, offset) from None  # positions within the statement
         try:
             out.extend(_statement(tree, offset, continuation))
+            if asked:
+                out.append(Remark("the line ends with '=': what it asks for is worked out"))
         except ParseError as exc:
             if only_names(text) and any(offset <= a <= offset + len(text) + 1 for a, _ in removed):
                 removed.append((offset, offset + len(text)))

@@ -788,20 +788,35 @@ class Typer:
             if len(row) != width:
                 raise ParseError(f"the rows of this matrix have {width} and {len(row)} entries",
                                  text=self.cell, pos=r.pos, end=r.end)
-        for row in rows:
-            for cell in row:
-                c = self.type(cell)
+        shapes = [[self.type(cell) for cell in row] for row in rows]
+        blocks = [(cell, c) for row, cs in zip(rows, shapes) for cell, c in zip(row, cs) if not self.is_scalar(c)]
+        if blocks and node.value != "det" and (len(rows) == 1 or width == 1):
+            return self._concatenation(node, [c for cs in shapes for c in cs], across=len(rows) == 1)
+        for row, cs in zip(rows, shapes):
+            for cell, c in zip(row, cs):
                 if not (self.dims.unify(c[0], ONE_DIM) and self.dims.unify(c[1], ONE_DIM)):
-                    refusal = Mismatch(f"{self.show(cell)} is {self.fmt(c)}: a matrix written in blocks (entries "
-                                       "that are vectors or matrices) is not read yet; write scalar entries", cell,
-                                       refused=True)
-                    raise refusal
+                    raise Mismatch(f"{self.show(cell)} is {self.fmt(c)}: a matrix written in blocks (entries "
+                                   "that are vectors or matrices) is read as one row of columns or one column "
+                                   "of rows; write this one's entries", cell, refused=True)
         if node.value == "det":
             if len(rows) != width:
                 raise ParseError(f"a determinant needs a square matrix, and this one is {len(rows)}×{width}",
                                  text=self.cell, pos=node.pos, end=node.end)
             return (ONE_DIM, ONE_DIM)
         return (self.dim_of(len(rows)), self.dim_of(width))
+
+    def _concatenation(self, node: Node, shapes: list, across: bool):
+        """``(\\nabla h_1, …, \\nabla h_n)``: columns side by side (k×n), or rows one under another."""
+        common = shapes[0][0] if across else shapes[0][1]
+        for cell, c in zip((c for r in node.args for c in r.args), shapes):
+            inner, outer = (c[0], c[1]) if across else (c[1], c[0])
+            if not (self.dims.unify(outer, ONE_DIM) and self.dims.unify(inner, common)):
+                raise Mismatch(f"{self.show(cell)} is {self.fmt(c)}: side by side, every entry must be a column of "
+                               f"one size" if across else f"{self.show(cell)} is {self.fmt(c)}: one under another, "
+                               "every entry must be a row of one size", cell, refused=True)
+        self.special[id(node)] = "columns" if across else "rows"
+        count = self.dim_of(len(shapes))
+        return (common, count) if across else (count, common)
 
     def derivative_variable(self, node: Node) -> Node:
         """What a derivative value is taken by: its variable, a point (``Dg(h(x))[c]``), or for

@@ -153,10 +153,13 @@ def test_a_variable_in_the_other_case_is_asked_about():
      r"a pattern with \\dots whose entries are not clear: the first and last entries differ in more than their"),
     (r"\nabla_x x^T \begin{bmatrix} x_1 \\ x_3 \\ \vdots \\ x_n \end{bmatrix}",
      r"the entry in written row 2, column 1 does not follow the formula"),
-    (r"\nabla_x \begin{bmatrix} x^T & 1 \end{bmatrix}", r"a matrix written in blocks .* is not read yet"),
+    (r"\nabla_x \begin{bmatrix} x^T & 1 \end{bmatrix}", r"x\^T is 1×n: side by side, every entry must be a column of one size"),
+    (r"\nabla_x \mathbf{1}^T \begin{bmatrix} x & 1 \\ 1 & x \end{bmatrix} \mathbf{1} \quad x \in \mathbb{R}^2", r"x is 2×1: a matrix written in blocks .* is read as one row of "
+                                                               r"columns or one column of rows"),
     (r"\frac{\partial}{\partial x} \begin{bmatrix} x & 1 \\ 2 \end{bmatrix}", r"the rows of this matrix have 2 and 1 entries"),
     (r"\nabla_x x^T A x = (A x)_{ij}", r"\(A x\)_\{ij\} reads as an entry of \(A x\), which is n×1 here"),
-], ids=["dots_pattern", "dots_pattern_inconsistent", "blocks", "ragged_rows", "free_index_of_a_bracket"])
+], ids=["dots_pattern", "dots_pattern_inconsistent", "blocks_side_by_side", "blocks", "ragged_rows",
+        "free_index_of_a_bracket"])
 def test_refused_with_what_is_not_read(cell, message):
     with pytest.raises(ParseError, match=message):
         derive(cell)

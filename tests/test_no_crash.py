@@ -45,8 +45,7 @@ CLAIMS = [
     r"\nabla_x a^T x = B",
     r"\nabla_x x^T A x = 2Ax = \nabla_x x^T A^T x",
 ]
-BAD = ["", " ", r"\nabla_x", r"\frac{", "= 2", "D f(x)[]\nf(x)=x^Tx", r"\nabla_x x^Tx = ",
-       r"\nabla_x x^Tx = = 2", r"\nabla_{x,x} x^Tx", "\x00", r"\nabla_x x^Tx = \nabla_y y"]
+BAD = ["", " ", r"\nabla_x", r"\frac{", "= 2", "D f(x)[]\nf(x)=x^Tx", r"\nabla_x x^Tx = = 2", r"\nabla_{x,x} x^Tx", "\x00", r"\nabla_x x^Tx = \nabla_y y"]
 
 
 def _notebook_cells() -> list[tuple[str, str, str | None]]:

@@ -128,3 +128,38 @@ def test_a_tuple_is_a_row_and_a_definition_is_worked_out():
 def test_a_claim_about_an_undefined_function_through_others_says_so():
     d = derive(r"Df(\mathbf{x})[\mathbf{v}] = Dg(h(\mathbf{x}))[Dh(\mathbf{x})[\mathbf{v}]]")
     assert d.claims[0].diagnosis == "undefined"
+
+
+MORE = [
+    # Σ_i of function components and of derivatives; columns side by side; an exercise's empty right side
+    ("sum_of_components", r"\nabla_x \sum_{i=1}^m f_i(x) = \sum_{i=1}^m \nabla_x f_i(x)", [True]),
+    ("sum_of_components_squared", r"\nabla_x \sum_{i=1}^m f_i(x) = \sum_{i=1}^m \nabla_x f_i(x)^2", [False]),
+    ("columns_side_by_side", r"Dh(x)[v] = (\nabla h_1(x), \nabla h_2(x))^T v", [True]),
+    ("columns_side_by_side_untransposed", r"Dh(x)[v] = (\nabla h_1(x), \nabla h_2(x)) v", [False]),
+]
+
+
+@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in MORE], ids=[r[0] for r in MORE])
+def test_sums_and_concatenations(cell, verdicts):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == verdicts, d.text
+
+
+def test_columns_side_by_side_are_the_transposed_jacobian():
+    d = derive(r"= (\nabla h_1(x), \nabla h_2(x), \nabla h_3(x))")
+    assert d.answer.result.shape[1] == 3 and d.check.passed
+
+
+def test_a_line_ending_with_equals_asks_for_its_right_side():
+    d = derive(r"f(X) = \operatorname{tr}(AX) \quad \Rightarrow Df(\mathbf{X})[\mathbf{V}] =")
+    assert any("ends with '='" in n for n in d.reading.notes)
+    env = values(d)
+    assert np.allclose(evaluate(d.answer.result, env, SIZES), np.trace(env["A"] @ env["V"]))
+
+
+def test_a_definition_with_a_derivative_inside_is_differentiated_through_it():
+    """v = uᵀ∇_x u with u = Ax − b: v = (Ax − b)ᵀAᵀ, so ∇_x v (denominator layout) is AᵀAᵀ."""
+    d = derive("u = Ax - b\nv = u^T \\nabla_x u\n\\nabla_x v")
+    env = values(d)
+    assert np.allclose(evaluate(d.answer.result, env, SIZES), env["A"].T @ env["A"].T)
+    assert d.check.passed
