@@ -148,7 +148,8 @@ def _mark_separators(text: str, a: int, b: int, out: list) -> None:
 def split_statements(cell: str) -> list[tuple[int, str]]:
     """Cut a cell into statements at newlines, depth-0 commas, ``\\quad``, ``where``, ``;``.
     Each statement keeps its offset in the cell. ``x, y \\in ...`` stays together."""
-    cell = _join_aligned(mark_matrices(cell))
+    joins: list[int] = []
+    cell = _join_aligned(mark_matrices(cell), joins)
     pieces: list[tuple[int, str]] = []
     depth, start, i = 0, 0, 0
     while i < len(cell):
@@ -168,6 +169,7 @@ def split_statements(cell: str) -> list[tuple[int, str]]:
                 start = i + 1
         i += 1
     pieces.append((start, cell[start:]))
+    pieces = _continue_the_line(cell, pieces, joins)
     merged: list[tuple[int, str]] = []
     for off, text in pieces:
         if not _SPACING_ONLY.sub("", text).strip(" .\t"):
@@ -212,15 +214,36 @@ def _is_name_list(text: str) -> bool:
 _ALIGNED = re.compile(r"\\begin\{(aligned|align\*?|split|gathered|equation\*?)\}|\\end\{(aligned|align\*?|split|gathered|equation\*?)\}")
 
 
-def _join_aligned(cell: str) -> str:
+def _join_aligned(cell: str, joins: list | None = None) -> str:
     """``\\begin{aligned} a &= b \\\\ &= c \\end{aligned}`` -> ``a = b = c`` (positions kept): a line
-    (or a pasted block) that begins with ``=`` or ``&=`` continues the derivation before it."""
+    (or a pasted block) that begins with ``=`` or ``&=`` continues the derivation before it (where
+    each such line joins goes to ``joins``)."""
     out = list(cell)
     for m in _ALIGNED.finditer(cell):
         out[m.start():m.end()] = [" "] * (m.end() - m.start())
     text = "".join(out)
-    return re.sub(r"(?:\\\\|\n)(\s*)(?=[\s&]*=(?!:))", lambda m: " " * (len(m.group(0)) - len(m.group(1)))
-                  + m.group(1).replace("\n", " "), text)
+
+    def join(m):
+        if joins is not None:
+            joins.append(m.start())
+        return " " * (len(m.group(0)) - len(m.group(1))) + m.group(1).replace("\n", " ")
+    return re.sub(r"(?:\\\\|\n)(\s*)(?=[\s&]*=(?!:))", join, text)
+
+
+def _continue_the_line(cell: str, pieces: list, joins: list) -> list:
+    """``a = b \\quad \\text{here } y = f(x) \\\\ &= c``: a continued line continues its first statement,
+    not the remark after \\quad (the remark's span is left blank in it, positions kept)."""
+    for j in joins:
+        k = next((k for k, (off, text) in enumerate(pieces) if off <= j < off + len(text)), None)
+        if k is None or k == 0 or "\n" in cell[pieces[k - 1][0]:j] or \
+                not re.search(r"\\q?quad\s*$", cell[:pieces[k][0]]):
+            continue
+        first_off, first = pieces[k - 1]
+        off, text = pieces[k]
+        gap = "".join(c if c == "\n" else " " for c in cell[first_off + len(first):j])
+        pieces[k - 1] = (first_off, first + gap + cell[j:off + len(text)])
+        pieces[k] = (off, cell[off:j])
+    return pieces
 
 
 # ---------------------------------------------------------------- decorations of pasted notes
@@ -301,7 +324,7 @@ _EVALUATION_BAR = re.compile(r"\\left\s*\.|\\(?:right|[bB]igg?r?)\s*\|\s*_\s*(?:
 _TEXT_REMARK = re.compile(r"\\(?:text|textrm|textbf|textit|mbox)\s*\{([^{}]*)\}")
 _PROSE = {"where", "and", "with", "for", "if", "when", "since", "is", "are", "then", "so", "all", "any", "each",
           "otherwise", "else", "as", "by", "of", "in", "on", "to", "the", "a", "an", "or", "s", "t", "st", "ie",
-          "eg", "let", "because", "thus", "hence", "i", "we", "note", "assuming", "provided", "given", "such", "that"}
+          "eg", "let", "here", "because", "thus", "hence", "i", "we", "note", "assuming", "provided", "given", "such", "that"}
 _OPERAND_AFTER = re.compile(r"(?:\s|\\[,;:!](?![a-zA-Z])|~)*(?:\(|\\left|\\[bB]igg?l?(?![a-zA-Z])|\\[a-zA-Z]|[a-zA-Z0-9])")
 
 
@@ -309,6 +332,8 @@ def _function_word(text: str, m: re.Match) -> bool:
     """``\\text{ReLU}(Wx)``: one word where a function name stands is a function name, read (or
     refused as unknown) like ``\\operatorname{ReLU}`` — never dropped as a remark."""
     word = m.group(1).strip()
+    if word != m.group(1):
+        return False   # \\text{here } y = …: a space inside the braces ends a word of prose
     return (re.fullmatch(r"[A-Za-z][A-Za-z0-9]+", word) is not None and word.lower() not in _PROSE
             and _OPERAND_AFTER.match(text, m.end()) is not None)
 

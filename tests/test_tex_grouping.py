@@ -290,7 +290,8 @@ def compare(cell: str, kx: dict | None = None, parse=parse_statement) -> Compari
         for side in tree[1]:
             derivmagic_records(side, off, cell, dm)
         sides_end = off + max(side.end for side in tree[1])   # "∈ \\mathbb{R}^n" after the sides: a stated shape
-        mine = [r for r in located if off <= r["at"] < sides_end]
+        mine = [r for r in located if off <= r["at"] < sides_end
+                and not text[r["at"] - off].isspace()]   # a remark left blank inside a continued line
         res.decorations += sum(1 for r in mine if blanked(r["at"]))
         mine = [r for r in mine if not blanked(r["at"])]
         _compare_commands(res, cell, dm, mine)

@@ -163,3 +163,12 @@ def test_a_definition_with_a_derivative_inside_is_differentiated_through_it():
     env = values(d)
     assert np.allclose(evaluate(d.answer.result, env, SIZES), env["A"].T @ env["A"].T)
     assert d.check.passed
+
+
+def test_a_continued_line_continues_its_first_statement_not_a_remark_after_quad():
+    """∇‖x‖⁴ = … \\quad \\text{here } y = f(x) = ‖x‖² \\\\ &= 2y·2x: the continuation belongs to ∇‖x‖⁴."""
+    from derivmagic import derive_all
+    cell = (r"\begin{aligned} \nabla_x \|x\|_2^4 &= \frac{dy^2}{dy} \cdot \nabla_x \|x\|_2^2 \quad \text{here } "
+            r"y = f(x) = \|x\|_2^2 \\ &= 2y \cdot 2x \\ &= 4\|x\|_2^2 x \end{aligned}")
+    [d] = derive_all(cell)
+    assert [c.holds for c in d.claims] == [True, True, True]
