@@ -168,8 +168,6 @@ class Builder:
             y = Sym(f"_point{id(node)}", point.shape, tex="y")
             f = substitute(self._expr(body, env), {point: y})
             return substitute(self._derivative_by(node, f, y, env), {y: point})
-        if node.value == "directional":
-            return self._derivative_by(node, self._expr(body, env), self.sym(var.value), env)
         name = var.value
         if name in self.t.defs:   # ∂z/∂y with y = h(x): by y as a variable, then y is h(x)
             x = Sym(name, self.shape(self.t.def_shapes[name]), tex=tex_name(name))

@@ -109,7 +109,9 @@ def expand_free_indices(sides: list[Node], notes: list[str]) -> tuple[list[Node]
     notes.append(f"read the line entry by entry over its free {'index' if len(letters) == 1 else 'indices'} "
                  f"{' and '.join(letters)} ({'rows by ' + rows + ', columns by ' + cols if cols else 'a column'}), "
                  f"written out at {shown}")
-    return out, {b for x in letters for b, _, _ in bases[x]}
+    inside = {_token(d.value)[0] for s in sides for n in _walk(s) if n.kind == "frac"   # ∂y_1/∂x_j beside them
+              for d in _walk(n) if d.kind == "name" and _token(d.value)[1]}
+    return out, {b for x in letters for b, _, _ in bases[x]} | inside
 
 
 def _uses(node: Node, letter: str) -> bool:

@@ -204,7 +204,13 @@ def apply_implicit_functions(statements, implicit: dict[str, str]) -> None:
         if n.kind == "derivative":
             body, var, *direction = n.args
             direction = [rewrite(a) for a in direction]
-            if body is not None and body.kind == "name" and body.value in implicit:
+            if body is not None and body.kind == "entry" and body.args[0].kind == "name" \
+                    and body.args[0].value in implicit and var is not None and var.kind == "name" \
+                    and implicit[body.args[0].value] == var.value:   # ∂z_i/∂y_k: z(y), y a variable here
+                head = body.args[0]
+                call = Node("call", (head, var), head.pos, head.end)
+                body = Node("entry", (call,), body.pos, body.end, body.value, body.grouped)
+            elif body is not None and body.kind == "name" and body.value in implicit:
                 if implicit[body.value] == var.value:
                     head = Node("name", (), body.pos, body.end, body.value)
                     body = Node("call", (head, var), body.pos, body.end)

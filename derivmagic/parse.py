@@ -581,9 +581,14 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         return [Declaration([_shift(n, offset) for n in names], shape, props, p + offset, e + offset)]
     _, sides, ops = tree
     from .freeindex import expand_free_indices
+    from .patterns import expand_sum_patterns
     from .index import check_indices, extend_sums, free_index_names, sum_indices, to_matrix_form
     notes: list[str] = []
-    sides, indexed = expand_free_indices([_shift(s, offset) for s in sides], notes)
+    sum_sizes: dict[str, int] = {}
+    summed_bases: set[str] = set()
+    sides = [expand_sum_patterns(_shift(s, offset), notes, sum_sizes, summed_bases) for s in sides]
+    sides, indexed = expand_free_indices(sides, notes)
+    indexed = indexed | summed_bases
     sides = [extend_sums(s, notes) for s in sides]
     bound = set().union(*[sum_indices(s) for s in sides])
     for s in sides:

@@ -209,3 +209,68 @@ class Pattern:
             taken = set(self.sizes.values())
             self.sizes[symbol] = next(k for k in _CHOICES if k >= written and k not in taken)
         return self.sizes[symbol]
+
+
+def expand_sum_patterns(node: Node, notes: list[str], sizes: dict[str, int], bases: set | None = None) -> Node:
+    """``a_1 b_1 + a_2 b_2 + \\dots + a_m b_m``: a sum written with \\dots, its terms' formula read off
+    the first and last terms (checked against the second, when written), written out at a size."""
+    if not isinstance(node, Node):
+        return node
+    if node.kind in ("add", "sub") and _has_dots_term(node):
+        return _expand_sum(node, notes, sizes, bases if bases is not None else set())
+    args = tuple(expand_sum_patterns(a, notes, sizes, bases) if isinstance(a, Node) else a for a in node.args)
+    return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+
+
+def _terms(node: Node, top: bool = True) -> list[tuple[str, Node]]:
+    if node.kind in ("add", "sub") and (top or not node.grouped):
+        return _terms(node.args[0], False) + [(node.kind, node.args[1])]
+    return [("add", node)]
+
+
+def _has_dots_term(node: Node) -> bool:
+    return any(t.kind == "dots" for _, t in _terms(node))
+
+
+def _expand_sum(node: Node, notes: list[str], sizes: dict[str, int], bases: set) -> Node:
+    terms = _terms(node)
+    gap = next(k for k, (_, t) in enumerate(terms) if t.kind == "dots")
+
+    def error(why: str) -> ParseError:
+        return ParseError(f"a sum written with \\dots whose terms are not clear: {why}; write it with \\sum or out "
+                          "at a concrete size", pos=node.pos, end=node.end)
+    if gap == 0 or gap != len(terms) - 2 or any(sign != "add" for sign, _ in terms):
+        raise error("it needs written terms joined by + before the dots and one term after them")
+    first, last = terms[0][1], terms[-1][1]
+    d = _diff(first, last)
+    if not d:
+        raise error("the first and last terms differ in more than their indices")
+    ends = {(a, b) for _, _, a, b in d}
+    if len(ends) != 1 or next(iter(ends))[0] != "1":
+        raise error("their indices do not run from 1 to one bound")
+    bound = next(iter(ends))[1]
+    at = {(p, k) for p, k, _, _ in d}
+    bases.update(_split(n.value)[0] for n in _walk_nodes(first) if n.kind == "name" and _split(n.value)[1])
+    for k, (_, t) in enumerate(terms[:gap]):
+        if _diff(_substitute(first, {pos: str(k + 1) for pos in at}), t) != []:
+            raise error(f"written term {k + 1} does not follow the formula of the first and last ones")
+    if bound.isdigit():
+        count = int(bound)
+    else:
+        if bound not in sizes:
+            taken = set(sizes.values())
+            sizes[bound] = next(k for k in _CHOICES if k >= gap and k not in taken)
+        count = sizes[bound]
+        notes.append(f"read the sum with \\dots term by term, written out at {bound} = {count}")
+    out = None
+    for k in range(1, count + 1):
+        term = expand_sum_patterns(_substitute(first, {pos: str(k) for pos in at}), notes, sizes, bases)
+        out = term if out is None else Node("add", (out, term), out.pos, term.end)
+    return Node(out.kind, out.args, node.pos, node.end, out.value, node.grouped)
+
+
+def _walk_nodes(node):
+    if isinstance(node, Node):
+        yield node
+        for a in node.args:
+            yield from _walk_nodes(a)

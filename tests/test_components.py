@@ -216,3 +216,26 @@ def test_a_layout_definition_in_the_other_layout_is_diagnosed():
 def test_a_free_index_that_is_also_summed_is_refused():
     with pytest.raises(ParseError, match=r"W_ik: an entry with one free index and one summed index is not read yet"):
         derive(r"\frac{\partial z_i}{\partial x_j} = \frac{\partial}{\partial x_j} \sum_{k=1}^m W_{ik} x_k")
+
+
+SUMS_WITH_DOTS = [
+    ("chain_rule_in_components", r"\frac{\partial z_i}{\partial x_j} = \frac{\partial z_i}{\partial y_1} \frac{\partial y_1}"
+                                 r"{\partial x_j} + \frac{\partial z_i}{\partial y_2} \frac{\partial y_2}{\partial x_j} + \dots + "
+                                 r"\frac{\partial z_i}{\partial y_m} \frac{\partial y_m}{\partial x_j}", [True]),
+    ("chain_rule_in_components_one_term", r"\frac{\partial z_i}{\partial x_j} = \frac{\partial z_i}{\partial y_1} "
+                                          r"\frac{\partial y_1}{\partial x_j} \quad y \in \mathbb{R}^3", [False]),
+    ("linear_form_written_out", r"\nabla_x (a_1 x_1 + a_2 x_2 + \dots + a_n x_n) = a", [True]),
+    ("linear_form_written_out_doubled", r"\nabla_x (a_1 x_1 + a_2 x_2 + \dots + a_n x_n) = 2a", [False]),
+]
+
+
+@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in SUMS_WITH_DOTS], ids=[r[0] for r in SUMS_WITH_DOTS])
+def test_sums_written_with_dots(cell, verdicts):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == verdicts, d.text
+
+
+def test_a_sum_with_dots_whose_terms_are_unclear_is_refused():
+    with pytest.raises(ParseError, match=r"a sum written with \\dots whose terms are not clear: their indices do not "
+                                         r"run from 1 to one bound"):
+        derive(r"\nabla_x (a_1 x_1 + \dots + a_n x_m)")
