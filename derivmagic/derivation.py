@@ -305,7 +305,7 @@ def _undefined_functions(function, claims: list) -> None:
     z's definition, rather than only that the claim is false."""
     from .expr import postorder
     from .rules.abstract import FunctionApply, FunctionDerivative
-    names = sorted({n.name for n in postorder(function) if isinstance(n, FunctionApply)})
+    names = sorted({n.name for n in postorder(function) if isinstance(n, (FunctionApply, FunctionDerivative))})
     if not names:
         return
     for claim in claims:

@@ -28,7 +28,7 @@ def _token(name: str) -> tuple[str, list[str]]:
     base, _, sub = name.rpartition("_")
     if not base:
         return name, []
-    return base, (sub.split(",") if "," in sub else list(sub) if len(sub) == 2 and sub.isalpha() else [sub])
+    return base, (sub.split(",") if "," in sub else list(sub) if len(sub) == 2 and sub.isalnum() else [sub])
 
 
 def _bound(sides) -> set[str]:
@@ -65,7 +65,7 @@ def _pattern_bounds(sides) -> set[str]:
     return out
 
 
-def expand_free_indices(sides: list[Node], notes: list[str]) -> tuple[list[Node], set[str]]:
+def expand_free_indices(sides: list[Node], notes: list[str], spans: dict | None = None) -> tuple[list[Node], set[str]]:
     """The sides as matrices of their entries over the free indices (unchanged when there are none),
     and the names whose entries they use."""
     letters = _free_letters(sides)
@@ -86,18 +86,14 @@ def expand_free_indices(sides: list[Node], notes: list[str]) -> tuple[list[Node]
     for x in letters:   # indices of one vector share its size
         shared = next((sizes[y] for y in sizes if bases[y] & bases[x]), None)
         sizes[x] = shared if shared is not None else next(k for k in _SIZES if k not in sizes.values())
+    if spans is not None:   # (name, position, tokens) → the size its index runs over: a sum by x_k uses it too
+        spans.update({key: sizes[x] for x in letters for key in bases[x]})
     rows, cols = letters[0], (letters[1] if len(letters) > 1 else None)
-    summed = _bound(sides)
     out = []
     for s in sides:
         if not any(_uses(s, x) for x in letters):
             out.append(s)   # ∂y/∂x := [∂y_i/∂x_j]_{ij}: a side without the indices is the whole matrix
             continue
-        for n in _walk(s):
-            tokens = _token(n.value)[1] if n.kind == "name" else []
-            if any(t in letters for t in tokens) and any(t in summed for t in tokens):
-                raise ParseError(f"{n.value}: an entry with one free index and one summed index is not read yet; write "
-                                 "the sum in matrix form", pos=n.pos, end=n.end)
         grid = []
         for r in range(1, sizes[rows] + 1):
             row = []
@@ -121,6 +117,21 @@ def _uses(node: Node, letter: str) -> bool:
         if n.kind == "entry" and letter in n.value[:2]:
             return True
     return False
+
+
+def index_positions(node: Node, letter: str) -> set:
+    """(name, position, tokens) of every subscript where ``letter`` stands (x_k: ("x", 0, 1))."""
+    out = set()
+    for n in _walk(node):
+        if n.kind == "name":
+            base, tokens = _token(n.value)
+            out |= {(base, k, len(tokens)) for k, t in enumerate(tokens) if t == letter}
+    return out
+
+
+def at_values(node: Node, values: dict[str, int]) -> Node:
+    """``node`` with the indices in ``values`` replaced by numbers (x_k → x_2)."""
+    return _at(node, values)
 
 
 def _at(node: Node, values: dict[str, int]) -> Node:

@@ -142,11 +142,12 @@ def sum_indices(node: Node) -> set[str]:
     return set().union(*[sum_indices(a) for a in node.args if isinstance(a, Node)]) if node.args else set()
 
 
-def to_matrix_form(node: Node, notes: list[str]) -> Node:
-    """``node`` with every index sum rewritten in matrix form (a note says how each was read)."""
+def to_matrix_form(node: Node, notes: list[str], spans: dict | None = None) -> Node:
+    """``node`` with every index sum rewritten in matrix form (a note says how each was read);
+    ``spans``: the sizes a line's free indices run over, by (name, position, tokens)."""
     if not isinstance(node, Node):
         return node
-    args = tuple(to_matrix_form(a, notes) if isinstance(a, Node) else a for a in node.args)
+    args = tuple(to_matrix_form(a, notes, spans) if isinstance(a, Node) else a for a in node.args)
     node = Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
     if node.kind == "index_sum":
         from .parse import extract_operator
@@ -155,8 +156,48 @@ def to_matrix_form(node: Node, notes: list[str]) -> Node:
             inner = Node("index_sum", (rest,), rest.pos, node.end, node.value)
             notes.append(f"read the sum over {', '.join(node.value[0])} of derivatives as the derivative of the sum")
             return Node("mul", (op, IndexSum(inner, notes).matrix_form()), node.pos, node.end, None, node.grouped)
-        return IndexSum(node, notes).matrix_form()
+        try:
+            return IndexSum(node, notes).matrix_form()
+        except ParseError as exc:
+            written = _written_out(node, notes, spans or {}) if getattr(exc, "written_out", False) else None
+            if written is None:   # Σ_k W_{1k} x_k, Σ_i [⋯ f_i ⋯]: term by term
+                raise
+            return written
     return node
+
+
+EXPLICIT_SIZE = 3   # the terms a sum with a named bound is written out with, when it has no matrix form
+
+
+def _written_out(node: Node, notes: list[str], spans: dict) -> Node | None:
+    """A sum over one index with no matrix form, written out term by term (x_k → x_1, x_2, …), as
+    many terms as the entries it runs over (a size the line fixed for x, or EXPLICIT_SIZE); None when
+    the index is used other than as a subscript."""
+    from .freeindex import at_values, index_positions
+    (letter, *more), upper = node.value
+    if more:
+        return None
+    positions = index_positions(node.args[0], letter)
+    known = {spans[key] for key in positions if key in spans}
+    if not positions or len(known) > 1:
+        return None
+    count = int(upper) if upper is not None and str(upper).isdigit() else (known.pop() if known else EXPLICIT_SIZE)
+    terms = [at_values(node.args[0], {letter: k}) for k in range(1, count + 1)]
+    if any(n.kind == "name" and n.value == letter for t in terms for n in _walk(t)):
+        return None
+    out = terms[0]
+    for t in terms[1:]:
+        out = Node("add", (out, t), out.pos, t.end)
+    bound = f" at {upper} = {count}" if upper is not None and not str(upper).isdigit() else ""
+    notes.append(f"read the sum over {letter} term by term{bound} (it has no matrix form)")
+    return Node(out.kind, out.args, node.pos, node.end, out.value, True)
+
+
+def _walk(node):
+    if isinstance(node, Node):
+        yield node
+        for a in node.args:
+            yield from _walk(a)
 
 
 def _transposed(n: Node) -> bool:
@@ -178,11 +219,21 @@ class IndexSum:
         at = at or self.node
         return ParseError(message, pos=at.pos, end=at.end)
 
+    def no_matrix_form(self, message: str, at: Node | None = None) -> ParseError:
+        """A sum that can still be written out term by term."""
+        exc = self.error(message, at)
+        exc.written_out = True
+        return exc
+
     # --- entries and their index
     def entry(self, name: str):
         """(base, transposed) if ``name`` is an entry indexed by this sum, else None."""
         m = re.fullmatch(r"(.+?)_\{?([a-zA-Z,]+)\}?", name)
         if not m:
+            mixed = re.fullmatch(r"(.+?)_\{?([a-zA-Z0-9,]+)\}?", name)
+            if mixed and any(ch in self.indices for ch in mixed.group(2) if ch.isalpha()):
+                raise self.no_matrix_form(f"{name}: an entry with a fixed index beside the summed one has no matrix "
+                                          "form here")
             return None
         idx = m.group(2).replace(",", "")
         if len(self.indices) == 1 and idx == self.indices[0]:
@@ -238,7 +289,7 @@ class IndexSum:
             raise self.error(f"{n.value} of an indexed expression is not supported in index notation", n)
         if k in ("add", "sub", "neg", "func", "hadamard", "hdiv"):
             return _mk(k, *[self.elementwise(a) for a in n.args], like=n, value=n.value)
-        raise self.error("this index expression has no matrix form here", n)
+        raise self.no_matrix_form("this index expression has no matrix form here", n)
 
     def _rows(self, n: Node) -> Node | None:
         """``w^T x_i`` or ``x_i^T w``: the x_i are the rows of a data matrix X, giving (Xw)_i."""

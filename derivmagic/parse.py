@@ -587,7 +587,8 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
     sum_sizes: dict[str, int] = {}
     summed_bases: set[str] = set()
     sides = [expand_sum_patterns(_shift(s, offset), notes, sum_sizes, summed_bases) for s in sides]
-    sides, indexed = expand_free_indices(sides, notes)
+    spans: dict = {}
+    sides, indexed = expand_free_indices(sides, notes, spans)
     indexed = indexed | summed_bases
     sides = [extend_sums(s, notes) for s in sides]
     bound = set().union(*[sum_indices(s) for s in sides])
@@ -596,7 +597,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         for name, index in free_index_names(s, bound):
             raise ParseError(f"the index {index} of {name.value} is used outside the sum that binds it",
                              pos=name.pos, end=name.end)
-    sides = [to_matrix_form(s, notes) for s in sides]
+    sides = [to_matrix_form(s, notes, spans) for s in sides]
     for (rows, cols), _ in (o[1] for o in ops if isinstance(o, tuple)):
         space = "ℝ" + ("" if rows == 1 and cols == 1 else f"^{rows}" if cols == 1 else f"^({rows}×{cols})")
         notes.append(f"read “∈ {space}” after the last side as the shape the line states for it (not checked)")

@@ -213,9 +213,16 @@ def test_a_layout_definition_in_the_other_layout_is_diagnosed():
     assert "true in denominator layout" in d.claims[0].reason
 
 
-def test_a_free_index_that_is_also_summed_is_refused():
-    with pytest.raises(ParseError, match=r"W_ik: an entry with one free index and one summed index is not read yet"):
-        derive(r"\frac{\partial z_i}{\partial x_j} = \frac{\partial}{\partial x_j} \sum_{k=1}^m W_{ik} x_k")
+def test_a_sum_beside_a_free_index_is_written_out_over_the_entries_it_runs_over():
+    """Σ_k W_{ik} x_k has no matrix form once i is fixed: it is written out term by term, as many terms
+    as x has entries (4 here, the size j runs over), never fewer."""
+    d = derive(r"z = Wx \quad \left(\frac{\partial z}{\partial x} \right)_{ij} = \frac{\partial}{\partial x_j} "
+               r"\sum_{k=1}^m W_{ik} x_k = W_{ij}")
+    assert [c.holds for c in d.claims] == [True, True]
+    assert any("term by term" in n and "no matrix form" in n for n in d.reading.notes)
+    wrong = derive(r"z = Wx \quad \left(\frac{\partial z}{\partial x} \right)_{ij} = \frac{\partial}{\partial x_j} "
+                   r"\sum_{k=1}^m W_{ik} x_k = W_{ji}")
+    assert [c.holds for c in wrong.claims] == [True, False]
 
 
 SUMS_WITH_DOTS = [
