@@ -227,7 +227,7 @@ def _join_aligned(cell: str, joins: list | None = None) -> str:
         if joins is not None:
             joins.append(m.start())
         return " " * (len(m.group(0)) - len(m.group(1))) + m.group(1).replace("\n", " ")
-    return re.sub(r"(?:\\\\|\n)(\s*)(?=[\s&]*=(?!:))", join, text)
+    return re.sub(r"(?:\\\\|\n)(\s*)(?=[\s&]*(?:\\q?quad(?![a-zA-Z])\s*)*(?:=(?!:)|\\in(?![a-zA-Z])))", join, text)
 
 
 def _continue_the_line(cell: str, pieces: list, joins: list) -> list:
@@ -362,8 +362,14 @@ def merged_spans(spans: list, cell: str) -> list:
     return out
 
 
+_SPACE_ONLY = re.compile(r"\s*\\mathbb\s*\{?\s*[RS]\s*\}?\s*(\^\s*(\{[^{}]*\}|\w))?\s*")
+
+
 def only_names(text: str) -> bool:
-    return re.fullmatch(rf"\s*{_NAME}(\s*,?\s*{_NAME})*\s*", _SPACING_ONLY.sub(" ", text)) is not None
+    """Names only (``A``, ``x, y``) or a space only (``\\mathbb{R}^{1 \\times n}``): what prose around a
+    formula leaves behind."""
+    plain = _SPACING_ONLY.sub(" ", text)
+    return re.fullmatch(rf"\s*{_NAME}(\s*,?\s*{_NAME})*\s*", plain) is not None or _SPACE_ONLY.fullmatch(plain) is not None
 
 
 def plain_words(text: str) -> str:

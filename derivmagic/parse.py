@@ -294,9 +294,13 @@ class ToNode(Transformer):
 
     # statements
     def chain(self, meta, *items):
-        stated = [i for i in items if isinstance(i, tuple)]   # ∈ \mathbb{R}^{m \times n} after the last side
+        sides = [i[0] if isinstance(i, tuple) else i for i in items if isinstance(i, (Node, tuple))]
+        stated = [i[1] for i in items if isinstance(i, tuple)]   # … ∈ \\mathbb{R}^{m \\times n}: a side's shape
         ops = [str(i) for i in items if not isinstance(i, (Node, tuple)) and i.type == "EQ"]
-        return ("chain", [i for i in items if isinstance(i, Node)], ops + [("in", s) for s in stated])
+        return ("chain", sides, ops + [("in", s) for s in stated])
+
+    def stated(self, meta, side, tok, space):
+        return (side, space)
 
     def fdecl(self, meta, name, colon, domain, arrow, codomain):
         return ("fdecl", name, domain, codomain, _span(meta))
@@ -515,7 +519,7 @@ def parse_cell(cell: str) -> list:
         try:
             tree = parse_statement(text)
         except ParseError as exc:
-            if only_names(text) and any(offset <= a <= offset + len(text) + 1 for a, _ in removed):
+            if only_names(text) and _beside_prose(offset, text, removed):
                 removed.append((offset, offset + len(text)))   # "A \\text{is symmetric}": prose
                 continue
             raise exc.located(cell, offset) from None  # positions within the statement
@@ -524,7 +528,7 @@ def parse_cell(cell: str) -> list:
             if asked:
                 out.append(Remark("the line ends with '=': what it asks for is worked out"))
         except ParseError as exc:
-            if only_names(text) and any(offset <= a <= offset + len(text) + 1 for a, _ in removed):
+            if only_names(text) and _beside_prose(offset, text, removed):
                 removed.append((offset, offset + len(text)))
                 continue
             raise exc.located(cell, 0) from None  # positions already within the cell
@@ -533,6 +537,12 @@ def parse_cell(cell: str) -> list:
     remarks = [(_remark_of(cell[a:b])) for a, b in spans]
     out.extend(Remark(r) for r in dict.fromkeys(r for r in remarks if r))
     return out
+
+
+def _beside_prose(offset: int, text: str, removed: list) -> bool:
+    """Names (or a space) right beside removed prose: ``A \\text{is symmetric}``,
+    ``\\text{a row vector in } \\mathbb{R}^{1 \\times n}``."""
+    return any(offset <= a <= offset + len(text) + 1 or offset - 1 <= b <= offset + 1 for a, b in removed)
 
 
 def _remark_of(text: str) -> str:
@@ -600,7 +610,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
     sides = [to_matrix_form(s, notes, spans) for s in sides]
     for (rows, cols), _ in (o[1] for o in ops if isinstance(o, tuple)):
         space = "ℝ" + ("" if rows == 1 and cols == 1 else f"^{rows}" if cols == 1 else f"^({rows}×{cols})")
-        notes.append(f"read “∈ {space}” after the last side as the shape the line states for it (not checked)")
+        notes.append(f"read “∈ {space}” after a side as the shape the line states for it (not checked)")
     if continuation:
         notes.append("this line begins with '=': it continues a line that is not in the cell, so its left side is "
                       "unknown and the sides after '=' are read")

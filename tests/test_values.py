@@ -172,3 +172,16 @@ def test_a_continued_line_continues_its_first_statement_not_a_remark_after_quad(
             r"y = f(x) = \|x\|_2^2 \\ &= 2y \cdot 2x \\ &= 4\|x\|_2^2 x \end{aligned}")
     [d] = derive_all(cell)
     assert [c.holds for c in d.claims] == [True, True, True]
+
+
+def test_a_shape_stated_after_a_side_and_prose_around_a_space():
+    """(∂y/∂x)ᵀ(∂z/∂y) \\quad \\text{…} \\\\ &\\quad \\text{…} \\in \\mathbb{R}: the shape stated for the side
+    before it; \\text{a row vector } \\mathbb{R}^{1 \\times n}: prose, not a statement."""
+    d = derive(r"\begin{aligned} \nabla_x z &= \left(\frac{\partial z}{\partial x} \right)^T \\ &= \left(\frac{\partial y}"
+               r"{\partial x} \right)^T \left(\frac{\partial z}{\partial y} \right) \quad \text{both scalars!} \\ &\quad "
+               r"\text{gradient!} \in \mathbb{R} \\ &= \frac{dz}{dy} \nabla_x y \end{aligned}")
+    assert [c.holds for c in d.claims] == [True, True, True]
+    assert any("“∈ ℝ” after a side" in n for n in d.reading.notes)
+    row = derive(r"J = \left[\frac{\partial y}{\partial x_1} \quad \frac{\partial y}{\partial x_2} \right] \quad "
+                 r"\text{a row vector in } \mathbb{R}^{1 \times n}")
+    assert row.check.passed
