@@ -150,9 +150,10 @@ def to_matrix_form(node: Node, notes: list[str], spans: dict | None = None) -> N
     args = tuple(to_matrix_form(a, notes, spans) if isinstance(a, Node) else a for a in node.args)
     node = Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
     if node.kind == "index_sum":
-        from .parse import extract_operator
+        from .parse import _frac_operator, extract_operator
         op, rest = extract_operator(node.args[0])
-        if op is not None and op.kind in ("nabla", "frac") and rest is not None:   # Σ_i ∇_x f_i = ∇_x Σ_i f_i
+        if op is not None and rest is not None and (op.kind == "nabla" or (
+                op.kind == "frac" and _frac_operator(op)[1] is None)):   # Σ_i ∇_x f_i = ∇_x Σ_i f_i
             inner = Node("index_sum", (rest,), rest.pos, node.end, node.value)
             notes.append(f"read the sum over {', '.join(node.value[0])} of derivatives as the derivative of the sum")
             return Node("mul", (op, IndexSum(inner, notes).matrix_form()), node.pos, node.end, None, node.grouped)
@@ -275,6 +276,13 @@ class IndexSum:
             if da and db:
                 return _mk("hadamard", self.elementwise(a), self.elementwise(b), like=n)
             return _mk("mul", self.elementwise(a), self.elementwise(b), like=n)
+        if k == "frac":
+            derivative = self._derivative(n)
+            if derivative is not None:
+                return derivative
+            from .parse import _frac_operator
+            if _frac_operator(n) is not None:   # ∂u_j/∂x, a row for each j: term by term, never a division
+                raise self.no_matrix_form("a derivative by a whole variable inside the sum has no matrix form here", n)
         if k in ("div", "frac"):
             a, b = n.args
             if self.depends(b):
@@ -290,6 +298,25 @@ class IndexSum:
         if k in ("add", "sub", "neg", "func", "hadamard", "hdiv"):
             return _mk(k, *[self.elementwise(a) for a in n.args], like=n, value=n.value)
         raise self.no_matrix_form("this index expression has no matrix form here", n)
+
+    def _derivative(self, n: Node) -> Node | None:
+        """``∂u_j/∂x_1`` over j: the vector ∂u/∂x_1; ``∂f/∂x_d`` over d: the gradient ∇_x f."""
+        from .parse import _frac_operator
+        op = _frac_operator(n)
+        if op is None or op[0] != 1 or op[1] is None or len(op[2]) != 1 or op[2][0].kind != "name":
+            return None
+        _, body, (var,), marker = op
+        by_index = self.entry(var.value) is not None
+        if by_index and not self.depends(body):
+            base, _ = self.entry(var.value)
+            return _mk("mul", _mk("nabla", _mk("name", like=var, value=base), like=n, value=1), body, like=n)
+        if not by_index and not self.depends(var) and re.fullmatch(r".+_\{?\d+\}?", var.value):   # by x_1
+            num = n.args[0]
+            head = num.args[0] if num.kind == "mul" else None
+            if head is not None and head.kind == "partial":
+                inner = _mk("mul", head, self.elementwise(body), like=num)
+                return Node("frac", (inner, n.args[1]), n.pos, n.end, n.value, True)
+        return None
 
     def _rows(self, n: Node) -> Node | None:
         """``w^T x_i`` or ``x_i^T w``: the x_i are the rows of a data matrix X, giving (Xw)_i."""

@@ -59,3 +59,23 @@ def test_rows_of_a_data_matrix_are_said():
 def test_unsupported_index_expressions_say_why(cell, error, words):
     with pytest.raises(error, match=words):
         derive(cell)
+
+
+DERIVATIVES_IN_SUMS = [
+    # a derivative by an entry inside a sum over that entry's index is a gradient; of an entry, a column
+    ("gradient_in_components", r"\delta_{\mathbf{v}}f(\mathbf{x}) = \nabla f(\mathbf{x}) \cdot \mathbf{v} = "
+                               r"\sum_d \frac{\partial f}{\partial x_d} v_d", [True, True]),
+    ("gradient_in_components_squared", r"\delta_{\mathbf{v}}f(\mathbf{x}) = \sum_d \frac{\partial f}{\partial x_d} v_d^2",
+     [False]),
+    ("product_rule_in_components", r"\frac{\partial}{\partial x_i} u^T v = \sum_{j=1}^m \frac{\partial u_j}{\partial x_i} "
+                                   r"v_j + \sum_{j=1}^m u_j \frac{\partial v_j}{\partial x_i}", [True]),
+    ("product_rule_in_components_other_layout", r"\nabla_x u^T v = \sum_{j=1}^m \frac{\partial u_j}{\partial x} v_j + "
+                                                r"\sum_{j=1}^m u_j \frac{\partial v_j}{\partial x}", [False]),
+]
+
+
+@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in DERIVATIVES_IN_SUMS], ids=[r[0] for r in DERIVATIVES_IN_SUMS])
+def test_derivatives_inside_sums(cell, verdicts):
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == verdicts, d.text
+    assert all("division" not in n for n in d.reading.notes)
