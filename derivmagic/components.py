@@ -56,6 +56,10 @@ def has_matrices(statements) -> bool:
 
 def has_entries(statements) -> bool:
     """Whether some name could be an entry of another name of the cell (x_2 beside x)."""
+    if any(isinstance(s, Indexed) for s in statements) or any(
+            n.kind == "matrix" and any(c.kind in ("dots", "empty") for r in n.args for c in r.args)
+            for r in _roots(statements) for n in _walk(r)):
+        return True   # entries by free indices, or a pattern's y_1 … y_m
     names = plain_names(statements)
     for name in names:
         m = _ENTRY.fullmatch(name) or _FREE_ENTRY.fullmatch(name)

@@ -52,10 +52,10 @@ def _free_letters(sides) -> list[str]:
                     if d.kind == "name":
                         for t in _token(d.value)[1]:
                             add(t)
-    return [x for x in found if x not in _bound(sides) | _pattern_bounds(sides)]
+    return [x for x in found if x not in _bound(sides) | pattern_bounds(sides)]
 
 
-def _pattern_bounds(sides) -> set[str]:
+def pattern_bounds(sides) -> set[str]:
     """Letters inside a pattern with \\dots (x_1 … x_k): its bounds, not free indices."""
     out = set()
     for s in sides:

@@ -249,7 +249,14 @@ class ToNode(Transformer):
         rows = [i for i in items if isinstance(i, Node)]
         while len(rows) > 1 and all(c.kind == "empty" for c in rows[-1].args):
             rows.pop()   # a \\ before \end{bmatrix}
+        if str(opening) != "⟬" and len(rows) == 1 and len(rows[0].args) == 1 and rows[0].args[0].kind != "empty":
+            p, e = _span(meta)   # [ ∂z/∂x ]: brackets around one value group it
+            inner = rows[0].args[0]
+            return Node(inner.kind, inner.args, p, e, inner.value, True)
         return self._node("matrix", meta, *rows, value="det" if str(opening) == "⟬" else "matrix")
+
+    def matrix_size(self, meta, *items):
+        return None   # [ … ]_{m \times n}: the shape notes print under a matrix
 
     def mrow(self, meta, *items):
         return self._node("mrow", meta, *[i for i in items if isinstance(i, Node)])
@@ -590,7 +597,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         _, names, (shape, props), (p, e) = tree
         return [Declaration([_shift(n, offset) for n in names], shape, props, p + offset, e + offset)]
     _, sides, ops = tree
-    from .freeindex import expand_free_indices
+    from .freeindex import expand_free_indices, pattern_bounds
     from .patterns import expand_sum_patterns
     from .index import check_indices, extend_sums, free_index_names, sum_indices, to_matrix_form
     notes: list[str] = []
@@ -602,8 +609,9 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
     indexed = indexed | summed_bases
     sides = [extend_sums(s, notes) for s in sides]
     bound = set().union(*[sum_indices(s) for s in sides])
+    in_patterns = frozenset(pattern_bounds(sides))   # x_1 … x_n in a matrix with \dots: n is a bound, no index
     for s in sides:
-        check_indices(s)
+        check_indices(s, in_patterns)
         for name, index in free_index_names(s, bound):
             raise ParseError(f"the index {index} of {name.value} is used outside the sum that binds it",
                              pos=name.pos, end=name.end)

@@ -46,7 +46,22 @@ def expand_patterns(statements, notes: list[str]) -> dict[str, int]:
             s.body = rewrite(s.body)
         elif isinstance(s, Target):
             target(s)
+    if sizes:   # y_1 … y_m of a pattern are entries of y
+        from .parse import Indexed
+        bases = {_split(n.value)[0] for st in statements if isinstance(st, (Definition, Target))
+                 for root in _roots(st) for n in _walk_nodes(root) if n.kind == "name" and _split(n.value)[1]
+                 and any(t.isdigit() for t in _split(n.value)[1])}
+        statements.append(Indexed(bases))
     return sizes
+
+
+def _roots(s) -> list:
+    if isinstance(s, Definition):
+        return [s.body]
+    out = [s.body, s.direction]
+    for c in s.claims:
+        out += _roots(c) if isinstance(c, Target) else [c]
+    return [r for r in out if r is not None]
 
 
 def _split(name: str) -> tuple[str, list[str], str]:

@@ -246,3 +246,19 @@ def test_a_sum_with_dots_whose_terms_are_unclear_is_refused():
     with pytest.raises(ParseError, match=r"a sum written with \\dots whose terms are not clear: their indices do not "
                                          r"run from 1 to one bound"):
         derive(r"\nabla_x (a_1 x_1 + \dots + a_n x_m)")
+
+
+def test_the_chain_rule_as_a_product_of_patterns():
+    """[∂z/∂x]_{1×n} = [∂z/∂y_1 … ∂z/∂y_m]_{1×m} [∂y_1/∂x; …; ∂y_m/∂x]_{m×n}: brackets around one
+    value group it, the sizes printed under matrices are notes, m is a pattern's bound (no summation
+    index), and y_1 … y_m are y's entries."""
+    cell = (r"\begin{bmatrix} \frac{\partial z}{\partial x} \end{bmatrix}_{1 \times n} = \begin{bmatrix} "
+            r"\frac{\partial z}{\partial y_1} & \frac{\partial z}{\partial y_2} & \dots & \frac{\partial z}{\partial y_m} "
+            r"\end{bmatrix}_{1 \times m} \begin{bmatrix} \frac{\partial y_1}{\partial x} \\ \frac{\partial y_2}{\partial x} "
+            r"\\ \vdots \\ \frac{\partial y_m}{\partial x} \end{bmatrix}_{m \times n}")
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == [True]
+    assert any("entries of y" in n for n in d.reading.notes)
+    with pytest.raises(ParseError, match="a pattern with \\\\dots whose entries are not clear"):
+        derive(cell.replace(r"\frac{\partial z}{\partial y_1} & \frac{\partial z}{\partial y_2}",
+                            r"\frac{\partial z}{\partial y_2} & \frac{\partial z}{\partial y_1}"))
