@@ -12,11 +12,13 @@ from .errors import DerivError, ParseError, ShapeError
 from .expr import SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
 from .functions import function_note
 from .rules.entries import Basis, entry, explicit_det, stack
-from .parse import GREEK_UNICODE, Node, Target
+from .tex import GREEK_UNICODE
+from .syntax import Node, Target
 from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_function, mul, neg, norm, power,
                     softmax, trace, transpose)
 from .rules.abstract import apply_function
-from .shapes import DIM_POOL, ELEMENTWISE, Reading, _exponent, _is_transpose, _letter
+from .readings import _is_transpose, _letter
+from .shapes import DIM_POOL, ELEMENTWISE, Reading, _exponent
 
 if TYPE_CHECKING:
     from .shapes import Typer

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .errors import ParseError
-from .parse import Declaration, Definition, Indexed, Node, Target
+from .syntax import Declaration, Definition, Indexed, Node, Target
 
 _ENTRY = re.compile(r"(?P<base>[A-Za-z]+|[a-zA-Z]+_(?:hat|tilde|bar))_(?P<index>\d)(?:,?(?P<col>\d))?")
 _FREE_ENTRY = re.compile(r"(?P<base>[A-Za-z])_(?P<index>[a-z]{1,2}|[a-z],[a-z])")

@@ -13,7 +13,8 @@ from .expr import Expr, size, substitute
 from .claims import judge_chain, source_latex
 from .report import operator_latex, operator_text
 from .layout import Answer, solve, solve_many, solve_named
-from .parse import Node, Remark, Target, parse_cell
+from .parse import parse_cell
+from .syntax import Node, Remark, Target
 from .shapes import Reading, read
 
 LAYOUTS = ("numerator", "denominator")

@@ -268,7 +268,8 @@ _MAY_DEFINE = re.compile(r"=|\\in(?![A-Za-z])|\\coloneqq|\\triangleq")
 def _definitions(latex: str) -> tuple[set, bool] | None:
     """The names a formula defines (``f(x) = …``, ``u = …``) or declares (``A \\in \\mathbb{R}^{m \\times n}``),
     when that is all it does, and whether it names a value (``u = …``: local to the next statement)."""
-    from .parse import Declaration, Definition, Target, parse_cell
+    from .parse import parse_cell
+    from .syntax import Declaration, Definition, Target
     if not _MAY_DEFINE.search(latex) or has_derivative(latex):
         return None
     try:

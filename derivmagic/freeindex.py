@@ -11,7 +11,7 @@ concrete sizes, so the sides compare as matrices and every entry is checked. Ind
 from __future__ import annotations
 
 from .errors import ParseError
-from .parse import Node
+from .syntax import Node
 
 LETTERS = "ijkl"
 _SIZES = (3, 4, 2, 5)

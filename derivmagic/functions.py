@@ -10,7 +10,7 @@ as a plain symbol elsewhere in the cell.
 """
 from __future__ import annotations
 
-from .parse import Definition, FunctionDeclaration, Node, Target
+from .syntax import Definition, FunctionDeclaration, Node, Target
 
 OUTPUT_LETTERS = {"f", "g", "h", "F", "G", "H", "J", "L", "R", "E", "ell", "y", "z", "u", "v", "phi", "psi", "varphi"}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .errors import ParseError
-from .parse import Node
+from .syntax import Node
 
 ELEMENTWISE_FUNCS = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs", "tan", "relu", "step"}
 
@@ -150,10 +150,10 @@ def to_matrix_form(node: Node, notes: list[str], spans: dict | None = None) -> N
     args = tuple(to_matrix_form(a, notes, spans) if isinstance(a, Node) else a for a in node.args)
     node = Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
     if node.kind == "index_sum":
-        from .parse import _frac_operator, extract_operator
+        from .operators import extract_operator, frac_operator
         op, rest = extract_operator(node.args[0])
         if op is not None and rest is not None and (op.kind == "nabla" or (
-                op.kind == "frac" and _frac_operator(op)[1] is None)):   # Σ_i ∇_x f_i = ∇_x Σ_i f_i
+                op.kind == "frac" and frac_operator(op)[1] is None)):   # Σ_i ∇_x f_i = ∇_x Σ_i f_i
             inner = Node("index_sum", (rest,), rest.pos, node.end, node.value)
             notes.append(f"read the sum over {', '.join(node.value[0])} of derivatives as the derivative of the sum")
             return Node("mul", (op, IndexSum(inner, notes).matrix_form()), node.pos, node.end, None, node.grouped)
@@ -280,8 +280,8 @@ class IndexSum:
             derivative = self._derivative(n)
             if derivative is not None:
                 return derivative
-            from .parse import _frac_operator
-            if _frac_operator(n) is not None:   # ∂u_j/∂x, a row for each j: term by term, never a division
+            from .operators import frac_operator
+            if frac_operator(n) is not None:   # ∂u_j/∂x, a row for each j: term by term, never a division
                 raise self.no_matrix_form("a derivative by a whole variable inside the sum has no matrix form here", n)
         if k in ("div", "frac"):
             a, b = n.args
@@ -301,8 +301,8 @@ class IndexSum:
 
     def _derivative(self, n: Node) -> Node | None:
         """``∂u_j/∂x_1`` over j: the vector ∂u/∂x_1; ``∂f/∂x_d`` over d: the gradient ∇_x f."""
-        from .parse import _frac_operator
-        op = _frac_operator(n)
+        from .operators import frac_operator
+        op = frac_operator(n)
         if op is None or op[0] != 1 or op[1] is None or len(op[2]) != 1 or op[2][0].kind != "name":
             return None
         _, body, (var,), marker = op

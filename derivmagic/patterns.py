@@ -15,7 +15,7 @@ not clear is refused with the reason.
 from __future__ import annotations
 
 from .errors import ParseError
-from .parse import Definition, Node, Target
+from .syntax import Definition, Node, Target
 
 GAPS = ("dots", "empty")
 _CHOICES = (3, 4, 5, 2, 6, 7, 8)
@@ -47,7 +47,7 @@ def expand_patterns(statements, notes: list[str]) -> dict[str, int]:
         elif isinstance(s, Target):
             target(s)
     if sizes:   # y_1 … y_m of a pattern are entries of y
-        from .parse import Indexed
+        from .syntax import Indexed
         bases = {_split(n.value)[0] for st in statements if isinstance(st, (Definition, Target))
                  for root in _roots(st) for n in _walk_nodes(root) if n.kind == "name" and _split(n.value)[1]
                  and any(t.isdigit() for t in _split(n.value)[1])}

@@ -321,7 +321,7 @@ def _plain_name(e: Sym) -> str:
 
 @lru_cache(maxsize=4096)
 def _plain_tex(text: str) -> str:
-    from .parse import GREEK_UNICODE
+    from .tex import GREEK_UNICODE
     for pattern, repl in _TEX_TEXT:
         text = pattern.sub(repl, text)
     return re.sub(r"\\([A-Za-z]+)", lambda m: GREEK_UNICODE.get(m.group(1), m.group(1)), text)

@@ -105,7 +105,7 @@ def sample(sym: Sym, rows: int, cols: int, rng, integers: bool = False) -> np.nd
 def sum_declaration(sides: list):
     """``\\mathbf{1}^T y = 1`` (or ``y^T \\mathbf{1} = 1``) as a declaration that y's entries sum to
     one (a column of a size the cell decides); None for any other equation."""
-    from .parse import Declaration
+    from .syntax import Declaration
     if len(sides) != 2:
         return None
     lhs, rhs = sides

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .parse import GREEK_UNICODE
+from .tex import GREEK_UNICODE
 from .texsafe import is_safe, literal
 
 # --------------------------------------------------------------------------- text inside LaTeX

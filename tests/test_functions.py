@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from derivmagic import DerivError, ParseError, derive
+from derivmagic import DerivError, derive
 from derivmagic.check import evaluate
 
 SIZES = {"n": 3, "m": 2, "p": 4, "q": 2, "k": 3}

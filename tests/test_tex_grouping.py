@@ -32,7 +32,8 @@ from functools import lru_cache
 import pytest
 
 from derivmagic.errors import ParseError
-from derivmagic.parse import Node, parse_statement, split_statements, strip_decorations
+from derivmagic.parse import parse_statement, split_statements, strip_decorations
+from derivmagic.syntax import Node
 from katex_spans import katex_spans, node_available
 
 from shared_data import CORPUS, NOTES  # noqa: E402

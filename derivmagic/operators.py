@@ -1,0 +1,465 @@
+"""Derivative operators in a statement: which side states a derivative (``\\nabla_x f``,
+``\\frac{\\partial f}{\\partial x}``, ``D f(x)[v]``, ``\\partial_v f``), what it applies to, and
+derivatives used as values inside expressions (``(\\frac{\\partial u}{\\partial x})^T v``,
+``\\nabla f(AXB)``, ``D(x^T)[v]``, ``D g(h(x))[c]``)."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .errors import ParseError
+from .syntax import Node, Target
+
+
+def _has_derivative(node) -> bool:
+    if not isinstance(node, Node):
+        return False
+    if node.kind in ("nabla", "partial", "along") or (node.kind == "frac" and frac_operator(node) is not None) \
+            or (node.kind == "directional") or (node.kind == "name" and node.value == "D"):
+        return True
+    return any(_has_derivative(a) for a in node.args)
+
+
+def _transposed_head(node: Node) -> bool:
+    return node.kind == "pow" and node.args[0].kind == "name" and _is_transpose_mark(node.args[1])
+
+
+def _is_head(node: Node) -> bool:
+    """A name being defined: ``u`` or ``f(x)``."""
+    return node.kind == "name" or (node.kind == "call" and all(a.kind == "name" for a in node.args))
+
+
+def _value(sides: list[Node]) -> Target:
+    """A chain of values with no derivative first (``v^TAx + x^T D(Ax)[v] = …``): the first side,
+    its derivatives worked out, and each link after it judged."""
+    body = embed_derivatives(sides[0])
+    _no_operator(body)
+    return Target("value", [], body, [_claim_side(c) for c in sides[1:]], pos=body.pos, end=body.end)
+
+
+def _definition_head(lhs: Node) -> tuple[str, list[str]]:
+    if lhs.kind == "name":
+        return lhs.value, []
+    if lhs.kind == "call" and all(a.kind == "name" for a in lhs.args):
+        return lhs.args[0].value, [a.value for a in lhs.args[1:]]
+    raise ParseError("the left side of '=' must be a name such as u or f(x), or a target such as \\nabla_x f",
+                     pos=lhs.pos, end=lhs.end)
+
+
+def _join(kind: str, a: Node | None, b: Node) -> Node:
+    if a is None:
+        return b if kind != "sub" else Node("neg", (b,), b.pos, b.end)
+    return Node(kind, (a, b), a.pos, b.end)
+
+
+def extract_operator(node: Node):
+    """(derivative operator, what it applies to) if ``node`` starts with one, else (None, node).
+    The operator applies to everything after it on its side of '='."""
+    kind = node.kind
+    if kind == "nabla" or (kind == "frac" and frac_operator(node) is not None):
+        return node, None
+    if kind == "mul" and node.args[0].kind == "name" and node.args[0].value == "D" \
+            and node.args[1].kind == "directional":
+        return node.args[1], None
+    if kind == "directional" and _is_operator_d(node.args[0]):   # D(x^T A x)[v]
+        return node, None
+    if kind == "mul" and node.args[0].kind == "along":   # ∂_v f(x): along v
+        return node.args[0], node.args[1]
+    if kind in ("mul", "add", "sub", "hadamard", "div", "hdiv") and not node.args[0].grouped:
+        op, rest = extract_operator(node.args[0])   # (∇_x f) g: the operator stays inside its parentheses
+        if op is not None:
+            if rest is None and kind == "mul":
+                return op, node.args[1]
+            return op, _join(kind, rest, node.args[1])
+    return None, node
+
+
+def _no_operator(node: Node) -> None:
+    if node.kind in ("nabla", "partial") or (node.kind == "frac" and frac_operator(node) is not None):
+        raise ParseError("a derivative operator must come first on its side of '='", pos=node.pos, end=node.end)
+    for a in node.args:
+        if isinstance(a, Node):
+            _no_operator(a)
+
+
+def _factors(node: Node) -> list[Node]:
+    if node.kind == "mul":
+        return _factors(node.args[0]) + _factors(node.args[1])
+    return [node]
+
+
+def frac_operator(node: Node):
+    """For ``\\frac{∂ f}{∂ x}``, ``\\frac{∂}{∂x}``, ``\\frac{d}{dt}``, ``\\frac{∂^2 f}{∂x ∂x^T}``:
+    (order, body or None, [variables]); None for an ordinary fraction."""
+    head, body = _leading(node.args[0])
+    den = _factors(node.args[1])
+    if head.kind == "partial":
+        marker = "partial"
+        order = head.value
+    elif head.kind == "name" and head.value in ("d", "delta") and den[0].kind == "name" \
+            and den[0].value == head.value and len(den) == 2:
+        marker, order = head.value, 1   # d/dx, and δ/δθ as some notes write it
+    else:
+        return None
+    variables = []
+    i = 0
+    while i < len(den):
+        if (marker == "partial" and den[i].kind != "partial") or \
+                (marker != "partial" and not (den[i].kind == "name" and den[i].value == marker)):
+            raise ParseError("expected ∂x (or dx) in the denominator of a derivative", pos=den[i].pos, end=den[i].end)
+        if i + 1 >= len(den):
+            raise ParseError("expected the variable after ∂ in the denominator", pos=den[i].pos, end=den[i].end)
+        variables.append(den[i + 1])
+        order_here = den[i].value if den[i].kind == "partial" else 1
+        variables.extend([den[i + 1]] * (order_here - 1))
+        i += 2
+    return order, body, variables, marker
+
+
+def _leading(node: Node) -> tuple[Node, Node | None]:
+    """The first factor of a numerator and what follows it: ``∂`` and ``xᵀAx + bᵀx`` in
+    ``\\frac{\\partial\\, x^TAx + b^Tx}{\\partial x}``."""
+    if node.grouped or node.kind not in ("mul", "add", "sub"):
+        return node, None
+    head, rest = _leading(node.args[0])
+    if rest is None:
+        if node.kind != "mul":
+            return node, None
+        return head, node.args[1]
+    return head, Node(node.kind, (rest, node.args[1]), rest.pos, node.end)
+
+
+def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
+    claims = [_claim_side(c) for c in claims]
+    if op.kind == "nabla":
+        if rest is None:
+            raise ParseError("nothing to differentiate after the gradient", pos=op.end, end=op.end + 1)
+        if not op.args:
+            op = op.with_args(guess_variable(op, rest))
+        kind = "hessian" if op.value == 2 else "gradient"
+        if op.value not in (1, 2):
+            raise ParseError("only first and second derivatives are supported", pos=op.pos, end=op.end)
+        return Target(kind, list(op.args), rest, claims, pos=op.pos, end=(rest or op).end)
+    if op.kind == "along":
+        if rest is None:
+            raise ParseError("nothing to differentiate after ∂_v", pos=op.end, end=op.end + 1)
+        var, direction = _along(op, rest)
+        if direction is None:   # ∂_x f(x): the partial derivative by x
+            return Target("jacobian", [var], rest, claims, pos=op.pos, end=rest.end)
+        return Target("directional", [var], rest, claims, direction=embed_derivatives(direction),
+                      pos=op.pos, end=rest.end)
+    if op.kind == "directional":
+        call, direction = op.args
+        if _is_operator_d(call):   # D(x^T A x)[v]: by the one usual variable in the expression
+            if rest is not None:
+                raise ParseError("unexpected terms after the directional derivative", pos=rest.pos, end=rest.end)
+            return Target("directional", [guess_variable(op, call.args[1])], call.args[1], claims,
+                          direction=embed_derivatives(_differential(direction)), pos=op.pos, end=op.end)
+        if call.args[0].kind != "name" or len(call.args) != 2:
+            raise ParseError("write the directional derivative as D f(x)[v]", pos=op.pos, end=op.end)
+        if rest is not None:
+            raise ParseError("unexpected terms after the directional derivative", pos=rest.pos, end=rest.end)
+        return Target("directional", [call.args[1]], call, claims, direction=embed_derivatives(_differential(direction)),
+                      pos=op.pos, end=op.end)
+    order, body, variables, marker = frac_operator(op)
+    in_numerator = body is not None
+    if body is not None and rest is not None:
+        raise ParseError("unexpected terms after the derivative", pos=rest.pos, end=rest.end)
+    body = body if body is not None else rest
+    if body is None:
+        raise ParseError("nothing to differentiate after the derivative", pos=op.end, end=op.end + 1)
+    if order == 2:
+        v = variables[0]
+        names = {_strip_transpose(w).value if _strip_transpose(w).kind == "name" else None for w in variables}
+        if len(names) != 1:   # ∂²f/∂x∂y: never the Hessian by x alone
+            raise ParseError("mixed second derivatives (∂²f/∂x∂y by two different variables) are not supported "
+                             "yet; differentiate by one variable twice, or take ∂/∂y of ∂f/∂x in two cells",
+                             pos=op.pos, end=op.end)
+        return Target("hessian", [_strip_transpose(v)], body, claims, pos=op.pos, end=body.end)
+    if order != 1 or len(variables) != 1:
+        raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
+    return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end,
+                  scalar_variable=marker == "d" and variables[0].kind == "name", numerator_body=in_numerator)
+
+
+def _differential(direction: Node) -> Node:
+    """``[dA]`` in ``D f(A)[dA]`` is one symbol, the differential dA, not d·A."""
+    if direction.kind == "mul" and not direction.grouped and direction.args[0].kind == "name" \
+            and direction.args[0].value == "d" and direction.args[1].kind == "name":
+        return Node("name", (), direction.pos, direction.end, "d" + direction.args[1].value)
+    return direction
+
+
+def _claim_side(side: Node):
+    """A claimed side is an expression, or itself a derivative (``= \\nabla_x (Ax+b)^T(Ax+b)``),
+    also with a constant factor (``= \\frac{1}{2}\\nabla_\\theta (X\\theta - y)^T(X\\theta - y)``)."""
+    terms = _operator_terms(side)
+    if terms is not None:   # ∇_x f + c ∇_x g = ∇_x (f + c g): one derivative of the combined function
+        targets = [_claim_side(t) for _, t in terms]
+        first = targets[0]
+        if all(isinstance(t, Target) for t in targets) and all(t.kind == first.kind and [v.value for v in t.variables] == [v.value for v in first.variables]
+               and t.direction is None for t in targets):
+            body = None
+            for (sign, _), t in zip(terms, targets):
+                body = t.body if body is None else Node(sign, (body, t.body), body.pos, t.body.end)
+            first.body, first.pos, first.end = body, side.pos, side.end
+            first.combined = True   # shown as written: the sum of derivatives the student wrote
+            return first
+    scaled = _scaled_operator(side)
+    if scaled is not None:
+        coeff, inner = scaled
+        target = _claim_side(inner)
+        if isinstance(target, Target):
+            target.body = Node("mul", (coeff, target.body), side.pos, side.end)   # c ∇f = ∇(c f)
+            target.pos, target.end = side.pos, side.end
+            return target
+        side = embed_derivatives(side)   # A ∇f(AXB) B: a derivative at a point, as a value
+        _no_operator(side)
+        return side
+    op, rest = extract_operator(side)
+    standalone = op is not None and (op.kind == "directional" or (op.kind == "frac" and frac_operator(op)[1] is not None))
+    at_a_point = op is not None and op.kind == "directional" and op.args[0].args[-1].kind != "name"
+    head = _factors_grouped(rest)[0] if rest is not None else None
+    at_a_point = at_a_point or (op is not None and op.kind == "nabla" and not op.args and rest is not None
+                                and rest.kind == "mul" and (head.kind == "call" or (
+                                    head.kind == "pow" and head.args[0].kind == "call"
+                                    and _is_transpose_mark(head.args[1]))))   # ∇f(x) · v, ∇f(x)^T v
+    if op is None or (standalone and rest is not None) or at_a_point:   # ∂z/∂y ∂y/∂x, DA(x)[v] C(x), Dg(h(x))[c]
+        side = embed_derivatives(side)
+        _no_operator(side)
+        return side
+    target = _target(op, rest, [])
+    target.pos, target.end = side.pos, side.end
+    return target
+
+
+_USUAL_VARIABLES = ("x", "X", "w", "W", "theta", "z", "beta")
+
+
+def _operator_terms(side: Node):
+    """[(sign, term)] of a sum whose every term is a (scaled) derivative, else None."""
+    if side.grouped or side.kind not in ("add", "sub"):
+        return None
+    out = []
+    node = side
+    while node.kind in ("add", "sub") and not node.grouped:
+        out.append((node.kind, node.args[1]))
+        node = node.args[0]
+    out.append(("add", node))
+    out.reverse()
+    ok = all(extract_operator(t)[0] is not None and extract_operator(t)[1] is None or _scaled_operator(t) is not None
+             or (extract_operator(t)[0] is not None) for _, t in out)
+    if not ok or any(_leading(t)[0].kind not in ("nabla", "frac", "num", "name", "mul", "neg")
+                     for _, t in out):
+        return None
+    return out if all(_is_derivative(t) for _, t in out) else None
+
+
+def _is_derivative(t: Node) -> bool:
+    if _scaled_operator(t) is not None:
+        return True
+    op, rest = extract_operator(t)
+    return op is not None
+
+
+def embed_derivatives(node: Node) -> Node:
+    """Derivatives used as values inside an expression: ``(\\frac{\\partial u}{\\partial x})^T v``,
+    ``\\frac{\\partial z}{\\partial y}\\frac{\\partial y}{\\partial x}``, ``c \\nabla_x f(x)``. A
+    ``\\frac{\\partial f}{\\partial x}`` stands alone; an operator with nothing in its numerator (or
+    ``\\nabla_x``) applies to the rest of its product."""
+    if not isinstance(node, Node) or node.kind == "derivative":
+        return node
+    if node.kind == "frac" and frac_operator(node) is not None and frac_operator(node)[1] is not None:
+        return _derivative_node(node, None)
+    if node.kind == "directional" and _is_operator_d(node.args[0]):
+        return _d_of_expression(node)
+    if node.kind == "mul":
+        factors, joins = _flatten(Node("mul", node.args, node.pos, node.end, node.value))
+        merged = _embed_factors(factors, joins)
+        if merged is not None:
+            return _regroup(merged, node.grouped)
+        return Node("mul", tuple(embed_derivatives(a) for a in node.args), node.pos, node.end, node.value,
+                    node.grouped)
+    args = tuple(embed_derivatives(a) if isinstance(a, Node) else a for a in node.args)
+    return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+
+
+def _embed_factors(factors: list[Node], joins: list) -> Node | None:
+    """The factors of a product with its derivative operators applied (``joins[k]`` is how factors
+    k and k+1 were written together: ``\\cdot`` or side by side); None when it has none."""
+    def merge(i: int, deriv: Node, width: int = 2) -> Node:   # factors i … i+width-1 make one derivative
+        rest, rest_joins = [*factors[:i], deriv, *factors[i + width:]], [*joins[:i], *joins[i + width - 1:]]
+        again = _embed_factors(rest, rest_joins)   # ∇f(u) after D h(x): every operator of the product
+        return again if again is not None else _product([embed_derivatives(g) for g in rest], rest_joins)
+    for i, f in enumerate(factors[:-1]):   # D f(x)[v]: the directional derivative as a value
+        g = factors[i + 1]
+        if f.kind == "name" and f.value == "D" and g.kind == "directional":
+            call, direction = g.args
+            if call.kind != "call" or len(call.args) != 2:
+                raise ParseError("inside an expression, write the directional derivative as D f(x)[v]",
+                                 pos=f.pos, end=g.end)
+            return merge(i, Node("derivative", (call, call.args[1], embed_derivatives(_differential(direction))),
+                                 f.pos, g.end, "directional", g.grouped))
+        if f.kind == "name" and f.value == "D" and not f.grouped and (g.kind == "call" or (
+                g.kind == "pow" and g.args[0].kind == "call" and _is_transpose_mark(g.args[1]))):
+            call = g if g.kind == "call" else g.args[0]   # D h(x): the derivative of h at x, a matrix (J_h(x))
+            if len(call.args) != 2:
+                continue
+            deriv = Node("derivative", (call, call.args[1]), f.pos, call.end, "jacobian")
+            return merge(i, deriv if g is call else Node("pow", (deriv, g.args[1]), f.pos, g.end))
+    for i, f in enumerate(factors):
+        if f.kind == "nabla" or (f.kind == "frac" and frac_operator(f) is not None and frac_operator(f)[1] is None):
+            if i + 1 >= len(factors):
+                raise ParseError("nothing to differentiate after the derivative", pos=f.pos, end=f.end)
+            g = factors[i + 1]
+            if f.kind == "nabla" and not f.args and g.kind == "call":   # ∇f(u) v: at the point u
+                return merge(i, _derivative_node(f, embed_derivatives(g)))
+            if f.kind == "nabla" and not f.args and g.kind == "pow" and g.args[0].kind == "call" \
+                    and _is_transpose_mark(g.args[1]):   # ∇f(u)^T v
+                deriv = _derivative_node(f, embed_derivatives(g.args[0]))
+                return merge(i, Node("pow", (deriv, g.args[1]), f.pos, g.end))
+            body = _product(factors[i + 1:], joins[i + 1:])   # ∇_x applies to the rest of the product
+            deriv = _derivative_node(f, embed_derivatives(body))
+            return _product([embed_derivatives(g) for g in factors[:i]] + [deriv], joins[:i])
+    for i, f in enumerate(factors):
+        if f.kind == "along":   # a ∂_v f(x): along v, of the next factor
+            if i + 1 >= len(factors):
+                raise ParseError("nothing to differentiate after ∂_v", pos=f.pos, end=f.end)
+            body = factors[i + 1]
+            var, direction = _along(f, body)
+            return merge(i, Node("derivative", (embed_derivatives(body), var, embed_derivatives(direction)), f.pos,
+                                 body.end, "directional") if direction is not None
+                         else Node("derivative", (embed_derivatives(body), var), f.pos, body.end, "jacobian"))
+        if f.kind == "directional" and _is_operator_d(f.args[0]):   # D(x^T)[v] (A x)
+            return merge(i, _d_of_expression(f), width=1)
+    return None
+
+
+def _is_transpose_mark(node: Node) -> bool:
+    return node.kind == "top" or (node.kind == "name" and node.value == "T")
+
+
+def _along(op: Node, body: Node) -> tuple[Node, Node | None]:
+    """``∂_v f(x)``: (the variable x, the direction v); ``∂_x f(x)`` is by x (direction None)."""
+    sub = op.args[0]
+    if body.kind == "call" and len(body.args) == 2 and body.args[1].kind == "name":
+        var = body.args[1]
+    else:
+        var = guess_variable(op, body)
+    if sub.kind == "name" and sub.value == var.value:
+        return var, None
+    return var, sub
+
+
+def _is_operator_d(call: Node) -> bool:
+    """``D(x^T)`` in ``D(x^T)[v]``: the operator D applied to an expression, not a function D."""
+    return call.kind == "call" and len(call.args) == 2 and call.args[0].kind == "name" and call.args[0].value == "D"
+
+
+def _d_of_expression(node: Node) -> Node:
+    """``D(A x)[v]``: the derivative of an expression in the direction v, by the cell's variable
+    (the variable of its target, filled in when shapes are read)."""
+    call, direction = node.args
+    return Node("derivative", (call.args[1], None, embed_derivatives(_differential(direction))), node.pos, node.end,
+                "directional", node.grouped)
+
+
+def _regroup(node: Node, grouped: bool) -> Node:
+    return node if node.grouped == grouped else Node(node.kind, node.args, node.pos, node.end, node.value, grouped)
+
+
+def _factors_grouped(node: Node) -> list[Node]:
+    return _flatten(node)[0]
+
+
+def _flatten(node: Node) -> tuple[list[Node], list]:
+    """The factors of a product (parentheses kept whole) and how each pair was joined."""
+    if node.kind == "mul" and not node.grouped:
+        fa, ja = _flatten(node.args[0])
+        fb, jb = _flatten(node.args[1])
+        return fa + fb, ja + [node.value] + jb
+    return [node], []
+
+
+def _product(factors: list[Node], joins: list | None = None) -> Node:
+    out = factors[0]
+    for k, f in enumerate(factors[1:]):
+        out = Node("mul", (out, f), out.pos, f.end, joins[k] if joins else None)
+    return out
+
+
+def _derivative_node(op: Node, body: Node | None) -> Node:
+    """A derivative as a value: Node("derivative", (body, variable), value=kind)."""
+    if op.kind == "nabla":
+        variables = list(op.args) or [_point_of(op, body)]
+        if len(variables) != 1 or op.value != 1:
+            raise ParseError("inside an expression, only first derivatives by one variable are read",
+                             pos=op.pos, end=op.end)
+        kind = "gradient"
+    else:
+        order, inner, variables, _ = frac_operator(op)
+        body = inner if inner is not None else body
+        if order != 1 or len(variables) != 1:
+            raise ParseError("inside an expression, only first derivatives by one variable are read",
+                             pos=op.pos, end=op.end)
+        kind = "jacobian"
+    var = variables[0]
+    if var.kind != "name" and not (op.kind == "nabla" and not op.args):
+        raise ParseError("a derivative by an expression is not read yet; name it (u = …) and differentiate by u",
+                         pos=var.pos, end=var.end)
+    end = body.end if body is not None else op.end
+    return Node("derivative", (body, var), op.pos, max(end, op.end), kind, op.grouped)
+
+
+def _point_of(op: Node, body: Node | None) -> Node:
+    """``\nabla f(u)`` with no subscript: the gradient of f at the point u (by u when u is a
+    symbol); of anything else, by the one usual variable in it."""
+    if body is not None and body.kind == "call" and len(body.args) == 2 and body.args[0].kind == "name":
+        return body.args[1]
+    if body is None:
+        raise ParseError("nothing to differentiate after the gradient", pos=op.end, end=op.end + 1)
+    return guess_variable(op, body)
+
+
+def _scaled_operator(side: Node):
+    """(c, ∇f) for a side ``c ∇f`` whose factor c is a number, -1 or a fraction of numbers."""
+    if side.kind == "neg" and not side.grouped:
+        inner = _scaled_operator(side.args[0])
+        coeff, rest = inner if inner is not None else (None, side.args[0])
+        if extract_operator(rest)[0] is None:
+            return None
+        minus = Node("num", (), side.pos, side.pos + 1, Fraction(-1))
+        return (minus if coeff is None else Node("mul", (minus, coeff), side.pos, coeff.end)), rest
+    head, rest = _leading(side)
+    if side.kind == "mul" and rest is not None and _coefficient(head) and extract_operator(rest)[0] is not None:
+        return head, rest
+    return None
+
+
+def _coefficient(node: Node) -> bool:
+    """A factor in front of a derivative: a number, a symbol, or a fraction or product of them."""
+    if node.kind in ("num", "name"):
+        return True
+    if node.kind == "frac" and frac_operator(node) is not None:
+        return False   # \\frac{dz}{dy} is a derivative, not a coefficient
+    return node.kind in ("frac", "div", "neg", "mul") and all(_coefficient(a) for a in node.args)
+
+
+def guess_variable(op: Node, body: Node) -> Node:
+    """``\\nabla f`` without a subscript: the one usual variable name (x, X, w, θ, …) in f."""
+    names: dict[str, Node] = {}
+
+    def walk(n: Node):
+        if n.kind == "name":
+            names.setdefault(n.value, n)
+        for a in n.args:
+            if isinstance(a, Node):
+                walk(a)
+    walk(body)
+    usual = [names[v] for v in _USUAL_VARIABLES if v in names]
+    if len(usual) == 1:
+        return Node("name", (), op.end, op.end, usual[0].value)
+    raise ParseError("write the variable under the gradient: \\nabla_x", pos=op.pos, end=op.end)
+
+
+def _strip_transpose(v: Node) -> Node:
+    return v.args[0] if v.kind == "pow" else v
