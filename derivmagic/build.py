@@ -261,7 +261,15 @@ class Builder:
             return self.sym(node.value)
         if k == "font_one":
             return Ones(shape)
-        if k in ("add", "sub", "hadamard", "hdiv"):
+        if k in ("add", "sub"):   # a sum of k terms is one n-ary add (binary adds re-sort every earlier term)
+            terms = []
+            while node.kind in ("add", "sub") and id(node) in self.t.shape:
+                right = self._bcast(self._expr(node.args[1], env), shape)
+                terms.append(right if node.kind == "add" else neg(right))
+                node = node.args[0]
+            terms.append(self._bcast(self._expr(node, env), shape))
+            return add(*reversed(terms))
+        if k in ("hadamard", "hdiv"):
             a, b = (self._bcast(self._expr(x, env), shape) for x in node.args)
             if k == "add":
                 return add(a, b)

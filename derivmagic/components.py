@@ -11,17 +11,11 @@ from __future__ import annotations
 import re
 
 from .errors import ParseError
-from .syntax import Declaration, Definition, Indexed, Node, Target
+from .syntax import Declaration, Definition, Indexed, Node, Target, walk
 
 _ENTRY = re.compile(r"(?P<base>[A-Za-z]+|[a-zA-Z]+_(?:hat|tilde|bar))_(?P<index>\d)(?:,?(?P<col>\d))?")
 _FREE_ENTRY = re.compile(r"(?P<base>[A-Za-z])_(?P<index>[a-z]{1,2}|[a-z],[a-z])")
 
-
-def _walk(node):
-    if isinstance(node, Node):
-        yield node
-        for a in node.args:
-            yield from _walk(a)
 
 
 def _roots(statements) -> list[Node]:
@@ -37,7 +31,7 @@ def _roots(statements) -> list[Node]:
 
 
 def plain_names(statements) -> set[str]:
-    names = {n.value for r in _roots(statements) for n in _walk(r) if n.kind == "name"}
+    names = {n.value for r in _roots(statements) for n in walk(r) if n.kind == "name"}
     for s in statements:
         if isinstance(s, Indexed):   # z of ∂z_i/∂x_j: its entries are used (x_{ij} of X: X's)
             names |= {b for b in s.names if not (b.islower() and b.upper() in names)}
@@ -51,14 +45,14 @@ def plain_names(statements) -> set[str]:
 
 
 def has_matrices(statements) -> bool:
-    return any(n.kind == "matrix" for r in _roots(statements) for n in _walk(r))
+    return any(n.kind == "matrix" for r in _roots(statements) for n in walk(r))
 
 
 def has_entries(statements) -> bool:
     """Whether some name could be an entry of another name of the cell (x_2 beside x)."""
     if any(isinstance(s, Indexed) for s in statements) or any(
             n.kind == "matrix" and any(c.kind in ("dots", "empty") for r in n.args for c in r.args)
-            for r in _roots(statements) for n in _walk(r)):
+            for r in _roots(statements) for n in walk(r)):
         return True   # entries by free indices, or a pattern's y_1 … y_m
     names = plain_names(statements)
     for name in names:

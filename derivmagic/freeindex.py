@@ -11,17 +11,11 @@ concrete sizes, so the sides compare as matrices and every entry is checked. Ind
 from __future__ import annotations
 
 from .errors import ParseError
-from .syntax import Node
+from .syntax import Node, walk
 
 LETTERS = "ijkl"
 _SIZES = (3, 4, 2, 5)
 
-
-def _walk(node):
-    if isinstance(node, Node):
-        yield node
-        for a in node.args:
-            yield from _walk(a)
 
 
 def _token(name: str) -> tuple[str, list[str]]:
@@ -32,7 +26,7 @@ def _token(name: str) -> tuple[str, list[str]]:
 
 
 def _bound(sides) -> set[str]:
-    return {letter for s in sides for n in _walk(s) if n.kind == "index_sum" for letter in n.value[0]}
+    return {letter for s in sides for n in walk(s) if n.kind == "index_sum" for letter in n.value[0]}
 
 
 def _free_letters(sides) -> list[str]:
@@ -43,12 +37,12 @@ def _free_letters(sides) -> list[str]:
         if isinstance(letter, str) and letter in LETTERS and letter not in found:
             found.append(letter)
     for s in sides:
-        for n in _walk(s):
+        for n in walk(s):
             if n.kind == "entry" and isinstance(n.value[0], str):
                 add(n.value[0])
                 add(n.value[1])
-            if n.kind == "frac" and any(d.kind == "partial" for d in _walk(n.args[0])):   # ∂y_i/∂x_j
-                for d in _walk(n):
+            if n.kind == "frac" and any(d.kind == "partial" for d in walk(n.args[0])):   # ∂y_i/∂x_j
+                for d in walk(n):
                     if d.kind == "name":
                         for t in _token(d.value)[1]:
                             add(t)
@@ -59,9 +53,9 @@ def pattern_bounds(sides) -> set[str]:
     """Letters inside a pattern with \\dots (x_1 … x_k): its bounds, not free indices."""
     out = set()
     for s in sides:
-        for n in _walk(s):
+        for n in walk(s):
             if n.kind == "matrix" and any(c.kind in ("dots", "empty") for r in n.args for c in r.args):
-                out |= {t for d in _walk(n) if d.kind == "name" for t in _token(d.value)[1]}
+                out |= {t for d in walk(n) if d.kind == "name" for t in _token(d.value)[1]}
     return out
 
 
@@ -76,7 +70,7 @@ def expand_free_indices(sides: list[Node], notes: list[str], spans: dict | None 
                          "one or two", pos=sides[0].pos, end=sides[-1].end)
     bases: dict[str, set[str]] = {x: set() for x in letters}
     for s in sides:
-        for n in _walk(s):
+        for n in walk(s):
             if n.kind == "name":
                 base, tokens = _token(n.value)
                 for k, t in enumerate(tokens):
@@ -105,13 +99,13 @@ def expand_free_indices(sides: list[Node], notes: list[str], spans: dict | None 
     notes.append(f"read the line entry by entry over its free {'index' if len(letters) == 1 else 'indices'} "
                  f"{' and '.join(letters)} ({'rows by ' + rows + ', columns by ' + cols if cols else 'a column'}), "
                  f"written out at {shown}")
-    inside = {_token(d.value)[0] for s in sides for n in _walk(s) if n.kind == "frac"   # ∂y_1/∂x_j beside them
-              for d in _walk(n) if d.kind == "name" and _token(d.value)[1]}
+    inside = {_token(d.value)[0] for s in sides for n in walk(s) if n.kind == "frac"   # ∂y_1/∂x_j beside them
+              for d in walk(n) if d.kind == "name" and _token(d.value)[1]}
     return out, {b for x in letters for b, _, _ in bases[x]} | inside
 
 
 def _uses(node: Node, letter: str) -> bool:
-    for n in _walk(node):
+    for n in walk(node):
         if n.kind == "name" and letter in _token(n.value)[1]:
             return True
         if n.kind == "entry" and letter in n.value[:2]:
@@ -122,7 +116,7 @@ def _uses(node: Node, letter: str) -> bool:
 def index_positions(node: Node, letter: str) -> set:
     """(name, position, tokens) of every subscript where ``letter`` stands (x_k: ("x", 0, 1))."""
     out = set()
-    for n in _walk(node):
+    for n in walk(node):
         if n.kind == "name":
             base, tokens = _token(n.value)
             out |= {(base, k, len(tokens)) for k, t in enumerate(tokens) if t == letter}

@@ -10,16 +10,10 @@ as a plain symbol elsewhere in the cell.
 """
 from __future__ import annotations
 
-from .syntax import Definition, FunctionDeclaration, Node, Target
+from .syntax import Definition, FunctionDeclaration, Node, Target, walk
 
 OUTPUT_LETTERS = {"f", "g", "h", "F", "G", "H", "J", "L", "R", "E", "ell", "y", "z", "u", "v", "phi", "psi", "varphi"}
 
-
-def _walk(node: Node):
-    yield node
-    for a in node.args:
-        if isinstance(a, Node):
-            yield from _walk(a)
 
 
 def _roots(statements) -> list[Node]:
@@ -42,7 +36,7 @@ def abstract_functions(statements, declared: dict, implicit=()) -> dict[str, Fun
     """The arbitrary functions of a cell: name -> its declaration (or None, shapes from use)."""
     defs = {s.name for s in statements if isinstance(s, Definition)}
     fdecls = {s.name: s for s in statements if isinstance(s, FunctionDeclaration)}
-    calls = [n for root in _roots(statements) for n in _walk(root)
+    calls = [n for root in _roots(statements) for n in walk(root)
              if n.kind == "call" and n.args[0].kind == "name" and n.args[0].value not in defs | set(declared)]
     heads: set[str] = set()
     while True:   # g(h(x)) is an application when h(x) is one
@@ -141,7 +135,7 @@ __all__ = ["abstract_functions", "apply_bare_functions", "codomain_kinds", "func
 
 # ---------------------------------------------------------------- functions named by their derivatives
 def _derivatives(node: Node):
-    for n in _walk(node):
+    for n in walk(node):
         if n.kind == "derivative":
             yield n
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .errors import ParseError
-from .syntax import Node
+from .syntax import Node, walk
 
 ELEMENTWISE_FUNCS = {"log", "exp", "tanh", "sin", "cos", "sigmoid", "sign", "sqrt", "abs", "tan", "relu", "step"}
 
@@ -184,7 +184,7 @@ def _written_out(node: Node, notes: list[str], spans: dict) -> Node | None:
         return None
     count = int(upper) if upper is not None and str(upper).isdigit() else (known.pop() if known else EXPLICIT_SIZE)
     terms = [at_values(node.args[0], {letter: k}) for k in range(1, count + 1)]
-    if any(n.kind == "name" and n.value == letter for t in terms for n in _walk(t)):
+    if any(n.kind == "name" and n.value == letter for t in terms for n in walk(t)):
         return None
     out = terms[0]
     for t in terms[1:]:
@@ -193,12 +193,6 @@ def _written_out(node: Node, notes: list[str], spans: dict) -> Node | None:
     notes.append(f"read the sum over {letter} term by term{bound} (it has no matrix form)")
     return Node(out.kind, out.args, node.pos, node.end, out.value, True)
 
-
-def _walk(node):
-    if isinstance(node, Node):
-        yield node
-        for a in node.args:
-            yield from _walk(a)
 
 
 def _transposed(n: Node) -> bool:

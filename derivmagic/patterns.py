@@ -15,7 +15,7 @@ not clear is refused with the reason.
 from __future__ import annotations
 
 from .errors import ParseError
-from .syntax import Definition, Node, Target
+from .syntax import Definition, Node, Target, walk
 
 GAPS = ("dots", "empty")
 _CHOICES = (3, 4, 5, 2, 6, 7, 8)
@@ -49,7 +49,7 @@ def expand_patterns(statements, notes: list[str]) -> dict[str, int]:
     if sizes:   # y_1 … y_m of a pattern are entries of y
         from .syntax import Indexed
         bases = {_split(n.value)[0] for st in statements if isinstance(st, (Definition, Target))
-                 for root in _roots(st) for n in _walk_nodes(root) if n.kind == "name" and _split(n.value)[1]
+                 for root in _roots(st) for n in walk(root) if n.kind == "name" and _split(n.value)[1]
                  and any(t.isdigit() for t in _split(n.value)[1])}
         statements.append(Indexed(bases))
     return sizes
@@ -265,7 +265,7 @@ def _expand_sum(node: Node, notes: list[str], sizes: dict[str, int], bases: set)
         raise error("their indices do not run from 1 to one bound")
     bound = next(iter(ends))[1]
     at = {(p, k) for p, k, _, _ in d}
-    bases.update(_split(n.value)[0] for n in _walk_nodes(first) if n.kind == "name" and _split(n.value)[1])
+    bases.update(_split(n.value)[0] for n in walk(first) if n.kind == "name" and _split(n.value)[1])
     for k, (_, t) in enumerate(terms[:gap]):
         if _diff(_substitute(first, {pos: str(k + 1) for pos in at}), t) != []:
             raise error(f"written term {k + 1} does not follow the formula of the first and last ones")
@@ -283,9 +283,3 @@ def _expand_sum(node: Node, notes: list[str], sizes: dict[str, int], bases: set)
         out = term if out is None else Node("add", (out, term), out.pos, term.end)
     return Node(out.kind, out.args, node.pos, node.end, out.value, node.grouped)
 
-
-def _walk_nodes(node):
-    if isinstance(node, Node):
-        yield node
-        for a in node.args:
-            yield from _walk_nodes(a)
