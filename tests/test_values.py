@@ -46,11 +46,6 @@ CLAIMS = [
 ]
 
 
-@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in CLAIMS], ids=[r[0] for r in CLAIMS])
-def test_each_link_of_a_line_of_values_is_judged(cell, verdicts):
-    d = derive(cell)
-    assert [c.holds for c in d.claims] == verdicts, d.text
-
 
 def test_a_line_of_values_is_shown_as_written():
     d = derive(r"= v^T A x + x^T D(A x)[v]")
@@ -93,12 +88,6 @@ COMPONENT_FUNCTIONS = [
 ]
 
 
-@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in COMPONENT_FUNCTIONS], ids=[r[0] for r in COMPONENT_FUNCTIONS])
-def test_components_of_an_arbitrary_function(cell, verdicts):
-    """h_i(x) is the i-th component of h(x); ∇h of a vector function is its transposed Jacobian."""
-    d = derive(cell)
-    assert [c.holds for c in d.claims] == verdicts, d.text
-
 
 POINT_NOTATION = [
     # h_{1,(x)}: h_1 taken at x; Dh_{(x)}: the derivative of h at x (its Jacobian); (a, b, …): a row
@@ -111,11 +100,6 @@ POINT_NOTATION = [
                                           r"\quad h: \mathbb{R}^3 \to \mathbb{R}^4", [False]),
 ]
 
-
-@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in POINT_NOTATION], ids=[r[0] for r in POINT_NOTATION])
-def test_functions_taken_at_a_point(cell, verdicts):
-    d = derive(cell)
-    assert [c.holds for c in d.claims] == verdicts, d.text
 
 
 def test_a_tuple_is_a_row_and_a_definition_is_worked_out():
@@ -138,11 +122,6 @@ MORE = [
     ("columns_side_by_side_untransposed", r"Dh(x)[v] = (\nabla h_1(x), \nabla h_2(x)) v", [False]),
 ]
 
-
-@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in MORE], ids=[r[0] for r in MORE])
-def test_sums_and_concatenations(cell, verdicts):
-    d = derive(cell)
-    assert [c.holds for c in d.claims] == verdicts, d.text
 
 
 def test_columns_side_by_side_are_the_transposed_jacobian():
@@ -185,3 +164,13 @@ def test_a_shape_stated_after_a_side_and_prose_around_a_space():
     row = derive(r"J = \left[\frac{\partial y}{\partial x_1} \quad \frac{\partial y}{\partial x_2} \right] \quad "
                  r"\text{a row vector in } \mathbb{R}^{1 \times n}")
     assert row.check.passed
+
+
+EVERY_LINE = CLAIMS + COMPONENT_FUNCTIONS + POINT_NOTATION + MORE
+
+
+@pytest.mark.parametrize("cell,verdicts", [r[1:] for r in EVERY_LINE], ids=[r[0] for r in EVERY_LINE])
+def test_each_link_is_judged(cell, verdicts):
+    """Every table above: a line's links, each judged, a true and a false form of each notation."""
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == verdicts, d.text
