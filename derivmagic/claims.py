@@ -29,6 +29,8 @@ from .rules import Add, Hadamard, Mul, Transpose, add, hadamard, mul, neg, trans
 from .rules.linear import split_coeff
 
 INSTANCES = 4
+PIECEWISE_INSTANCES = 32   # with step, sign, |·| or ReLU: sides may agree on one region and not another
+PIECEWISE = {"step", "sign", "abs", "relu"}
 AGREE = 1e-8
 
 
@@ -241,6 +243,8 @@ class Judge:
 
     def agree(self, a: Expr, b: Expr, **kw) -> bool:
         seen = False
+        if "count" not in kw and _piecewise(self.function, a, b):
+            kw["count"] = PIECEWISE_INSTANCES
         for _, _, va, vb in self.values(a, b, **kw):
             seen = True
             if va.shape != vb.shape or numeric.relative_error(vb, va) > AGREE or not np.all(np.isfinite(va)):
@@ -597,6 +601,14 @@ def layout_note(kind: str, layout: str, var: Sym) -> tuple[str, str]:
 
 def _option(layout: str) -> Math:
     return Math(f"--layout {layout}", rf"\texttt{{-{{}}-layout {layout}}}")
+
+
+def _piecewise(*exprs) -> bool:
+    """Whether a side is piecewise (a ReLU's step, a sign, an absolute value): judged at more points,
+    so that agreement on one piece is never taken for agreement everywhere."""
+    from .expr import postorder
+    from .rules import Func
+    return any(isinstance(n, Func) and n.name in PIECEWISE for e in exprs for n in postorder(e))
 
 
 def judge_chain(answer, sides: list, values: list, cell: str, symbols: dict, dims: set, seed: int = 0) -> list[Claim]:

@@ -176,6 +176,18 @@ class ToNode(Transformer):
         i, j = int(flat[0]) - 1, int(flat[1]) - 1 if len(flat) == 2 else 0
         return self._node("entry", meta, base, value=(i, j, len(flat) == 2))
 
+    def positive_part(self, meta, base, plus):
+        return self._node("func", meta, base, value="relu")   # (u)_+ = max(0, u), entry by entry
+
+    def max_of_two(self, meta, tok, a, b, close):
+        """``\\max(0, u)``: the positive part of u (entry by entry), a ReLU."""
+        zero = [x for x in (a, b) if x.kind == "num" and x.value == 0]
+        if not zero:
+            p, e = _span(meta)
+            raise ParseError("\\max of two expressions is read as \\max(0, u), the positive part; other maxima are "
+                             "not read yet", pos=p, end=e)
+        return self._node("func", meta, b if zero[0] is a else a, value="relu")
+
     def frac(self, meta, tok, num, den):
         return self._node("frac", meta, num, den)
 
