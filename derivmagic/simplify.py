@@ -20,7 +20,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from . import structure
-from .expr import Expr, Identity, Num, Ones, Sym, postorder
+from .expr import Expr, Identity, InternalShapeError, Num, Ones, Sym, postorder
 from .limits import scoped, tick
 from .rules.elementwise import Diag, Hadamard, Pow, diag, hadamard, power
 from .rules.linear import Add, Mul, Transpose, add, mul, split_coeff, transpose
@@ -238,12 +238,15 @@ def _common_product_factor(terms: list[Expr]) -> Expr | None:
     elementwise = parts[0][2]
     build = hadamard if elementwise else mul
     one = Ones(terms[0].shape) if elementwise else Num(1)
-    rests = []
-    for c, exps, _ in parts:
-        left = [power(b, q - common.get(b, 0)) for b, q in exps.items() if q != common.get(b, 0)]
-        rests.append(mul(Num(c), build(*left) if left else one))
-    shared = build(*[power(b, q) for b, q in common.items()])
-    return build(shared, _add_factored(rests))
+    try:
+        rests = []
+        for c, exps, _ in parts:
+            left = [power(b, q - common.get(b, 0)) for b, q in exps.items() if q != common.get(b, 0)]
+            rests.append(mul(Num(c), build(*left) if left else one))
+        shared = build(*[power(b, q) for b, q in common.items()])
+        return build(shared, _add_factored(rests))
+    except InternalShapeError:   # the shared factor does not leave terms of one shape: keep the sum
+        return None
 
 
 def _nearer_zero(p: Fraction, q: Fraction) -> Fraction:

@@ -18,6 +18,12 @@ from shared_data import CORPUS, NOTES  # noqa: E402
 
 # cells that raised something other than a DerivError (kept with the checks that found them)
 ONCE_CRASHED = {
+    "a factor shared by terms of two shapes": "x \\in \\mathbb{R}^{n}\nF(x) = \\operatorname{softmax}\\left("
+                                              "\\operatorname{softmax}\\left(x\\right)\\right) x^T\nD F(x)[v]",
+    "a factor shared by a scalar and a vector term": (
+        "t \\in \\mathbb{R} \\quad a_1 \\in \\mathbb{R}^{p} \\quad a_2 \\in \\mathbb{R}^{3}\n\\frac{\\partial}"
+        "{\\partial t} \\left(\\frac{\\operatorname{softmax}\\left(\\frac{a_1}{\\sigma\\left(t\\right)}\\right)}"
+        "{1 + \\|a_2\\|_2^2}\\right)"),
     "claim 0 of a nonzero gradient": r"\nabla_x \|x\|_2^2 = 0",
     "claim 2 of a zero Hessian": r"\nabla^2_\theta \lambda^T x = 2",
     "direction dA": "f(A) = A^3\nD f(A)[dA]",
