@@ -190,6 +190,8 @@ class Builder:
             answer = solve("directional", f, x, self.layout, self._expr(node.args[2], env))
         else:
             layout = "denominator" if node.value == "gradient" else self.layout
+            if node.value == "dmatrix":
+                layout = "denominator" if self.t.gradient_columns else "numerator"
             answer = solve("gradient" if node.value == "gradient" and f.is_scalar else "jacobian", f, x, layout)
         if self.recording and self.syms.get(x.name) is x:
             self.derivatives.append(answer)   # a derivative inside a line of values, checked like any result

@@ -2,8 +2,8 @@
 
 A *derivative statement* is a display formula (``$$…$$``, ``\\[…\\]``, a math environment) that
 contains a derivative operator (``\\nabla``, ``\\partial``, ``\\frac{d…}{d…}``, ``D f(x)[v]``), joined
-with the display formulas after it that begin with ``=`` (they continue the derivation; the
-formula they continue may also be an inline ``$…$`` one). Each derivation found in it is derived
+with the display formulas after it that begin with ``=`` (they continue the derivation: the last
+display formula before them, or an inline ``$…$`` one when none came before it). Each derivation found in it is derived
 and its claims judged; a formula that cannot be read is reported with the reason, and never stops
 the rest.
 
@@ -219,14 +219,18 @@ def continues(latex: str) -> bool:
 def _statements(text: str, formulas: list[_Formula]) -> list[list[_Formula]]:
     """Derivative statements as lists of formulas: a head and the formulas that continue it."""
     groups: list[list[_Formula]] = []
-    current = None
+    current = shown = None       # the last statement, and the last one that has a display formula
     for f in formulas:
         latex = f.content(text)
-        if f.display and continues(latex) and current is not None:
-            current.append(f)
+        if f.display and continues(latex) and (shown or current) is not None:
+            head = shown if shown is not None else current   # "so $D(x^T)[v] = v^T$" between: a side remark
+            head.append(f)
+            current = shown = head
         elif f.display or "=" in latex or has_derivative(latex):
             current = [f]            # an inline formula heads a statement only when a display one continues it
             groups.append(current)
+            if f.display:
+                shown = current
     return [g for g in groups if any(f.display for f in g) and any(has_derivative(f.content(text)) for f in g)]
 
 

@@ -128,6 +128,48 @@ def _leading(node: Node) -> tuple[Node, Node | None]:
     return head, Node(node.kind, (rest, node.args[1]), rest.pos, node.end)
 
 
+def drop_evaluation_points(node: Node, notes: list[str]) -> Node:
+    """``\\frac{\\partial f}{\\partial x_1}(\\mathbf{x})``: the derivative taken at x, not times x. The
+    point is dropped (the derivative is a function of x already); read before sums are rewritten, so
+    ``\\sum_d \\frac{\\partial f}{\\partial x_d}(\\mathbf{x}) v_d`` is the sum of the partials times v_d."""
+    if not isinstance(node, Node) or not node.args:
+        return node
+    args = tuple(drop_evaluation_points(a, notes) if isinstance(a, Node) else a for a in node.args)
+    node = Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+    if node.kind != "mul":
+        return node
+    factors, joins = _flatten(Node("mul", node.args, node.pos, node.end, node.value))
+    kept, kept_joins = [factors[0]], []
+    for join, f in zip(joins, factors[1:]):
+        variables = _last_derivative_variables(kept[-1])
+        if variables is None or not _at_its_point(variables, f):
+            kept.append(f)
+            kept_joins.append(join)
+        elif (note := f"read ({f.value}) after ∂/∂{variables[0].value} as the point the derivative is taken at") \
+                not in notes:
+            notes.append(note)
+    if len(kept) == len(factors):
+        return node
+    return _regroup(_product(kept, kept_joins), node.grouped) if len(kept) > 1 else _regroup(kept[0], node.grouped)
+
+
+def _last_derivative_variables(node: Node) -> list | None:
+    """The variables of ``\\frac{\\partial f}{\\partial x}`` when a factor ends with one (also inside
+    ``\\sum_d``, whose body is its next factor): what a following ``(\\mathbf{x})`` is the point of."""
+    while node.kind in ("index_sum", "mul") and not node.grouped:
+        node = node.args[-1] if node.kind == "mul" else node.args[0]
+    if node.kind == "frac" and frac_operator(node) is not None and frac_operator(node)[1] is not None:
+        return frac_operator(node)[2]
+    return None
+
+
+def _at_its_point(variables: list, rest: Node) -> bool:
+    """``(\\mathbf{x})`` after ∂f/∂x or ∂f/∂x_1: the point the derivative is taken at, not a factor."""
+    var = variables[0] if len(variables) == 1 else None
+    return var is not None and var.kind == "name" and rest.grouped and rest.kind == "name" \
+        and rest.value in (var.value, var.value.split("_")[0])
+
+
 def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
     claims = [_claim_side(c) for c in claims]
     if op.kind == "nabla":
@@ -189,6 +231,16 @@ def _differential(direction: Node) -> Node:
     return direction
 
 
+def gradient_at_a_point(op: Node | None, rest: Node | None) -> bool:
+    """``∇f(x) · v``, ``∇f(x)^T v``, ``∇f(x)^T``: the gradient of f taken at x, a value in a product
+    (or transposed), not ∇ of the whole product."""
+    if op is None or op.kind != "nabla" or op.args or rest is None:
+        return False
+    head = _factors_grouped(rest)[0]
+    return (rest.kind == "mul" and head.kind == "call") or (
+        head.kind == "pow" and head.args[0].kind == "call" and _is_transpose_mark(head.args[1]))
+
+
 def _claim_side(side: Node):
     """A claimed side is an expression, or itself a derivative (``= \\nabla_x (Ax+b)^T(Ax+b)``),
     also with a constant factor (``= \\frac{1}{2}\\nabla_\\theta (X\\theta - y)^T(X\\theta - y)``)."""
@@ -218,11 +270,7 @@ def _claim_side(side: Node):
     op, rest = extract_operator(side)
     standalone = op is not None and (op.kind == "directional" or (op.kind == "frac" and frac_operator(op)[1] is not None))
     at_a_point = op is not None and op.kind == "directional" and op.args[0].args[-1].kind != "name"
-    head = _factors_grouped(rest)[0] if rest is not None else None
-    at_a_point = at_a_point or (op is not None and op.kind == "nabla" and not op.args and rest is not None
-                                and rest.kind == "mul" and (head.kind == "call" or (
-                                    head.kind == "pow" and head.args[0].kind == "call"
-                                    and _is_transpose_mark(head.args[1]))))   # ∇f(x) · v, ∇f(x)^T v
+    at_a_point = at_a_point or gradient_at_a_point(op, rest)
     if op is None or (standalone and rest is not None) or at_a_point:   # ∂z/∂y ∂y/∂x, DA(x)[v] C(x), Dg(h(x))[c]
         side = embed_derivatives(side)
         _no_operator(side)
@@ -301,10 +349,10 @@ def _embed_factors(factors: list[Node], joins: list) -> Node | None:
                                  f.pos, g.end, "directional", g.grouped))
         if f.kind == "name" and f.value == "D" and not f.grouped and (g.kind == "call" or (
                 g.kind == "pow" and g.args[0].kind == "call" and _is_transpose_mark(g.args[1]))):
-            call = g if g.kind == "call" else g.args[0]   # D h(x): the derivative of h at x, a matrix (J_h(x))
+            call = g if g.kind == "call" else g.args[0]   # D h(x): h's derivative at x, as a matrix
             if len(call.args) != 2:
                 continue
-            deriv = Node("derivative", (call, call.args[1]), f.pos, call.end, "jacobian")
+            deriv = Node("derivative", (call, call.args[1]), f.pos, call.end, "dmatrix")
             return merge(i, deriv if g is call else Node("pow", (deriv, g.args[1]), f.pos, g.end))
     for i, f in enumerate(factors):
         if f.kind == "nabla" or (f.kind == "frac" and frac_operator(f) is not None and frac_operator(f)[1] is None):

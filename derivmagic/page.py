@@ -231,12 +231,13 @@ def _join_aligned(cell: str, joins: list | None = None) -> str:
 
 
 def _continue_the_line(cell: str, pieces: list, joins: list) -> list:
-    """``a = b \\quad \\text{here } y = f(x) \\\\ &= c``: a continued line continues its first statement,
-    not the remark after \\quad (the remark's span is left blank in it, positions kept)."""
+    """``a = b \\quad \\text{here } y = f(x) \\\\ &= c`` (or ``a = b, c = … \\\\ &= …``): a continued line
+    continues its first statement, not the remark or definition after \\quad or a comma (that span is
+    left blank in it, positions kept)."""
     for j in joins:
         k = next((k for k, (off, text) in enumerate(pieces) if off <= j < off + len(text)), None)
         if k is None or k == 0 or "\n" in cell[pieces[k - 1][0]:j] or \
-                not re.search(r"\\q?quad\s*$", cell[:pieces[k][0]]):
+                not re.search(r"(?:\\q?quad|,)\s*$", cell[:pieces[k][0]]):
             continue
         first_off, first = pieces[k - 1]
         off, text = pieces[k]

@@ -23,7 +23,8 @@ from .page import (merged_spans, only_names, plain_words, prose_declarations, sp
 from .tex import GREEK_UNICODE, Braced, brace_arguments
 from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark
 from .operators import (_definition_head, _has_derivative, _is_head, _no_operator, _regroup, _target,
-                        _transposed_head, _value, embed_derivatives, extract_operator)
+                        _transposed_head, _value, drop_evaluation_points, embed_derivatives,
+                        extract_operator, gradient_at_a_point)
 
 
 FUNCTION_NAMES = {
@@ -586,7 +587,8 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
     notes: list[str] = []
     sum_sizes: dict[str, int] = {}
     summed_bases: set[str] = set()
-    sides = [expand_sum_patterns(_shift(s, offset), notes, sum_sizes, summed_bases) for s in sides]
+    sides = [expand_sum_patterns(drop_evaluation_points(_shift(s, offset), notes), notes, sum_sizes, summed_bases)
+             for s in sides]
     spans: dict = {}
     sides, indexed = expand_free_indices(sides, notes, spans)
     indexed = indexed | summed_bases
@@ -607,6 +609,8 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
                       "unknown and the sides after '=' are read")
     remarks = [Remark(n) for n in notes] + ([Indexed(indexed)] if indexed else [])
     op, rest = extract_operator(sides[0])
+    if len(sides) >= 2 and gradient_at_a_point(op, rest):
+        return [_value(sides), *remarks]   # ∇f(x)^T v = …: values, each link judged
     if op is not None:
         return [_target(op, rest, sides[1:]), *remarks]
     if continuation:

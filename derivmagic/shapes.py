@@ -103,16 +103,53 @@ class Reading:
 
 
 def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
-    """The cheapest reading of the symbols' shapes that fits. ``x_2`` beside ``x`` is read as an
-    entry of x first; if no reading then fits, as a symbol of its own."""
+    """The cheapest reading of the symbols' shapes that fits. ``D h(x)`` alone is h's Jacobian, or,
+    when only that fits a claim's shapes, the matrix of the gradients ∇h_i as columns (how some notes
+    arrange it); the Interpretation says which."""
+    if not _has_dmatrix(statements):
+        return _read_entries(statements, cell, layout)
+    pristine = copy.deepcopy(statements)
+    failure = None
+    try:
+        reading = _read_entries(statements, cell, layout)
+    except ShapeError as exc:
+        reading, failure = None, exc
+    if reading is not None and not _claims_misfit(reading):
+        return reading
+    try:
+        other = _read_entries(pristine, cell, layout, gradient_columns=True)
+    except DerivError:
+        other = None
+    if other is None or _claims_misfit(other):
+        if reading is None:
+            raise failure
+        return reading
+    other.notes.append("read D h(x) as the matrix with the gradients ∇h_i as its columns (the Jacobian's "
+                       "transpose): the arrangement in which the line's shapes fit")
+    return other
+
+
+def _claims_misfit(reading: Reading) -> bool:
+    return any(isinstance(c, ShapeError) for t in reading.targets for c in t[4])
+
+
+def _has_dmatrix(statements) -> bool:
+    from .syntax import walk
+    from .patterns import _roots
+    return any(n.kind == "derivative" and n.value == "dmatrix" for s in statements
+               if isinstance(s, (Definition, Target)) for r in _roots(s) for n in walk(r))
+
+
+def _read_entries(statements: list, cell: str, layout: str, gradient_columns: bool = False) -> "Reading":
+    """``x_2`` beside ``x`` is read as an entry of x first; if no reading then fits, as a symbol of its own."""
     pristine = copy.deepcopy(statements) if has_entries(statements) else None
     try:
-        return _read(statements, cell, layout, entries=pristine is not None)
+        return _read(statements, cell, layout, entries=pristine is not None, gradient_columns=gradient_columns)
     except ShapeError:
         if pristine is None:
             raise
         try:
-            reading = _read(pristine, cell, layout, entries=False)
+            reading = _read(pristine, cell, layout, entries=False, gradient_columns=gradient_columns)
         except DerivError:
             pass
         else:
@@ -122,7 +159,7 @@ def read(statements: list, cell: str, layout: str = "numerator") -> "Reading":
         raise
 
 
-def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
+def _read(statements: list, cell: str, layout: str, entries: bool, gradient_columns: bool = False) -> "Reading":
     decls = [s for s in statements if isinstance(s, Declaration)]
     defs = {s.name: s for s in statements if isinstance(s, Definition)}
     targets = [s for s in statements if isinstance(s, Target)]
@@ -158,7 +195,7 @@ def _read(statements: list, cell: str, layout: str, entries: bool) -> "Reading":
             tried_after += 1
         limits.tick(len(statements) + 1)
         typer = Typer(declared, defs, kinds, candidates, cell, functions, implicit, layout)
-        typer.concrete, typer.entry_notes = concrete, entry_notes
+        typer.concrete, typer.entry_notes, typer.gradient_columns = concrete, entry_notes, gradient_columns
         try:
             typer.run(targets)
         except Mismatch as exc:
@@ -243,6 +280,7 @@ class Typer:
         self.concrete = False                       # entries or explicit matrices: concrete sizes
         self.entry_notes: list[str] = []
         self.least_size: list[tuple[int, int]] = []  # (dimension, the size an entry needs)
+        self.gradient_columns = False                # D h(x) as the matrix of columns ∇h_i (its Jacobian's transpose)
         self.refusals: list[Mismatch] = []           # notation not read yet in a claim (blocks, entries of a scalar)
 
     # --- dimensions
@@ -505,7 +543,11 @@ class Typer:
         else:
             x = self._definition(var.value, var) if var.value in self.defs else self.symbol(var.value, var)
         layout = "denominator" if node.value == "gradient" else self.layout
+        if node.value == "dmatrix":   # D h(x): the Jacobian, or (as some notes write it) the gradients as columns
+            layout = "denominator" if self.gradient_columns else "numerator"
         column = lambda s: self.dims.is_one(s[1])   # noqa: E731
+        if node.value == "gradient" and not self.is_scalar(f):
+            self.nonscalar_gradient = True   # ∇g(u) of a vector-valued g: unusual, as for ∇_x
         if self.is_scalar(f):
             if self.is_scalar(x) or layout == "denominator":
                 return x

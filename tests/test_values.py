@@ -95,10 +95,62 @@ POINT_NOTATION = [
                               r"h_{1,(\mathbf{x})} \\ \vdots \\ \mathbf{v}^\top \nabla h_{n,(\mathbf{x})} \end{pmatrix}", [True]),
     ("chain_rule_as_matrices", r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = (\nabla g_{(h(\mathbf{x}))})^\top "
                                r"Dh_{(\mathbf{x})} \mathbf{v}", [True]),
+    ("chain_rule_as_matrices_doubled", r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = 2(\nabla g_{(h(\mathbf{x}))})^\top "
+                                       r"Dh_{(\mathbf{x})} \mathbf{v}", [False]),
+    # vᵀ Dh ∇g with x ∈ ℝ³, h(x) ∈ ℝ⁴ fits only with Dh = (∇h_1, …, ∇h_4), 3×4: so read (and said), it holds
     ("chain_rule_as_matrices_transposed", r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = \mathbf{v}^\top "
                                           r"Dh_{(\mathbf{x})} \nabla g_{(h(\mathbf{x}))} \quad x \in \mathbb{R}^3 "
-                                          r"\quad h: \mathbb{R}^3 \to \mathbb{R}^4", [False]),
+                                          r"\quad h: \mathbb{R}^3 \to \mathbb{R}^4", [True]),
+    # D h(x) written where only the gradients-as-columns arrangement fits (the note's Dh = (∇h_1, …, ∇h_n))
+    ("gradients_as_columns", r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = (\nabla g(h(\mathbf{x})))^\top "
+                             r"Dh(\mathbf{x})^\top \mathbf{v} \quad x \in \mathbb{R}^3 \quad h: \mathbb{R}^3 \to "
+                             r"\mathbb{R}^4", [True]),
+    ("gradients_as_columns_doubled", r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = 2(\nabla g(h(\mathbf{x})))^\top "
+                                     r"Dh(\mathbf{x})^\top \mathbf{v} \quad x \in \mathbb{R}^3 \quad h: \mathbb{R}^3 "
+                                     r"\to \mathbb{R}^4", [False]),
+    ("jacobian_where_it_fits", r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = \nabla g(h(\mathbf{x}))^\top "
+                               r"Dh(\mathbf{x}) \mathbf{v} \quad x \in \mathbb{R}^3 \quad h: \mathbb{R}^3 \to \mathbb{R}^4",
+     [True]),
+    # (x) after ∂f/∂x_1: the point the partial derivative is taken at, alone, in a product, in a sum
+    ("partial_at_its_point", r"f(\mathbf{x}) = \mathbf{u}^\top \mathbf{x} \quad \frac{\partial f}{\partial x_1}"
+                             r"(\mathbf{x}) = u_1", [True]),
+    ("partial_at_its_point_wrong_entry", r"f(\mathbf{x}) = \mathbf{u}^\top \mathbf{x} \quad \frac{\partial f}"
+                                         r"{\partial x_1}(\mathbf{x}) = u_2", [False]),
+    ("partials_at_a_point_in_a_sum", r"f(\mathbf{x}) = \|\mathbf{x}\|^2 \quad \delta_{\mathbf{v}} f(\mathbf{x}) = "
+                                     r"\sum_{d=1}^n \frac{\partial f}{\partial x_d}(\mathbf{x}) v_d", [True]),
+    ("partials_at_a_point_in_a_sum_wrong", r"f(\mathbf{x}) = \|\mathbf{x}\|^2 \quad \delta_{\mathbf{v}} f(\mathbf{x}) = "
+                                           r"\sum_{d=1}^n \frac{\partial f}{\partial x_d}(\mathbf{x}) x_d", [False]),
+    ("partials_at_a_point_written_out", r"f(\mathbf{x}) = \|\mathbf{x}\|^2 \quad \delta_{\mathbf{v}} f(\mathbf{x}) = "
+                                        r"\frac{\partial f}{\partial x_1}(\mathbf{x}) v_1 + \frac{\partial f}{\partial x_2}"
+                                        r"(\mathbf{x}) v_2 \quad x, v \in \mathbb{R}^2", [True]),
 ]
+
+
+def test_the_arrangement_of_d_h_and_the_point_of_a_partial_are_said():
+    cell = {row[0]: row[1] for row in POINT_NOTATION}
+    columns = derive(cell["gradients_as_columns"])
+    assert any("the gradients ∇h_i as its columns" in n for n in columns.reading.notes)
+    assert not any("columns" in n for n in derive(cell["jacobian_where_it_fits"]).reading.notes)
+    at = derive(cell["partial_at_its_point"])
+    assert "read (x) after ∂/∂x_1 as the point the derivative is taken at" in at.reading.notes
+
+
+def test_a_gradient_at_a_point_is_of_a_scalar_function():
+    """∇g(h(x)) with g undeclared: g is read as scalar-valued (∇ of a vector function is unusual)."""
+    d = derive(r"f(x) = g(h(x)) \quad Df(\mathbf{x})[\mathbf{v}] = \mathbf{v}^\top Dh(\mathbf{x}) \nabla g(h(\mathbf{x}))")
+    assert "g: ℝᵐ → ℝ, an arbitrary differentiable function" in d.text
+    assert [c.holds for c in d.claims] == [True]
+
+
+def test_a_continued_line_continues_its_first_statement_not_a_definition_after_a_comma():
+    from derivmagic import derive_all
+    cell = (r"\begin{aligned} f(\mathbf{x}) &= g(h(\mathbf{x})) \\ Df(\mathbf{x})[\mathbf{v}] &= Dg(h(\mathbf{x}))"
+            r"[\mathbf{c}], \mathbf{c} = Dh(\mathbf{x})[\mathbf{v}] \\ &= %s \end{aligned}")
+    d, c = derive_all(cell % r"\nabla g(h(\mathbf{x})) \cdot \mathbf{c}")
+    assert [c.holds for c in d.claims] == [True, True]
+    assert c.answer.kind == "value" and not c.claims     # c = Dh(x)[v], worked out on its own
+    d, _ = derive_all(cell % r"2\nabla g(h(\mathbf{x})) \cdot \mathbf{c}")
+    assert [c.holds for c in d.claims] == [True, False]
 
 
 
@@ -120,6 +172,12 @@ MORE = [
     ("sum_of_components_squared", r"\nabla_x \sum_{i=1}^m f_i(x) = \sum_{i=1}^m \nabla_x f_i(x)^2", [False]),
     ("columns_side_by_side", r"Dh(x)[v] = (\nabla h_1(x), \nabla h_2(x))^T v", [True]),
     ("columns_side_by_side_untransposed", r"Dh(x)[v] = (\nabla h_1(x), \nabla h_2(x)) v", [False]),
+    # ∇f(x)^T: the transposed gradient at x (a row), on either side; never ∇ of f(x)ᵀ
+    ("gradient_transposed_claimed", r"\frac{\partial f}{\partial x} = \nabla f(x)^T", [True]),
+    ("gradient_untransposed_claimed", r"\frac{\partial f}{\partial x} = \nabla f(x) \quad f: \mathbb{R}^3 \to \mathbb{R}",
+     [False]),
+    ("gradient_transposed_first", r"\nabla f(x)^T v = \frac{\partial f}{\partial x} v", [True]),
+    ("gradient_transposed_first_doubled", r"\nabla f(x)^T v = 2\frac{\partial f}{\partial x} v", [False]),
 ]
 
 
