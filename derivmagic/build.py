@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import limits
 from .errors import DerivError, ParseError, ShapeError
-from .expr import SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym
+from .expr import SCALAR, Expr, Identity, InternalShapeError, Num, Ones, Sym, ones
 from .functions import function_note
 from .rules.entries import Basis, entry, explicit_det, stack
 from .tex import GREEK_UNICODE
@@ -188,10 +188,14 @@ class Builder:
         from .layout import solve
         if node.value == "directional":
             answer = solve("directional", f, x, self.layout, self._expr(node.args[2], env))
+        elif node.value == "prime" and not x.is_scalar:   # σ'(z) entry by entry: D σ(z)[𝟏]
+            answer = solve("directional", f, x, self.layout, ones(x.shape))
         else:
             layout = "denominator" if node.value == "gradient" else self.layout
             if node.value == "dmatrix":
                 layout = "denominator" if self.t.gradient_columns else "numerator"
+            if node.value == "prime":   # f'(u), u a scalar
+                layout = "numerator"
             answer = solve("gradient" if node.value == "gradient" and f.is_scalar else "jacobian", f, x, layout)
         if self.recording and self.syms.get(x.name) is x:
             self.derivatives.append(answer)   # a derivative inside a line of values, checked like any result

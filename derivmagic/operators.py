@@ -14,7 +14,7 @@ def _has_derivative(node) -> bool:
     if not isinstance(node, Node):
         return False
     if node.kind in ("nabla", "partial", "along") or (node.kind == "frac" and frac_operator(node) is not None) \
-            or (node.kind == "directional") or (node.kind == "name" and node.value == "D"):
+            or node.kind in ("directional", "derivative") or (node.kind == "name" and node.value == "D"):
         return True
     return any(_has_derivative(a) for a in node.args)
 

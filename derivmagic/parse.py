@@ -258,6 +258,16 @@ class ToNode(Transformer):
         args = [r for r in rest if isinstance(r, Node)]
         return self._node("call", meta, name, *args)
 
+    def prime_call(self, meta, name, prime, open_, arg, close):
+        if len(prime) > 1:
+            raise ParseError(f"{name.value}{prime}(…): derivatives of an arbitrary function beyond the first are "
+                             "not read yet", pos=prime.start_pos, end=prime.end_pos)
+        if name.kind == "name" and name.value == "sigma":   # \sigma'(z): the logistic sigmoid's, as \sigma(z) is
+            applied = self._node("func", meta, arg, value=FUNCTION_NAMES["sigma"])
+        else:
+            applied = self._node("call", meta, name, arg)
+        return self._node("derivative", meta, applied, arg, value="prime")
+
     def apply_direction(self, meta, call, direction):
         return self._node("directional", meta, call, direction)
 
@@ -476,6 +486,9 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
         return ParseError("this line begins with '=': it continues a derivation; put it after the line it "
                           "continues (in the same cell, or the next block of the same document)",
                           pos=tok.start_pos, end=tok.end_pos)
+    if tok.type == "PRIME":
+        return ParseError("a prime is read right after a function's name, before its argument: f'(x), "
+                          "\\sigma'(z)", pos=tok.start_pos, end=tok.end_pos)
     shown = text[tok.start_pos:tok.end_pos] if tok.start_pos is not None else str(tok)
     return ParseError(f"unexpected '{shown.strip()}' here: expected {_expected_words(exc)}",
                       pos=tok.start_pos, end=tok.end_pos)

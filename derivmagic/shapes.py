@@ -545,6 +545,15 @@ class Typer:
         layout = "denominator" if node.value == "gradient" else self.layout
         if node.value == "dmatrix":   # D h(x): the Jacobian, or (as some notes write it) the gradients as columns
             layout = "denominator" if self.gradient_columns else "numerator"
+        if node.value == "prime":     # f'(u): of a scalar u, shaped like f(u); σ'(z), tanh'(z): entry by entry
+            if body.kind == "func" and body.value in ELEMENTWISE:
+                return x
+            layout = "numerator"
+            if not self.is_scalar(x):
+                raise Mismatch(f"{self.show(node)}: a prime is read for a function of a scalar (or σ' entry by "
+                               f"entry), and {self.show(var)} is {self.fmt(x)} here: write \\nabla f(x) or "
+                               "J_f(x) (an arbitrary function applied entry by entry is not read yet)", node,
+                               refused=True)
         column = lambda s: self.dims.is_one(s[1])   # noqa: E731
         if node.value == "gradient" and not self.is_scalar(f):
             self.nonscalar_gradient = True   # ∇g(u) of a vector-valued g: unusual, as for ∇_x

@@ -121,6 +121,20 @@ CLAIMS = [
     ("product_rule_operator_term_missing", "f(x) = a(x)^T c(x) \\quad Df(x)[v] = (D a(x)[v])^T c(x)", False),
     ("chain_rule_operator", "f(x) = g(h(x)) \\quad Df(x)[v] = Dg(h(x))[Dh(x)[v]]", True),
     ("chain_rule_operator_wrong_point", "f(x) = g(h(x)) \\quad Df(x)[v] = Dg(x)[Dh(x)[v]]\ng: \\mathbb{R}^n \\to \\mathbb{R}^p\nh: \\mathbb{R}^n \\to \\mathbb{R}^n", False),
+    # f'(u): the derivative of a function of a scalar, at u (σ' of the logistic sigmoid entry by entry)
+    ("prime_chain_rule", r"\frac{d}{dx} g(f(x)) = g'(f(x)) f'(x)", True),
+    ("prime_chain_rule_wrong_point", r"\frac{d}{dx} g(f(x)) = g'(x) f'(x)", False),
+    ("prime_of_a_curve", r"\frac{d}{dt} \|f(t)\|^2 = 2 f(t)^T f'(t)", True),
+    ("prime_of_a_curve_twice", r"\frac{d}{dt} \|f(t)\|^2 = 2 f'(t)^T f'(t)", False),
+    ("prime_of_a_ridge", r"\nabla_x g(w^T x) = g'(w^T x) w", True),
+    ("prime_of_a_ridge_wrong_point", r"\nabla_x g(w^T x) = g'(x) w", False),
+    ("prime_of_a_definition", r"f(x) = \sin(x) \quad f'(x) = \cos(x)", True),
+    ("prime_of_a_definition_wrong", r"f(x) = \sin(x) \quad f'(x) = -\cos(x)", False),
+    ("sigmoid_prime", r"\sigma'(z) = \sigma(z) \odot (1 - \sigma(z)) \quad z \in \mathbb{R}^n", True),
+    ("sigmoid_prime_wrong", r"\sigma'(z) = \sigma(z) \odot \sigma(z) \quad z \in \mathbb{R}^n", False),
+    ("sigmoid_prime_in_a_gradient", r"\nabla_x \mathbf{1}^T \sigma(Wx) = W^T \sigma'(Wx)", True),
+    ("sigmoid_prime_in_a_gradient_transposed", r"\nabla_x \mathbf{1}^T \sigma(Wx) = W \sigma'(W^T x) \quad W \in "
+                                               r"\mathbb{R}^{3 \times 3}", False),
 ]
 
 
@@ -169,7 +183,11 @@ def test_a_product_stays_a_product():
     ("f: \\mathbb{R}^{m \\times n} \\to \\mathbb{R}^p \\quad \\nabla_X \\|f(X)\\|^2",
      r"f maps m×n to p×1: an arbitrary function takes a scalar, a vector or a matrix, and a function of a matrix has scalar values"),
     (r"\nabla^2_x f(x)", r"the second derivative of the arbitrary function f is not supported yet"),
-], ids=["vector_function_of_a_matrix", "second_derivative"])
+    (r"f'(x) = \nabla f(x) \quad x \in \mathbb{R}^3", r"f'\(x\): a prime is read for a function of a scalar \(or "
+     r"σ' entry by entry\), and x is 3×1 here"),
+    (r"f''(x) = 2", r"f''\(…\): derivatives of an arbitrary function beyond the first are not read yet"),
+    (r"x' = 2", r"unexpected '=' here: expected '\('"),
+], ids=["vector_function_of_a_matrix", "second_derivative", "prime_of_a_vector", "second_prime", "prime_alone"])
 def test_refusals_say_what_is_missing(cell, message):
     with pytest.raises(DerivError, match=message):
         derive(cell)
