@@ -275,6 +275,10 @@ class Builder:
                 node = node.args[0]
             terms.append(self._bcast(self._expr(node, env), shape))
             return add(*reversed(terms))
+        if k == "inner":   # ⟨A, X⟩ = tr(AᵀX); of columns, aᵀx
+            a, b = (self._expr(x, env) for x in node.args)
+            product = mul(transpose(a), b)
+            return product if product.is_scalar else trace(product)
         if k in ("hadamard", "hdiv"):
             a, b = (self._bcast(self._expr(x, env), shape) for x in node.args)
             if k == "add":

@@ -48,7 +48,7 @@ def _definition_head(lhs: Node) -> tuple[str, list[str]]:
 def _join(kind: str, a: Node | None, b: Node) -> Node:
     if a is None:
         return b if kind != "sub" else Node("neg", (b,), b.pos, b.end)
-    return Node(kind, (a, b), a.pos, b.end)
+    return Node(kind, (a, b), a.pos, b.end, ":" if kind == "inner" else None)
 
 
 def extract_operator(node: Node):
@@ -64,7 +64,8 @@ def extract_operator(node: Node):
         return node, None
     if kind == "mul" and node.args[0].kind == "along":   # ∂_v f(x): along v
         return node.args[0], node.args[1]
-    if kind in ("mul", "add", "sub", "hadamard", "div", "hdiv") and not node.args[0].grouped:
+    if (kind in ("mul", "add", "sub", "hadamard", "div", "hdiv") or (kind == "inner" and node.value == ":")) \
+            and not node.args[0].grouped:
         op, rest = extract_operator(node.args[0])   # (∇_x f) g: the operator stays inside its parentheses
         if op is not None:
             if rest is None and kind == "mul":
@@ -229,6 +230,68 @@ def _differential(direction: Node) -> Node:
             and direction.args[0].value == "d" and direction.args[1].kind == "name":
         return Node("name", (), direction.pos, direction.end, "d" + direction.args[1].value)
     return direction
+
+
+def differential_target(sides: list[Node], notes: list[str]) -> Target | None:
+    """``d(X^2) = X\\,dX + dX\\,X``, ``d\\|x\\| = \\frac{x^T dx}{\\|x\\|}``, ``df = …``: a differential as
+    the target, read as the directional derivative along the differential of the variable whose
+    ``d`` the right sides use (one variable); None when the line is not one."""
+    if len(sides) < 2:
+        return None
+    factors, joins = _flatten(sides[0])
+    if len(factors) == 1 and factors[0].kind == "call" and _is_d(factors[0].args[0]) and len(factors[0].args) == 2:
+        call = factors[0]   # d(X^2): d applied to its parentheses
+        factors, joins = [call.args[0], _regroup(call.args[1], True)], [None]
+    if len(factors) < 2 or not _is_d(factors[0]):
+        return None
+    named: set[str] = set()
+    claims = [_with_differentials(c, named) for c in sides[1:]]
+    if len(named) > 1:
+        raise ParseError(f"a differential in several variables ({', '.join('d' + n for n in sorted(named))}) is "
+                         "not read yet: write one variable's differential", pos=sides[0].pos, end=sides[0].end)
+    if not named:
+        return None
+    var = named.pop()
+    body = _product(factors[1:], joins[1:])
+    at = Node("name", (), factors[0].pos, factors[0].end, var)
+    notes.append(f"read the line as the differential d(…) by {var}: the derivative along d{var}")
+    return Target("directional", [at], embed_derivatives(body), [_claim_side(c) for c in claims],
+                  direction=Node("name", (), factors[0].pos, factors[0].end, "d" + var),
+                  pos=sides[0].pos, end=sides[0].end)
+
+
+def _is_d(node: Node) -> bool:
+    return node.kind == "name" and node.value == "d" and not node.grouped
+
+
+def _with_differentials(node: Node, named: set) -> Node:
+    """``dx``, ``dX^T`` written as d·x: the differential of x, one symbol ``dx`` (its name added to
+    ``named``)."""
+    if not isinstance(node, Node) or not node.args:
+        return node
+    if node.kind == "mul":
+        factors, joins = _flatten(Node("mul", node.args, node.pos, node.end, node.value))
+        out, out_joins, k = [], [], 0
+        while k < len(factors):
+            f = factors[k]
+            nxt = factors[k + 1] if k + 1 < len(factors) else None
+            base = nxt.args[0] if nxt is not None and nxt.kind == "pow" else nxt
+            if _is_d(f) and base is not None and base.kind == "name" and not base.grouped:
+                named.add(base.value)
+                d = Node("name", (), f.pos, base.end, "d" + base.value)
+                new = d if nxt is base else Node("pow", (d, nxt.args[1]), f.pos, nxt.end)
+                if k > 0:
+                    out_joins.append(joins[k - 1])
+                out.append(new)
+                k += 2
+                continue
+            if k > 0:
+                out_joins.append(joins[k - 1])
+            out.append(_with_differentials(f, named))
+            k += 1
+        return _regroup(_product(out, out_joins), node.grouped) if len(out) > 1 else _regroup(out[0], node.grouped)
+    args = tuple(_with_differentials(a, named) if isinstance(a, Node) else a for a in node.args)
+    return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
 
 
 def gradient_at_a_point(op: Node | None, rest: Node | None) -> bool:

@@ -154,9 +154,9 @@ def split_statements(cell: str) -> list[tuple[int, str]]:
     depth, start, i = 0, 0, 0
     while i < len(cell):
         ch = cell[i]
-        if ch in "({[⟦⟬":
+        if ch in "({[⟦⟬" or cell.startswith("\\langle", i):
             depth += 1
-        elif ch in ")}]⟧":
+        elif ch in ")}]⟧" or cell.startswith("\\rangle", i):
             depth = max(0, depth - 1)
         if depth == 0:
             m = _SEPARATORS.match(cell, i)

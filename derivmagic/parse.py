@@ -24,7 +24,7 @@ from .tex import GREEK_UNICODE, Braced, brace_arguments
 from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark
 from .operators import (_definition_head, _has_derivative, _is_head, _no_operator, _regroup, _target,
                         _transposed_head, _value, drop_evaluation_points, embed_derivatives,
-                        extract_operator, gradient_at_a_point)
+                        extract_operator, gradient_at_a_point, differential_target)
 
 
 FUNCTION_NAMES = {
@@ -141,6 +141,15 @@ class ToNode(Transformer):
 
     def hadamard(self, meta, a, op, b):
         return self._node("hadamard", meta, a, b)
+
+    def frobenius(self, meta, a, op, b):
+        return self._node("inner", meta, a, b, value=":")
+
+    def angle_product(self, meta, open_, a, b, close, sub=None):
+        if sub is not None and str(sub) not in ("F", "fro"):
+            raise ParseError("an inner product ⟨·,·⟩ is read as the Euclidean or Frobenius one (\\langle A, X "
+                             "\\rangle_F)", pos=_span(meta)[0], end=_span(meta)[1])
+        return self._node("inner", meta, a, b)
 
     def hdiv(self, meta, a, op, b):
         return self._node("hdiv", meta, a, b)
@@ -620,7 +629,10 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
     if continuation:
         notes.append("this line begins with '=': it continues a line that is not in the cell, so its left side is "
                       "unknown and the sides after '=' are read")
+    differential = differential_target(sides, notes)
     remarks = [Remark(n) for n in notes] + ([Indexed(indexed)] if indexed else [])
+    if differential is not None:
+        return [differential, *remarks]
     op, rest = extract_operator(sides[0])
     if len(sides) >= 2 and gradient_at_a_point(op, rest):
         return [_value(sides), *remarks]   # ∇f(x)^T v = …: values, each link judged

@@ -444,6 +444,10 @@ class Typer:
         if k in ("hadamard", "hdiv"):
             a, b = self.type(node.args[0], True), self.type(node.args[1], True)
             return self._sum(node, a, b, True, word="take the elementwise product of")
+        if k == "inner":   # ⟨A, X⟩ = A : X = tr(AᵀX), of two operands of one shape
+            a, b = self.type(node.args[0]), self.type(node.args[1])
+            self._same(a, b, node.args[0], node.args[1], "an inner product needs two operands of one shape")
+            return (ONE_DIM, ONE_DIM)
         if k == "pow":
             return self._power(node, ew)
         if k == "func":

@@ -224,7 +224,53 @@ def test_a_shape_stated_after_a_side_and_prose_around_a_space():
     assert row.check.passed
 
 
-EVERY_LINE = CLAIMS + COMPONENT_FUNCTIONS + POINT_NOTATION + MORE
+DIFFERENTIALS = [
+    # d(…) = … in the differential of one variable: the derivative along dX, each side judged
+    ("differential_of_a_square", r"d(X^2) = X dX + dX X", [True]),
+    ("differential_of_a_square_commuted", r"d(X^2) = 2X dX", [False]),
+    ("differential_of_a_norm", r"d\|x\| = \frac{x^T dx}{\|x\|}", [True]),
+    ("differential_of_a_norm_squared_denominator", r"d\|x\| = \frac{x^T dx}{\|x\|^2}", [False]),
+    ("differential_of_a_definition", r"f(x) = x^T A x \quad df = x^T(A + A^T) dx", [True]),
+    ("differential_of_a_definition_symmetric", r"f(x) = x^T A x \quad df = 2x^T A dx", [False]),
+    ("differential_of_the_inverse", r"d(X^{-1}) = -X^{-1} dX X^{-1}", [True]),
+    ("differential_of_the_inverse_sign", r"d(X^{-1}) = X^{-1} dX X^{-1}", [False]),
+    ("differential_transposed", r"d(x^T x) = 2 dx^T x", [True]),
+    ("differential_transposed_twice", r"d(x^T x) = dx^T x", [False]),
+]
+
+
+INNER_PRODUCTS = [
+    # ⟨A, X⟩, ⟨A, X⟩_F and A : X: tr(AᵀX) (aᵀx of columns); an operator before A : X applies to all of it
+    ("angle_frobenius", r"\nabla_X \langle A, X\rangle_F = A", [True]),
+    ("angle_frobenius_transposed", r"\nabla_X \langle A, X\rangle_F = A^T", [False]),
+    ("angle_vectors", r"\nabla_x \langle a, x \rangle = a", [True]),
+    ("angle_vectors_doubled", r"\nabla_x \langle a, x \rangle = 2a", [False]),
+    ("angle_quadratic", r"\nabla_X \langle AX, X\rangle = (A + A^T)X", [True]),
+    ("angle_quadratic_one_side", r"\nabla_X \langle AX, X\rangle = 2AX", [False]),
+    ("colon", r"\nabla_X A : X = A", [True]),
+    ("colon_transposed", r"\nabla_X A : X = A^T", [False]),
+    ("colon_in_a_differential", r"d\|X\|_F^2 = 2 X : dX", [True]),
+    ("angle_in_a_differential_halved", r"d\|X\|_F^2 = \langle X, dX \rangle", [False]),
+]
+
+
+def test_an_inner_product_needs_operands_of_one_shape():
+    with pytest.raises(DerivError, match=r"an inner product needs two operands of one shape: A \(3×4\) and X \(4×3\)"):
+        derive(r"\nabla_X \langle A, X \rangle \quad A \in \mathbb{R}^{3 \times 4} \quad X \in \mathbb{R}^{4 \times 3}")
+
+
+def test_a_differential_is_the_derivative_along_the_differential():
+    d = derive(r"d \log\det X = \operatorname{tr}(X^{-1} dX)")
+    assert "read the line as the differential d(…) by X: the derivative along dX" in d.reading.notes
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3, 3)) + 3 * np.eye(3)
+    dX = rng.normal(size=(3, 3))
+    assert np.isclose(evaluate(d.answer.result, {"X": X, "dX": dX}, {"m": 3, "n": 3}), np.trace(np.linalg.solve(X, dX)))
+    with pytest.raises(DerivError, match=r"a differential in several variables \(da, dx\) is not read yet"):
+        derive(r"d(a^T x) = a^T dx + x^T da")
+
+
+EVERY_LINE = CLAIMS + COMPONENT_FUNCTIONS + POINT_NOTATION + MORE + DIFFERENTIALS + INNER_PRODUCTS
 
 
 @pytest.mark.parametrize("cell,verdicts", [r[1:] for r in EVERY_LINE], ids=[r[0] for r in EVERY_LINE])
