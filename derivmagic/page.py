@@ -321,7 +321,7 @@ def strip_decorations(cell: str, removed: list | None = None) -> str:
     return text
 
 
-_EVALUATION_BAR = re.compile(r"\\left\s*\.|\\(?:right|[bB]igg?r?)\s*\|\s*_\s*(?:\{[^{}]*\}|\\?[A-Za-z0-9])")
+_EVALUATION_BAR = re.compile(r"\\left\s*\.|\\(?:right|[bB]igg?r?)\s*\|\s*_\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|\\?[A-Za-z0-9])")
 _TEXT_REMARK = re.compile(r"\\(?:text|textrm|textbf|textit|mbox)\s*\{([^{}]*)\}")
 _PROSE = {"where", "and", "with", "for", "if", "when", "since", "is", "are", "then", "so", "all", "any", "each",
           "otherwise", "else", "as", "by", "of", "in", "on", "to", "the", "a", "an", "or", "s", "t", "st", "ie",

@@ -18,6 +18,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 
 from . import structure
 from .errors import ParseError
+from .points import evaluate_at_points
 from .page import (merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
                    unwrap)
 from .tex import GREEK_UNICODE, Braced, brace_arguments
@@ -549,7 +550,7 @@ def parse_cell(cell: str) -> list:
     out.extend(_prose_declarations(cell, merged_spans(removed + prose, cell)))
     remarks = [(_remark_of(cell[a:b])) for a, b in spans]
     out.extend(Remark(r) for r in dict.fromkeys(r for r in remarks if r))
-    return out
+    return evaluate_at_points(cell, out)
 
 
 def _beside_prose(offset: int, text: str, removed: list) -> bool:
@@ -563,7 +564,7 @@ def _remark_of(text: str) -> str:
     if not words:
         return ""
     if re.match(r"\s*\\(?:right|[bB]igg?r?)\s*\|", text):
-        return f"evaluated at {words}: read at a general point"
+        return ""   # an evaluation bar: points.py says how it was read
     return f"ignored: “{words}”"
 
 

@@ -222,7 +222,23 @@ def test_check_only_refuses_a_verdict_on_an_ambiguous_reading(capsys):
     assert main(["--check-only", "\\nabla_x \\frac{1}{2} x^T Q x + c = \\frac12(Q + Q^T)x\nc \\in \\mathbb{R}"]) == 0
 
 
-def test_an_evaluation_bar_is_said_and_read_at_a_general_point():
+def test_an_evaluation_bar_at_a_number_is_said_and_read_at_a_general_point():
     d = derive(r"\left. \nabla_x x^TAx \right|_{x=0} = (A + A^T)x")
-    assert d.reading.notes == ["evaluated at x=0: read at a general point"]
+    assert d.reading.notes == ["evaluated at x = 0: read at a general point"]
     assert [c.holds for c in d.claims] == [True]
+    d = derive(r"\left.\frac{d}{dx} x^2\right|_{x = 1} = 3")   # a value at the number: never judged against 2x
+    assert d.claims == [] and "evaluated at x = 1: read at a general point (a claimed value at x = 1 is not judged; at a named point such as x_0 it is)" in d.reading.notes
+
+
+@pytest.mark.parametrize("cell, holds", [
+    (r"\left.\frac{\partial y}{\partial x}\right|_{x = x_0} = 2x_0 \quad y = x^2", True),
+    (r"\left.\frac{\partial y}{\partial x}\right|_{x = x_0} = 2x \quad y = x^2", False),
+    (r"\left.\frac{d}{dx} x^2\right|_{x_0} = 2x_0", True),
+    (r"\left. \nabla_x x^TAx \right|_{x = \mathbf{a}} = (A + A^T)a", True),
+    (r"\left. \nabla_x x^TAx \right|_{x = \mathbf{a}} = 2Aa", False),
+], ids=["definition", "definition_general_claim", "point_only", "vector", "vector_symmetric"])
+def test_an_evaluation_bar_at_a_named_point_is_the_derivative_taken_there(cell, holds):
+    """At x₀ the derivative by x at x₀ (so 2x₀ for y = x², which was judged false at a general point)."""
+    d = derive(cell)
+    assert [c.holds for c in d.claims] == [holds], d.text
+    assert any(n.startswith("evaluated at ") and "the derivative by x taken at" in n for n in d.reading.notes)
