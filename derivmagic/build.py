@@ -184,6 +184,24 @@ class Builder:
             result = substitute(result, {x: self._implicit_value(name)})
         return result
 
+    def _limit(self, node: Node, env: dict) -> Expr:
+        """\\lim_{h → 0} N(h)/h with N(0) = 0: the derivative N'(0) (a difference quotient)."""
+        from .expr import is_zero, substitute
+        from .layout import solve
+        var, body = node.args
+        h = self.sym(var.value)
+        numerator = self._expr(body.args[0], env)
+        if not is_zero(substitute(numerator, {h: Num(0)})):
+            raise ParseError(f"the numerator of this quotient is not 0 at {var.value} = 0, so the limit is not a "
+                             "derivative: it is read only as a difference quotient (F(h) - F(0))/h",
+                             text=self.t.cell, pos=body.pos, end=body.end)
+        answer = solve("jacobian", numerator, h, "numerator")
+        if self.recording:
+            self.derivatives.append(answer)   # checked by finite differences like any derivative in a line
+        h_shown = _letter(var.value)
+        self.notes.append(f"read the limit as {h_shown} → 0 of a difference quotient: the derivative by {h_shown} at 0")
+        return substitute(answer.result, {h: Num(0)})
+
     def _derivative_by(self, node: Node, f: Expr, x: Sym, env: dict) -> Expr:
         from .layout import solve
         if node.value == "directional":
@@ -275,6 +293,8 @@ class Builder:
                 node = node.args[0]
             terms.append(self._bcast(self._expr(node, env), shape))
             return add(*reversed(terms))
+        if k == "limit":
+            return self._limit(node, env)
         if k == "inner":   # ⟨A, X⟩ = tr(AᵀX); of columns, aᵀx
             a, b = (self._expr(x, env) for x in node.args)
             product = mul(transpose(a), b)
@@ -309,6 +329,8 @@ class Builder:
             rows = [[self._expr(c, env) for c in r.args] for r in node.args]
             m = stack([e for row in rows for e in row], len(rows), len(rows[0]))
             return explicit_det(m) if node.value == "det" else m
+        if k == "unit":
+            return Basis(node.value[0], node.value[1], shape)
         if k == "basis":
             i, j, _ = node.value
             return Basis(i, j, self._expr(node.args[0], env).shape)

@@ -69,6 +69,8 @@ def mark_entries(statements, notes: list[str]) -> bool:
     defined = {s.name for s in statements if isinstance(s, Definition)}
     declared = {n.value for s in statements if isinstance(s, Declaration) for n in s.names}
     read: dict[str, str] = {}
+    bare = {n.value for r in _roots(statements) for n in walk(r) if n.kind == "name"}
+    units = "e" not in bare | defined | declared   # e_k with no e of the cell's own: the k-th unit vector
 
     def base_of(name: str, matrix: bool) -> str | None:
         """x for x_1 when the cell uses x; X for x_{12} when it uses X (entries of a matrix in lower case)."""
@@ -80,6 +82,9 @@ def mark_entries(statements, notes: list[str]) -> bool:
         m = _ENTRY.fullmatch(node.value) if node.kind == "name" else None
         if m is None or node.value in defined or node.value in declared:
             return None
+        if units and m.group("base") == "e" and m.group("col") is None and int(m.group("index")) >= 1:
+            read[node.value] = "the unit vectors"
+            return Node("unit", (), node.pos, node.end, (int(m.group("index")) - 1, 0), node.grouped)
         base_name = base_of(m.group("base"), m.group("col") is not None)
         if base_name is None:
             return None
@@ -131,6 +136,10 @@ def mark_entries(statements, notes: list[str]) -> bool:
             _target(s, entry_of, rewrite)
     for base in sorted(set(read.values())):
         names = [_shown(n) for n in sorted(read, key=lambda n: (len(n), n)) if read[n] == base]
+        if base == "the unit vectors":
+            notes.append(f"read {', '.join(names)} as {'a unit vector' if len(names) == 1 else 'unit vectors'} "
+                         "(a 1 in that entry, 0 elsewhere)")
+            continue
         notes.append(f"read {', '.join(names)} as {'an entry' if len(names) == 1 else 'entries'} of {_shown(base)}")
     return concrete or bool(read)
 

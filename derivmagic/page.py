@@ -249,7 +249,7 @@ def _continue_the_line(cell: str, pieces: list, joins: list) -> list:
 
 # ---------------------------------------------------------------- decorations of pasted notes
 _WRAPPERS = re.compile(r"\\(underbrace|overbrace|boxed|underset|overset|bbox|color|textcolor)\s*(?=[{\[])")
-_REMARK_WORDS = re.compile(r"\\(checkmark|therefore|because|Rightarrow|Longrightarrow|rightarrow|longrightarrow|implies|iff|blacksquare|square|qed|displaystyle|tag\s*\{[^}]*\}|label\s*\{[^}]*\})(?![a-zA-Z])(?!\s*\\mathbb)")
+_REMARK_WORDS = re.compile(r"\\(checkmark|therefore|because|Rightarrow|Longrightarrow|rightarrow|longrightarrow|implies|iff|blacksquare|square|qed|displaystyle|tag\s*\{[^}]*\}|label\s*\{[^}]*\})(?![a-zA-Z])(?!\s*\\mathbb)(?!\s*\d+\s*\})")   # \lim_{h \rightarrow 0}: kept
 _CONDITION = re.compile(r"\((?:\s|\\[,;: ]|\\text\s*\{)*(?:when|if|since|for|assuming|where|as|because)\b[^()]*(?:\([^()]*\)[^()]*)*\)")
 _TEXT_CONDITION = re.compile(r"\\text\s*\{\s*(?:when|if|since|for|assuming|because|as|provided)\b[^}]*\}.*?(?=\\\\|\\end\{|$)", re.M)
 # an equation number: "(1)" ending a line after \quad, a wide space or an alignment mark, never an

@@ -143,6 +143,12 @@ class ToNode(Transformer):
     def hadamard(self, meta, a, op, b):
         return self._node("hadamard", meta, a, b)
 
+    def limit(self, meta, tok, var, arrow, point, body):
+        if str(point) != "0" or var.kind != "name":
+            raise ParseError("a limit is read as a difference quotient, \\lim_{h \\to 0} \\frac{F(h) - F(0)}{h}",
+                             pos=_span(meta)[0], end=body.pos)
+        return self._node("limit", meta, var, body)
+
     def frobenius(self, meta, a, op, b):
         return self._node("inner", meta, a, b, value=":")
 

@@ -173,8 +173,8 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
                 for f in factors:
                     if f.kind == "name":
                         hints.setdefault(f.value, "scalar")
-        if k == "scalar" and node.args[0].kind == "name":
-            hints.setdefault(node.args[0].value, "scalar")
+        if (k == "scalar" or k == "limit") and node.args[0].kind == "name":
+            hints.setdefault(node.args[0].value, "scalar")   # \lim_{h → 0}: h a scalar
         if k == "entry" and node.value[2] and node.args[0].kind == "name":
             hints[node.args[0].value] = "matrix"
         if k == "mrow":

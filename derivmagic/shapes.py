@@ -444,6 +444,16 @@ class Typer:
         if k in ("hadamard", "hdiv"):
             a, b = self.type(node.args[0], True), self.type(node.args[1], True)
             return self._sum(node, a, b, True, word="take the elementwise product of")
+        if k == "limit":   # \lim_{h → 0} N(h)/h: N'(0), shaped like N; h a scalar
+            var, body = node.args
+            if body.kind not in ("frac", "div") or body.args[1].kind != "name" or body.args[1].value != var.value:
+                h = self.show(var)
+                raise Mismatch(f"a limit is read as a difference quotient \\frac{{F({h}) - F(0)}}{{{h}}}, and this "
+                               "one is not", node, refused=True)
+            h = self.symbol(var.value, var)
+            self.unify(h[0], ONE_DIM, lambda: Mismatch(f"the variable {var.value} of a limit must be a scalar", var))
+            self.unify(h[1], ONE_DIM, lambda: Mismatch(f"the variable {var.value} of a limit must be a scalar", var))
+            return self.type(body.args[0])
         if k == "inner":   # ⟨A, X⟩ = A : X = tr(AᵀX), of two operands of one shape
             a, b = self.type(node.args[0]), self.type(node.args[1])
             self._same(a, b, node.args[0], node.args[1], "an inner product needs two operands of one shape")
@@ -466,6 +476,10 @@ class Typer:
             return self._entry(node)
         if k == "matrix":
             return self._matrix(node)
+        if k == "unit":    # e_k: a column with at least k entries
+            b = (self.dims.new(not_one=True), ONE_DIM)
+            self._has_entry(node, b, node.value[0], node.value[1])
+            return b
         if k == "basis":   # e_k of ∂/∂x_k: x has at least k entries
             b = self.type(node.args[0])
             self._has_entry(node, b, node.value[0], node.value[1])

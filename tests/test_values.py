@@ -254,6 +254,36 @@ INNER_PRODUCTS = [
 ]
 
 
+LIMITS = [
+    # a definition by a limit: \lim_{h → 0} of a difference quotient is the derivative by h at 0
+    ("directional_by_a_limit", r"\delta_{\mathbf{v}}f(\mathbf{x}) = \lim_{\epsilon \rightarrow 0} \frac{f(\mathbf{x} + "
+                               r"\epsilon\mathbf{v}) - f(\mathbf{x})}{\epsilon}", [True]),
+    ("directional_by_a_limit_twice_the_step", r"\delta_{\mathbf{v}}f(\mathbf{x}) = \lim_{\epsilon \rightarrow 0} "
+                                              r"\frac{f(\mathbf{x} + 2\epsilon\mathbf{v}) - f(\mathbf{x})}{\epsilon}", [False]),
+    ("partial_by_a_limit_along_e_i", r"\frac{\partial f}{\partial x_i}(\mathbf{x}) = \lim_{\epsilon \rightarrow 0} "
+                                     r"\frac{f(\mathbf{x} + \epsilon \mathbf{e}_i) - f(\mathbf{x})}{\epsilon}", [True]),
+    ("partial_by_a_limit_along_e_1", r"\frac{\partial f}{\partial x_i}(\mathbf{x}) = \lim_{\epsilon \rightarrow 0} "
+                                     r"\frac{f(\mathbf{x} + \epsilon \mathbf{e}_1) - f(\mathbf{x})}{\epsilon}", [False]),
+    ("quadratic_form_by_a_limit", r"(\nabla_x x^T A x)^T v = \lim_{h \to 0} \frac{(x + hv)^T A (x + hv) - x^T A x}{h}",
+     [True]),
+    ("quadratic_form_by_a_limit_one_side", r"(\nabla_x x^T A x)^T v = \lim_{h \to 0} \frac{x^T A (x + hv) - x^T A x}{h}",
+     [False]),
+]
+
+
+@pytest.mark.parametrize("cell, message", [
+    (r"\delta_{\mathbf{v}} f(x) = \lim_{\epsilon \to 1} \frac{f(x + \epsilon v) - f(x)}{\epsilon}",
+     r"a limit is read as a difference quotient, \\lim_\{h \\to 0\}"),
+    (r"(\nabla_x x^T A x)^T v = \lim_{h \to 0} \frac{(x + hv)^T A (x + hv)}{h}",
+     r"the numerator of this quotient is not 0 at h = 0, so the limit is not a derivative"),
+    (r"\delta_{\mathbf{v}} f(x) = \lim_{\epsilon \to 0} (f(x + \epsilon v) - f(x))",
+     r"a limit is read as a difference quotient \\frac\{F\(\\epsilon\) - F\(0\)\}\{\\epsilon\}, and this one is not"),
+], ids=["not_at_zero", "numerator_not_zero", "not_a_quotient"])
+def test_a_limit_that_is_not_a_difference_quotient_is_refused(cell, message):
+    with pytest.raises(DerivError, match=message):
+        derive(cell)
+
+
 def test_an_inner_product_needs_operands_of_one_shape():
     with pytest.raises(DerivError, match=r"an inner product needs two operands of one shape: A \(3×4\) and X \(4×3\)"):
         derive(r"\nabla_X \langle A, X \rangle \quad A \in \mathbb{R}^{3 \times 4} \quad X \in \mathbb{R}^{4 \times 3}")
@@ -270,7 +300,7 @@ def test_a_differential_is_the_derivative_along_the_differential():
         derive(r"d(a^T x) = a^T dx + x^T da")
 
 
-EVERY_LINE = CLAIMS + COMPONENT_FUNCTIONS + POINT_NOTATION + MORE + DIFFERENTIALS + INNER_PRODUCTS
+EVERY_LINE = CLAIMS + COMPONENT_FUNCTIONS + POINT_NOTATION + MORE + DIFFERENTIALS + INNER_PRODUCTS + LIMITS
 
 
 @pytest.mark.parametrize("cell,verdicts", [r[1:] for r in EVERY_LINE], ids=[r[0] for r in EVERY_LINE])
