@@ -165,10 +165,16 @@ class Builder:
         body, var = node.args[:2]
         if node.value == "directional":
             var = self.t.derivative_variable(node)
-        if var.kind != "name":   # D g(h(x))[c], ∇f(AXB): by the function's argument, then at the point
+        if var.kind != "name":   # D g(h(x))[c], ∇f(AXB), ∂R/∂(Y - Xθ): by the argument, then at the point
             point = self._expr(var, env)
             y = Sym(f"_point{id(node)}", point.shape, tex="y")
             f = substitute(self._expr(body, env), {point: y})
+            left = sorted(s.name for s in f.free & point.free if isinstance(s, Sym))
+            if left:
+                raise ParseError(f"{self.t.show(body)} is not a function of {self.t.show(var)} alone: it also depends "
+                                 f"on {', '.join(_letter(n) for n in left)} elsewhere, so its derivative by that expression is not "
+                                 "defined; name the expression (u = …) and write the function in u",
+                                 text=self.t.cell, pos=var.pos, end=var.end)
             return substitute(self._derivative_by(node, f, y, env), {y: point})
         name = var.value
         if name in self.t.defs:   # ∂z/∂y with y = h(x): by y as a variable, then y is h(x)

@@ -294,6 +294,14 @@ def _with_differentials(node: Node, named: set) -> Node:
     return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
 
 
+def by_an_expression(op: Node | None) -> bool:
+    """``\\frac{\\partial R}{\\partial (Y - X\\theta)}``: a derivative by an expression as a whole."""
+    if op is None or op.kind != "frac":
+        return False
+    shape = frac_operator(op)
+    return shape is not None and shape[1] is not None and len(shape[2]) == 1 and shape[2][0].kind != "name"
+
+
 def gradient_at_a_point(op: Node | None, rest: Node | None) -> bool:
     """``∇f(x) · v``, ``∇f(x)^T v``, ``∇f(x)^T``: the gradient of f taken at x, a value in a product
     (or transposed), not ∇ of the whole product."""
@@ -513,10 +521,7 @@ def _derivative_node(op: Node, body: Node | None) -> Node:
             raise ParseError("inside an expression, only first derivatives by one variable are read",
                              pos=op.pos, end=op.end)
         kind = "jacobian"
-    var = variables[0]
-    if var.kind != "name" and not (op.kind == "nabla" and not op.args):
-        raise ParseError("a derivative by an expression is not read yet; name it (u = …) and differentiate by u",
-                         pos=var.pos, end=var.end)
+    var = variables[0]   # a name, or an expression: ∂R/∂(Y - Xθ), by it as a whole (build.py)
     end = body.end if body is not None else op.end
     return Node("derivative", (body, var), op.pos, max(end, op.end), kind, op.grouped)
 

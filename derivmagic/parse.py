@@ -25,7 +25,7 @@ from .tex import GREEK_UNICODE, Braced, brace_arguments
 from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark
 from .operators import (_definition_head, _has_derivative, _is_head, _no_operator, _regroup, _target,
                         _transposed_head, _value, drop_evaluation_points, embed_derivatives,
-                        extract_operator, gradient_at_a_point, differential_target)
+                        extract_operator, gradient_at_a_point, differential_target, by_an_expression)
 
 
 FUNCTION_NAMES = {
@@ -641,8 +641,8 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
     if differential is not None:
         return [differential, *remarks]
     op, rest = extract_operator(sides[0])
-    if len(sides) >= 2 and gradient_at_a_point(op, rest):
-        return [_value(sides), *remarks]   # ∇f(x)^T v = …: values, each link judged
+    if len(sides) >= 2 and (gradient_at_a_point(op, rest) or by_an_expression(op)):
+        return [_value(sides), *remarks]   # ∇f(x)^T v = …, ∂R/∂(Y - Xθ) = …: values, each link judged
     if op is not None:
         return [_target(op, rest, sides[1:]), *remarks]
     if continuation:

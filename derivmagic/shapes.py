@@ -555,6 +555,10 @@ class Typer:
             x = self.symbol(var.value, var) if var.kind == "name" else self.type(var)
             self._same(x, self.type(node.args[2]), var, node.args[2], "the direction must have the shape of the variable")
             return f
+        head = body.args[0] if body.kind == "call" else body
+        if var.kind != "name" and node.value == "jacobian" and not (head.kind == "name" and head.value in self.defs):
+            raise Mismatch(f"a derivative by an expression, {self.show(var)}, is read for a function written in it: "
+                           f"define {self.show(head)} in this cell (or the page)", node, refused=True)
         f = self.type(body)
         if var.kind != "name":   # ∇f(AXB): at a point
             x = self.type(var)

@@ -271,6 +271,37 @@ LIMITS = [
 ]
 
 
+BY_AN_EXPRESSION = [
+    # ∂R/∂(Y - Xθ): by the expression as a whole (R written in it), alone and in the chain rule
+    ("by_an_expression", r"R = \|Y - X\theta\|_2^2 \quad \frac{\partial R}{\partial (Y - X\theta)} = 2(Y - X\theta)^T",
+     [True]),
+    ("by_an_expression_as_a_column", r"R = \|Y - X\theta\|_2^2 \quad \frac{\partial R}{\partial (Y - X\theta)} = "
+                                     r"2(Y - X\theta)", [False]),
+    ("chain_rule_through_an_expression", r"R = \frac{1}{n}\|Y - X\theta\|_2^2 \quad \frac{\partial R}{\partial \theta} = "
+                                         r"\frac{\partial R}{\partial (Y - X\theta)} \frac{\partial (Y - X\theta)}"
+                                         r"{\partial \theta}", [True]),
+    ("chain_rule_through_an_expression_reversed", r"R = \frac{1}{n}\|Y - X\theta\|_2^2 \quad \frac{\partial R}{\partial "
+                                                  r"\theta} = \left(\frac{\partial (Y - X\theta)}{\partial \theta}\right)^T "
+                                                  r"\left(\frac{\partial R}{\partial (Y - X\theta)}\right)^T", [False]),
+]
+
+
+def test_a_derivative_by_an_expression_of_an_undefined_function_is_refused():
+    """R undefined: an arbitrary R(θ) is no function of Y − Xθ (before, Y was read as a matrix and the
+    chain rule judged false)."""
+    with pytest.raises(DerivError, match=r"a derivative by an expression, \(Y - X\\theta\), is read for a function "
+                                         r"written in it: define R"):
+        derive(r"\frac{\partial R}{\partial \theta} = \frac{\partial R}{\partial (Y - X\theta)} \frac{\partial "
+               r"(Y - X\theta)}{\partial \theta}")
+
+
+def test_a_derivative_by_an_expression_the_function_also_has_elsewhere_is_refused():
+    with pytest.raises(DerivError, match=r"R is not a function of \(Y - X\\theta\) alone: it also depends on θ "
+                                         r"elsewhere"):
+        derive(r"R = \|Y - X\theta\|_2^2 + \|\theta\|^2 \quad \frac{\partial R}{\partial (Y - X\theta)} = "
+               r"2(Y - X\theta)^T")
+
+
 @pytest.mark.parametrize("cell, message", [
     (r"\delta_{\mathbf{v}} f(x) = \lim_{\epsilon \to 1} \frac{f(x + \epsilon v) - f(x)}{\epsilon}",
      r"a limit is read as a difference quotient, \\lim_\{h \\to 0\}"),
@@ -300,7 +331,8 @@ def test_a_differential_is_the_derivative_along_the_differential():
         derive(r"d(a^T x) = a^T dx + x^T da")
 
 
-EVERY_LINE = CLAIMS + COMPONENT_FUNCTIONS + POINT_NOTATION + MORE + DIFFERENTIALS + INNER_PRODUCTS + LIMITS
+EVERY_LINE = (CLAIMS + COMPONENT_FUNCTIONS + POINT_NOTATION + MORE + DIFFERENTIALS + INNER_PRODUCTS + LIMITS
+              + BY_AN_EXPRESSION)
 
 
 @pytest.mark.parametrize("cell,verdicts", [r[1:] for r in EVERY_LINE], ids=[r[0] for r in EVERY_LINE])
