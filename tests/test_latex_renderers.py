@@ -37,6 +37,15 @@ EXTRA = {
     "scalar variable": r"\frac{d}{dt} t^3",
     "row vector": "\\frac{\\partial (xW)}{\\partial x}\nx \\in \\mathbb{R}^{1 \\times n}",
     "e as a vector": r"\nabla_x e^T x",
+    # lecture-note notation: differentials, inner products, limits, points, primes, by an expression
+    "differential target": r"d(X^{-1}) = -X^{-1} dX X^{-1}",
+    "inner products": r"\nabla_X \langle A, X\rangle_F = A : I",
+    "limit definition": r"\delta_{\mathbf{v}}f(\mathbf{x}) = \lim_{\epsilon \rightarrow 0} \frac{f(\mathbf{x} + "
+                        r"\epsilon\mathbf{v}) - f(\mathbf{x})}{\epsilon}",
+    "evaluation bar": r"\left.\frac{\partial y}{\partial x}\right|_{x = x_0} = 2x_0 \quad y = x^2",
+    "primes": r"\frac{d}{dx} g(f(x)) = g'(f(x)) f'(x)",
+    "by an expression": r"R = \|Y - X\theta\|_2^2 \quad \frac{\partial R}{\partial \theta} = \frac{\partial R}"
+                        r"{\partial (Y - X\theta)} \frac{\partial (Y - X\theta)}{\partial \theta}",
     # long output: lines broken, rules under their steps, a boxed result on several lines, a named function
     "long mlp nested": r"\nabla_{W_1} \frac{1}{2}\|W_2 \sigma(W_1 x + b_1) + b_2 - y\|_2^2 + \|W_1\|_F^2",
     "long mlp definitions": "h = \\sigma(W_1 x + b_1)\n\\hat{y} = W_2 h + b_2\n"
