@@ -129,6 +129,69 @@ def _leading(node: Node) -> tuple[Node, Node | None]:
     return head, Node(node.kind, (rest, node.args[1]), rest.pos, node.end)
 
 
+def compositions(node: Node, notes: list[str]) -> Node:
+    """``(g \\circ h)(x)`` is g(h(x)), and ``D(g \\circ h)(x)[v]`` the derivative of g(h(x)) along v:
+    \\circ between two function names applied to an argument is composition (elsewhere, as in
+    ``S^{-1} \\circ I``, it stays the entrywise product)."""
+    if not isinstance(node, Node) or not node.args:
+        return node
+    if node.kind != "mul":
+        args = tuple(compositions(a, notes) if isinstance(a, Node) else a for a in node.args)
+        return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+    written, joins = _flatten(Node("mul", node.args, node.pos, node.end, node.value))
+    factors = [compositions(f, notes) for f in written]   # the whole product at once: D(g ∘ h)(x)[v]
+    out, out_joins, k = [factors[0]], [], 1
+    while k < len(factors):
+        f, prev = factors[k], out[-1]
+        d_of = prev.kind == "call" and len(prev.args) == 2 and _is_operator_d(prev) and _composed(prev.args[1])
+        if f.grouped and (d_of or (prev.grouped and _composed(prev))):
+            applied = _compose(prev.args[1] if d_of else prev, f)
+            if d_of and k + 1 < len(factors) and factors[k + 1].grouped:   # D(g ∘ h)(x)[v]: D of g(h(x))
+                direction = factors[k + 1]
+                d = Node("call", (prev.args[0], applied), prev.pos, f.end)
+                applied = Node("directional", (d, direction), prev.pos, direction.end)
+                k += 1
+            elif d_of:
+                applied = Node("mul", (Node("name", (), prev.pos, prev.pos + 1, "D"), applied), prev.pos, f.end)
+            out[-1] = applied
+            note = "read ∘ between functions applied to an argument as composition: (g ∘ h)(x) = g(h(x))"
+            if note not in notes:
+                notes.append(note)
+        else:
+            out.append(f)
+            out_joins.append(joins[k - 1])
+        k += 1
+    if len(out) == len(written) and all(a is b for a, b in zip(out, written)):
+        return node   # nothing composed: the product as written, its span kept
+    if len(out) == len(written):   # a factor changed inside: the same product around it
+        inner = _rebuild_product(Node("mul", node.args, node.pos, node.end, node.value), iter(out))
+        return Node("mul", inner.args, node.pos, node.end, node.value, node.grouped)
+    return _regroup(_product(out, out_joins), node.grouped) if len(out) > 1 else _regroup(out[0], node.grouped)
+
+
+def _rebuild_product(node: Node, factors) -> Node:
+    """``node``'s product tree (spans and grouping kept) with its factors, in order, replaced."""
+    if node.kind == "mul" and not node.grouped:
+        a = _rebuild_product(node.args[0], factors)
+        b = _rebuild_product(node.args[1], factors)
+        return Node("mul", (a, b), node.pos, node.end, node.value, node.grouped)
+    return next(factors)
+
+
+def _composed(node: Node) -> bool:
+    """g ∘ h (∘ k …) of function names."""
+    if node.kind == "hadamard" and node.value == "circ":
+        return all(a.kind == "name" or _composed(a) for a in node.args)
+    return False
+
+
+def _compose(f: Node, arg: Node) -> Node:
+    if f.kind == "hadamard":
+        return _compose(f.args[0], _compose(f.args[1], arg))
+    inner = _regroup(arg, False)
+    return Node("call", (f, inner), f.pos, arg.end)
+
+
 def drop_evaluation_points(node: Node, notes: list[str]) -> Node:
     """``\\frac{\\partial f}{\\partial x_1}(\\mathbf{x})``: the derivative taken at x, not times x. The
     point is dropped (the derivative is a function of x already); read before sums are rewritten, so

@@ -24,7 +24,7 @@ from .page import (merged_spans, only_names, plain_words, prose_declarations, sp
 from .tex import GREEK_UNICODE, Braced, brace_arguments
 from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark
 from .operators import (_definition_head, _has_derivative, _is_head, _no_operator, _regroup, _target,
-                        _transposed_head, _value, drop_evaluation_points, embed_derivatives,
+                        _transposed_head, _value, compositions, drop_evaluation_points, embed_derivatives,
                         extract_operator, gradient_at_a_point, differential_target, by_an_expression)
 
 
@@ -141,7 +141,7 @@ class ToNode(Transformer):
         return self._node("div", meta, a, b)
 
     def hadamard(self, meta, a, op, b):
-        return self._node("hadamard", meta, a, b)
+        return self._node("hadamard", meta, a, b, value="circ" if "circ" in str(op) else None)
 
     def limit(self, meta, tok, var, arrow, point, body):
         if str(point) != "0" or var.kind != "name":
@@ -616,7 +616,8 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
     notes: list[str] = []
     sum_sizes: dict[str, int] = {}
     summed_bases: set[str] = set()
-    sides = [expand_sum_patterns(drop_evaluation_points(_shift(s, offset), notes), notes, sum_sizes, summed_bases)
+    sides = [expand_sum_patterns(drop_evaluation_points(compositions(_shift(s, offset), notes), notes), notes,
+                                 sum_sizes, summed_bases)
              for s in sides]
     spans: dict = {}
     sides, indexed = expand_free_indices(sides, notes, spans)

@@ -121,6 +121,13 @@ CLAIMS = [
     ("product_rule_operator_term_missing", "f(x) = a(x)^T c(x) \\quad Df(x)[v] = (D a(x)[v])^T c(x)", False),
     ("chain_rule_operator", "f(x) = g(h(x)) \\quad Df(x)[v] = Dg(h(x))[Dh(x)[v]]", True),
     ("chain_rule_operator_wrong_point", "f(x) = g(h(x)) \\quad Df(x)[v] = Dg(x)[Dh(x)[v]]\ng: \\mathbb{R}^n \\to \\mathbb{R}^p\nh: \\mathbb{R}^n \\to \\mathbb{R}^n", False),
+    # (g ∘ h)(x) = g(h(x)): ∘ between function names applied to an argument is composition
+    ("composition_chain_rule", r"D(g \circ h)(x)[v] = Dg(h(x))[Dh(x)[v]]", True),
+    ("composition_chain_rule_wrong_point", r"D(g \circ h)(x)[v] = Dg(x)[Dh(x)[v]] \quad g: \mathbb{R}^n \to "
+                                           r"\mathbb{R}^p \quad h: \mathbb{R}^n \to \mathbb{R}^n", False),
+    ("composition_of_three", r"D(f \circ g \circ h)(x)[v] = Df(g(h(x)))[Dg(h(x))[Dh(x)[v]]]", True),
+    ("composition_of_scalars", r"\frac{d}{dt} (f \circ g)(t) = f'(g(t)) g'(t)", True),
+    ("composition_of_scalars_wrong_point", r"\frac{d}{dt} (f \circ g)(t) = f'(t) g'(t)", False),
     # f'(u): the derivative of a function of a scalar, at u (σ' of the logistic sigmoid entry by entry)
     ("prime_chain_rule", r"\frac{d}{dx} g(f(x)) = g'(f(x)) f'(x)", True),
     ("prime_chain_rule_wrong_point", r"\frac{d}{dx} g(f(x)) = g'(x) f'(x)", False),
@@ -210,3 +217,11 @@ def test_a_rule_in_the_other_layout_is_said_to_be_one():
     assert claim.reason == ("true in denominator layout; in numerator layout the factors come in the other "
                             "order (use --layout denominator if your course does)")
     assert derive(cell, layout="denominator").claims[0].holds
+
+
+def test_circ_between_values_stays_the_entrywise_product():
+    d = derive(r"\nabla_x \mathbf{1}^T (x \circ x) = 2x")
+    assert [c.holds for c in d.claims] == [True]
+    assert not any("composition" in n for n in d.reading.notes)
+    d = derive(r"D(g \circ h)(x)[v]")
+    assert "read ∘ between functions applied to an argument as composition: (g ∘ h)(x) = g(h(x))" in d.reading.notes
