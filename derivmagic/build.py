@@ -218,7 +218,7 @@ class Builder:
             layout = "denominator" if node.value == "gradient" else self.layout
             if node.value == "dmatrix":
                 layout = "denominator" if self.t.gradient_columns else "numerator"
-            if node.value == "prime":   # f'(u), u a scalar
+            if node.value in ("prime", "jmatrix"):   # f'(u), u a scalar; J_h(x) in either layout
                 layout = "numerator"
             answer = solve("gradient" if node.value == "gradient" and f.is_scalar else "jacobian", f, x, layout)
         if self.recording and self.syms.get(x.name) is x:

@@ -18,7 +18,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 
 from . import structure
 from .errors import ParseError
-from .points import evaluate_at_points
+from .points import evaluate_at_points, jacobian_notation
 from .page import (merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
                    unwrap)
 from .tex import GREEK_UNICODE, Braced, brace_arguments
@@ -556,7 +556,7 @@ def parse_cell(cell: str) -> list:
     out.extend(_prose_declarations(cell, merged_spans(removed + prose, cell)))
     remarks = [(_remark_of(cell[a:b])) for a, b in spans]
     out.extend(Remark(r) for r in dict.fromkeys(r for r in remarks if r))
-    return evaluate_at_points(cell, out)
+    return jacobian_notation(evaluate_at_points(cell, out))
 
 
 def _beside_prose(offset: int, text: str, removed: list) -> bool:

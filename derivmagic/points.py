@@ -75,3 +75,42 @@ def _mentions(node, name: str) -> bool:
     if not isinstance(node, Node):
         return False
     return (node.kind == "name" and node.value == name) or any(_mentions(a, name) for a in node.args)
+
+
+def jacobian_notation(statements: list) -> list:
+    """``J_h(x)``, as derivmagic itself prints it: the Jacobian of h at x, when the cell applies h
+    (``h(x)``) and does not define J_h; otherwise J_h is a function of its own."""
+    from .components import _roots
+    from .syntax import walk
+    applied = {n.args[0].value for r in _roots(statements) for n in walk(r)
+               if n.kind == "call" and n.args[0].kind == "name"}
+    defined = {s.name for s in statements if isinstance(s, Definition)}
+    declared = {n.value for s in statements if isinstance(s, Declaration) for n in s.names}
+    wanted = {f"J_{h}" for h in applied} - defined - declared
+
+    def rewrite(node):
+        if not isinstance(node, Node) or not node.args:
+            return node
+        args = tuple(rewrite(a) for a in node.args)
+        if node.kind == "call" and len(args) == 2 and args[0].kind == "name" and args[0].value in wanted:
+            h = Node("name", (), args[0].pos, args[0].end, args[0].value[2:])
+            call = Node("call", (h, args[1]), node.pos, node.end)
+            return Node("derivative", (call, args[1]), node.pos, node.end, "jmatrix", node.grouped)
+        return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+
+    if not wanted or not any(n.kind == "call" and n.args[0].kind == "name" and n.args[0].value in wanted
+                             for r in _roots(statements) for n in walk(r)):
+        return statements
+    for s in statements:
+        if isinstance(s, Target):
+            s.body, s.direction = rewrite(s.body), rewrite(s.direction)
+            s.claims = [rewrite(c) if isinstance(c, Node) else _rewrite_target(c, rewrite) for c in s.claims]
+        elif isinstance(s, Definition):
+            s.body = rewrite(s.body)
+    return statements + [Remark("read J_h(x) as the Jacobian of h at x (m×n, the numerator layout)")]
+
+
+def _rewrite_target(t: Target, rewrite) -> Target:
+    t.body, t.direction = rewrite(t.body), rewrite(t.direction)
+    t.claims = [rewrite(c) if isinstance(c, Node) else _rewrite_target(c, rewrite) for c in t.claims]
+    return t

@@ -567,6 +567,8 @@ class Typer:
         layout = "denominator" if node.value == "gradient" else self.layout
         if node.value == "dmatrix":   # D h(x): the Jacobian, or (as some notes write it) the gradients as columns
             layout = "denominator" if self.gradient_columns else "numerator"
+        if node.value == "jmatrix":   # J_h(x): the Jacobian, in either layout
+            layout = "numerator"
         if node.value == "prime":     # f'(u): of a scalar u, shaped like f(u); σ'(z), tanh'(z): entry by entry
             if body.kind == "func" and body.value in ELEMENTWISE:
                 return x

@@ -128,6 +128,15 @@ CLAIMS = [
     ("composition_of_three", r"D(f \circ g \circ h)(x)[v] = Df(g(h(x)))[Dg(h(x))[Dh(x)[v]]]", True),
     ("composition_of_scalars", r"\frac{d}{dt} (f \circ g)(t) = f'(g(t)) g'(t)", True),
     ("composition_of_scalars_wrong_point", r"\frac{d}{dt} (f \circ g)(t) = f'(t) g'(t)", False),
+    # J_h(x) written as derivmagic prints it: h's Jacobian at x (unless the cell defines J_h)
+    ("jacobian_notation_chain", r"\frac{\partial}{\partial x} g(h(x)) = J_g(h(x)) J_h(x)", True),
+    ("jacobian_notation_chain_reversed", r"\frac{\partial}{\partial x} g(h(x)) = J_h(x) J_g(h(x)) \quad h: \mathbb{R}^3 "
+                                         r"\to \mathbb{R}^3 \quad g: \mathbb{R}^3 \to \mathbb{R}^3", False),
+    ("jacobian_notation_gradient", r"\nabla_x (g \circ h)(x) = J_h(x)^T \nabla g(h(x))", True),
+    ("jacobian_notation_gradient_untransposed", r"\nabla_x (g \circ h)(x) = J_h(x) \nabla g(h(x)) \quad h: \mathbb{R}^3 "
+                                                r"\to \mathbb{R}^3", False),
+    ("jacobian_notation_defined_by_the_cell", r"\frac{\partial}{\partial x} g(h(x)) = J_g(h(x)) J_h(x) \quad J_h(x) = 3x",
+     False),
     # f'(u): the derivative of a function of a scalar, at u (σ' of the logistic sigmoid entry by entry)
     ("prime_chain_rule", r"\frac{d}{dx} g(f(x)) = g'(f(x)) f'(x)", True),
     ("prime_chain_rule_wrong_point", r"\frac{d}{dx} g(f(x)) = g'(x) f'(x)", False),
