@@ -284,6 +284,15 @@ class ToNode(Transformer):
             applied = self._node("call", meta, name, arg)
         return self._node("derivative", meta, applied, arg, value="prime")
 
+    def prime_apply(self, meta, name, prime, open_, arg, close, direction):
+        """f'(x)[v]: f's derivative at x applied to v, the same as D f(x)[v]."""
+        if len(prime) > 1:
+            raise ParseError(f"{name.value}{prime}(…)[…]: only the first derivative applied to a direction is read",
+                             pos=prime.start_pos, end=prime.end_pos)
+        call = self._node("call", meta, name, arg)
+        d = Node("name", (), name.pos, name.end, "D")
+        return Node("mul", (d, self._node("directional", meta, call, direction)), name.pos, _span(meta)[1])
+
     def apply_direction(self, meta, call, direction):
         return self._node("directional", meta, call, direction)
 
