@@ -538,10 +538,14 @@ def parse_cell(cell: str) -> list:
     removed: list[tuple[int, int]] = []
     prose: list[tuple[int, int]] = []      # the page around the formulas: read for declarations only
     stripped = strip_decorations(unwrap(cell, prose), removed)
+    maps: list[Remark] = []                # lines that describe a map (v ↦ …): said once, after the rest
     for offset, text in split_statements(stripped):
         continuation = re.match(r"=(?!=)", text) is not None and not out
         if continuation:   # "= …" with no line before it in the cell: what follows is read
             text = " " + text[1:]
+        if re.search(r"\\mapsto(?![a-zA-Z])", text):   # v ↦ ∂_v f(x): a map described, nothing to judge
+            maps.append(Remark("read a line with ↦ as the description of a map: not judged"))
+            continue
         asked = re.search(r"(?<![=:])=\s*$", text)
         if asked:   # "D f(X)[V] =": the exercise asks for the right side
             text = text[:asked.start()] + " " * (len(text) - asked.start())
@@ -565,6 +569,7 @@ def parse_cell(cell: str) -> list:
     out.extend(_prose_declarations(cell, merged_spans(removed + prose, cell)))
     remarks = [(_remark_of(cell[a:b])) for a, b in spans]
     out.extend(Remark(r) for r in dict.fromkeys(r for r in remarks if r))
+    out.extend(maps[:1])
     return jacobian_notation(evaluate_at_points(cell, out))
 
 

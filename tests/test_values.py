@@ -315,6 +315,17 @@ def test_a_limit_that_is_not_a_difference_quotient_is_refused(cell, message):
         derive(cell)
 
 
+def test_a_line_describing_a_map_is_said_and_the_definition_beside_it_judged():
+    from derivmagic import derive_all
+    cell = (r"\begin{aligned}\mathbf{v} &\mapsto \partial_{\mathbf{v}} f(\mathbf{x}), \\ Df(\mathbf{x})[\mathbf{v}] &:= "
+            r"\partial_{\mathbf{v}} f(\mathbf{x})\end{aligned}")
+    [d] = derive_all(cell)
+    assert [c.holds for c in d.claims] == [True]
+    assert "read a line with ↦ as the description of a map: not judged" in d.reading.notes
+    with pytest.raises(DerivError, match="nothing to differentiate"):
+        derive(r"x \mapsto x^2")
+
+
 def test_an_inner_product_needs_operands_of_one_shape():
     with pytest.raises(DerivError, match=r"an inner product needs two operands of one shape: A \(3×4\) and X \(4×3\)"):
         derive(r"\nabla_X \langle A, X \rangle \quad A \in \mathbb{R}^{3 \times 4} \quad X \in \mathbb{R}^{4 \times 3}")
