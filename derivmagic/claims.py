@@ -24,7 +24,7 @@ from .errors import DerivError, ShapeError
 from .expr import (Expr, Identity, InternalShapeError, Num, Ones, Sym, Zero, fmt_shape, is_zero,
                    postorder, substitute)
 from .render import to_latex, to_text
-from .texsafe import is_safe
+from .texsafe import escaped_chars, is_safe
 from .rules import Add, Hadamard, Mul, Transpose, add, hadamard, mul, neg, transpose
 from .rules.linear import split_coeff
 
@@ -565,26 +565,15 @@ def source_latex(source: str) -> str:
     return s if standalone else literal_latex(s)
 
 
-_LITERAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$",
-            "_": r"\_", "^": r"\hat{}\,", "~": r"\sim ", " ": r"\ ", "@": r"\text{@}"}
-
-
 def literal_latex(s: str) -> str:
     """Any text as LaTeX that shows it character for character (typewriter), ASCII only; a
     character beyond ASCII as its mathematical symbol (θ as ``\\theta``) when it has one."""
     from .report import tex_text
-    out = []
-    for ch in s:
-        if ch in _LITERAL:
-            out.append(_LITERAL[ch])
-        elif ch.isascii() and ch.isprintable():
-            out.append(ch)
-        elif ch.isspace() or not ch.isprintable():
-            out.append(r"\ ")
-        else:
-            symbol = tex_text(ch, formula=True)
-            out.append("{" + symbol + "}" if is_safe(symbol) and not symbol.startswith(r"\mathtt") else "?")
-    return r"\mathtt{" + "".join(out) + "}"
+
+    def beyond_ascii(ch: str) -> str:
+        symbol = tex_text(ch, formula=True)
+        return "{" + symbol + "}" if is_safe(symbol) and not symbol.startswith(r"\mathtt") else "?"
+    return r"\mathtt{" + escaped_chars(s, beyond_ascii) + "}"
 
 
 # ---------------------------------------------------------------- a whole chain of claims

@@ -129,22 +129,40 @@ def _leading(node: Node) -> tuple[Node, Node | None]:
     return head, Node(node.kind, (rest, node.args[1]), rest.pos, node.end)
 
 
+def rewrite_products(node: Node, scan) -> Node:
+    """``node`` with every product rewritten by ``scan(factors, joins) -> (factors, joins)``, each
+    product seen whole (its factors rewritten first); what ``scan`` leaves alone keeps its span."""
+    if not isinstance(node, Node) or not node.args:
+        return node
+    if node.kind != "mul":
+        args = tuple(rewrite_products(a, scan) if isinstance(a, Node) else a for a in node.args)
+        if all(a is b for a, b in zip(args, node.args)):
+            return node
+        return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
+    written, joins = _flatten(Node("mul", node.args, node.pos, node.end, node.value))
+    out, out_joins = scan([rewrite_products(f, scan) for f in written], joins)
+    if len(out) == len(written) and all(a is b for a, b in zip(out, written)):
+        return node   # the product as written, its span kept
+    if len(out) == len(written):   # a factor changed inside: the same product around it
+        inner = _rebuild_product(Node("mul", node.args, node.pos, node.end, node.value), iter(out))
+        return Node("mul", inner.args, node.pos, node.end, node.value, node.grouped)
+    return _regroup(_product(out, out_joins), node.grouped) if len(out) > 1 else _regroup(out[0], node.grouped)
+
+
 def compositions(node: Node, notes: list[str]) -> Node:
     """``(g \\circ h)(x)`` is g(h(x)), and ``D(g \\circ h)(x)[v]`` the derivative of g(h(x)) along v:
     \\circ between two function names applied to an argument is composition (elsewhere, as in
     ``S^{-1} \\circ I``, it stays the entrywise product)."""
-    if not isinstance(node, Node) or not node.args:
-        return node
-    if node.kind != "mul":
-        args = tuple(compositions(a, notes) if isinstance(a, Node) else a for a in node.args)
-        return Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
-    written, joins = _flatten(Node("mul", node.args, node.pos, node.end, node.value))
-    factors = [compositions(f, notes) for f in written]   # the whole product at once: D(g ∘ h)(x)[v]
-    out, out_joins, k = [factors[0]], [], 1
-    while k < len(factors):
-        f, prev = factors[k], out[-1]
-        d_of = prev.kind == "call" and len(prev.args) == 2 and _is_operator_d(prev) and _composed(prev.args[1])
-        if f.grouped and (d_of or (prev.grouped and _composed(prev))):
+    def scan(factors: list, joins: list):
+        out, out_joins, k = [factors[0]], [], 1
+        while k < len(factors):
+            f, prev = factors[k], out[-1]
+            d_of = prev.kind == "call" and len(prev.args) == 2 and _is_operator_d(prev) and _composed(prev.args[1])
+            if not (f.grouped and (d_of or (prev.grouped and _composed(prev)))):
+                out.append(f)
+                out_joins.append(joins[k - 1])
+                k += 1
+                continue
             applied = _compose(prev.args[1] if d_of else prev, f)
             if d_of and k + 1 < len(factors) and factors[k + 1].grouped:   # D(g ∘ h)(x)[v]: D of g(h(x))
                 direction = factors[k + 1]
@@ -157,16 +175,9 @@ def compositions(node: Node, notes: list[str]) -> Node:
             note = "read ∘ between functions applied to an argument as composition: (g ∘ h)(x) = g(h(x))"
             if note not in notes:
                 notes.append(note)
-        else:
-            out.append(f)
-            out_joins.append(joins[k - 1])
-        k += 1
-    if len(out) == len(written) and all(a is b for a, b in zip(out, written)):
-        return node   # nothing composed: the product as written, its span kept
-    if len(out) == len(written):   # a factor changed inside: the same product around it
-        inner = _rebuild_product(Node("mul", node.args, node.pos, node.end, node.value), iter(out))
-        return Node("mul", inner.args, node.pos, node.end, node.value, node.grouped)
-    return _regroup(_product(out, out_joins), node.grouped) if len(out) > 1 else _regroup(out[0], node.grouped)
+            k += 1
+        return out, out_joins
+    return rewrite_products(node, scan)
 
 
 def _rebuild_product(node: Node, factors) -> Node:
@@ -196,25 +207,18 @@ def drop_evaluation_points(node: Node, notes: list[str]) -> Node:
     """``\\frac{\\partial f}{\\partial x_1}(\\mathbf{x})``: the derivative taken at x, not times x. The
     point is dropped (the derivative is a function of x already); read before sums are rewritten, so
     ``\\sum_d \\frac{\\partial f}{\\partial x_d}(\\mathbf{x}) v_d`` is the sum of the partials times v_d."""
-    if not isinstance(node, Node) or not node.args:
-        return node
-    args = tuple(drop_evaluation_points(a, notes) if isinstance(a, Node) else a for a in node.args)
-    node = Node(node.kind, args, node.pos, node.end, node.value, node.grouped)
-    if node.kind != "mul":
-        return node
-    factors, joins = _flatten(Node("mul", node.args, node.pos, node.end, node.value))
-    kept, kept_joins = [factors[0]], []
-    for join, f in zip(joins, factors[1:]):
-        variables = _last_derivative_variables(kept[-1])
-        if variables is None or not _at_its_point(variables, f):
-            kept.append(f)
-            kept_joins.append(join)
-        elif (note := f"read ({f.value}) after ∂/∂{variables[0].value} as the point the derivative is taken at") \
-                not in notes:
-            notes.append(note)
-    if len(kept) == len(factors):
-        return node
-    return _regroup(_product(kept, kept_joins), node.grouped) if len(kept) > 1 else _regroup(kept[0], node.grouped)
+    def scan(factors: list, joins: list):
+        kept, kept_joins = [factors[0]], []
+        for join, f in zip(joins, factors[1:]):
+            variables = _last_derivative_variables(kept[-1])
+            if variables is None or not _at_its_point(variables, f):
+                kept.append(f)
+                kept_joins.append(join)
+            elif (note := f"read ({f.value}) after ∂/∂{variables[0].value} as the point the derivative is taken "
+                          "at") not in notes:
+                notes.append(note)
+        return kept, kept_joins
+    return rewrite_products(node, scan)
 
 
 def _last_derivative_variables(node: Node) -> list | None:

@@ -88,7 +88,16 @@ def literal(s: str, limit: int = 2000) -> str:
     """Any text as math-mode LaTeX that shows it character for character (typewriter), ASCII
     only, every special character escaped; cut with … beyond ``limit`` characters."""
     cut = len(s) > limit
-    s = s[:limit]
+
+    def beyond_ascii(ch: str) -> str:
+        folded = ascii_fold(ch)
+        return "?" if folded == "?" else literal(folded)[len(r"\mathtt{"):-1]
+    return r"\mathtt{" + escaped_chars(s[:limit], beyond_ascii) + (r"\dots" if cut else "") + "}"
+
+
+def escaped_chars(s: str, beyond_ascii) -> str:
+    """``s`` character for character: LaTeX's specials escaped, blanks and control characters as
+    spaces, any other character beyond ASCII as ``beyond_ascii(ch)``."""
     out = []
     for ch in s:
         if ch in _LITERAL:
@@ -98,9 +107,8 @@ def literal(s: str, limit: int = 2000) -> str:
         elif ch.isspace() or not ch.isprintable():
             out.append(r"\ ")
         else:
-            folded = ascii_fold(ch)
-            out.append("?" if folded == "?" else literal(folded)[len(r"\mathtt{"):-1])
-    return r"\mathtt{" + "".join(out) + (r"\dots" if cut else "") + "}"
+            out.append(beyond_ascii(ch))
+    return "".join(out)
 
 
 def safe(latex: str, text: str) -> str:

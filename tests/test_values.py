@@ -351,3 +351,36 @@ def test_each_link_is_judged(cell, verdicts):
     """Every table above: a line's links, each judged, a true and a false form of each notation."""
     d = derive(cell)
     assert [c.holds for c in d.claims] == verdicts, d.text
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+# the new readings' values against NumPy written here (an oracle that shares nothing with the reader)
+NUMPY_REFERENCES = [
+    ("differential_of_the_inverse", r"d(X^{-1}) = X dX", ("X",),
+     lambda e: -np.linalg.solve(e["X"], e["dX"]) @ np.linalg.inv(e["X"])),
+    ("inner_product_gradient", r"\nabla_X \langle AX, X\rangle = 0", (),
+     lambda e: (e["A"] + e["A"].T) @ e["X"]),
+    ("limit_of_a_quotient", r"= \lim_{h \to 0} \frac{(x + hv)^T A (x + hv) - x^T A x}{h}", (),
+     lambda e: e["v"].T @ (e["A"] + e["A"].T) @ e["x"]),
+    ("evaluated_at_a", r"\left. \nabla_x x^TAx \right|_{x = a}", (),
+     lambda e: (e["A"] + e["A"].T) @ e["a"]),
+    ("sigmoid_prime", r"= \sigma'(z) \quad z \in \mathbb{R}^n", (),
+     lambda e: _sigmoid(e["z"]) * (1 - _sigmoid(e["z"]))),
+    ("by_an_expression", r"R = \|Y - X\theta\|^2 \quad \frac{\partial R}{\partial (Y - X\theta)} = 0", (),
+     lambda e: 2 * (e["Y"] - e["X"] @ e["theta"]).T),
+    ("prime_applied", r"f(X) = X^3 \quad f'(X)[V] = 0", (),
+     lambda e: e["V"] @ e["X"] @ e["X"] + e["X"] @ e["V"] @ e["X"] + e["X"] @ e["X"] @ e["V"]),
+]
+
+
+@pytest.mark.parametrize("cell, shifted, reference", [r[1:] for r in NUMPY_REFERENCES], ids=[r[0] for r in NUMPY_REFERENCES])
+def test_new_readings_against_numpy(cell, shifted, reference):
+    d = derive(cell, check=False)
+    env = values(d, seed=5)
+    for name in shifted:   # shifted, so the inverse is well conditioned
+        env[name] = env[name] + 4 * np.eye(env[name].shape[0])
+    got = evaluate(d.answer.result, env, SIZES)
+    np.testing.assert_allclose(np.asarray(got).reshape(np.shape(reference(env))), reference(env), rtol=1e-9, atol=1e-9)
