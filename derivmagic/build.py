@@ -144,6 +144,8 @@ class Builder:
             claims = [self._claim(c) for c in target.claims]
             self.recording = False
             direction = self.expr(target.direction) if target.direction is not None else None
+            if target.directions:   # D^2 f(X)[U, V]: every direction, in order
+                direction = tuple(self.expr(d) for d in target.directions)
             variables = [self.sym(v.value) for v in target.variables]
             built.append((target, variables, body, direction, claims))
         notes = self._function_notes() + list(dict.fromkeys(self.notes))

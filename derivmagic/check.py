@@ -494,6 +494,8 @@ def probe(answer, env: dict, sizes: dict, rng) -> float:
             pred = evaluate(answer.result, env, sizes)
             fd = directional_fd(answer.function, var, env, sizes, d.reshape(shape))
             return relative_error(pred, fd)
+        if answer.kind == "multilinear":
+            return multilinear_error(answer, env, sizes, rng)
         dsym_val = v if answer.dsym.shape == var.shape else v.T
         env = dict(env)
         env[answer.dsym.name] = dsym_val
@@ -509,3 +511,23 @@ def probe(answer, env: dict, sizes: dict, rng) -> float:
         elif fd.size == pred.size:
             fd = fd.reshape(pred.shape)
         return relative_error(pred, fd)
+
+
+def multilinear_error(answer, env: dict, sizes: dict, rng) -> float:
+    """A k-linear form against finite differences of the order below it, along the last direction
+    (the earlier ones drawn and held fixed); its matrix form, if any, against the form."""
+    env, values = dict(env), []
+    for var, d in answer.passes:
+        shape = concrete(var.shape, sizes)
+        if isinstance(d, Sym) and d.name not in env:   # a direction derivmagic named
+            env[d.name] = unit_direction(shape, rng, var.symmetric)
+        values.append(np.asarray(evaluate(d, env, sizes), dtype=float).reshape(shape))
+    pred = np.asarray(evaluate(answer.result, env, sizes), dtype=float)
+    fd = directional_fd(answer.gradient, answer.passes[-1][0], env, sizes, values[-1])
+    err = relative_error(pred, fd.reshape(pred.shape))
+    if answer.matrix is not None:
+        u, v = values[-2:]   # uᵀ M v, or vec(U)ᵀ H vec(V) applied by its plan (H never formed)
+        u, v = (u, v) if u.shape[1] == 1 else (u.reshape(-1, 1, order="F"), v.reshape(-1, 1, order="F"))
+        paired = hessian_pairing(answer.matrix[0], env, sizes, u, v)
+        err = max(err, relative_error(np.asarray(paired).reshape(1, 1), pred.reshape(1, 1)))
+    return err

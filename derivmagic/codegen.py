@@ -546,6 +546,9 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
         return _function_source(d, backend, name)
 
 
+_KINDS = {"multilinear": "derivative of higher order"}
+
+
 def _answers(d) -> list:
     """One answer per variable (``\\nabla_{W,b}`` has two)."""
     return list(getattr(d, "answers", None) or [d.answer])
@@ -572,7 +575,8 @@ def _function_source(d, backend: str, name: str) -> str:
     em.dims.update(zip(sizes, size_params))
     if len(answers) == 1:
         lines = [f"def {name}({', '.join(params + size_params)}):",
-                 f'    """{answer.kind} of the cell\'s function by {_doc(answer.var.name)}: returns (value, derivative).',
+                 f'    """{_KINDS.get(answer.kind, answer.kind)} of the cell\'s function by {_doc(answer.var.name)}: '
+                 f'returns (value, derivative).',
                  f'    Vectors may be 1-D or columns; the derivative is {_doc(answer.description)}."""']
     else:
         by = ", ".join(_doc(a.var.name) for a in answers)
@@ -597,6 +601,8 @@ def _function_source(d, backend: str, name: str) -> str:
             shape_name = em.namer.fresh(f"{var}_shape")
             body.insert(k, f"    {shape_name} = {em.b['shape'].format(x=var)}")
             deriv = f"{deriv}.reshape({shape_name})"
+        elif a.kind == "multilinear" and a.result.is_scalar:
+            deriv = f"{deriv}.reshape(())"
         outs.append(deriv)
     if len(answers) == 1:
         body.append(f"    return {value}, {outs[0]}")
@@ -683,6 +689,9 @@ def parameters(d) -> list[Sym]:
         if a.var in symbols:
             symbols.remove(a.var)
         symbols.insert(k, a.var)
+    for _, direction in answers[0].passes:   # a multilinear form: then the directions it was named with
+        if isinstance(direction, Sym) and direction not in symbols:
+            symbols.append(direction)
     return symbols
 
 

@@ -12,12 +12,14 @@ from .errors import DerivError, LimitError, ParseError
 from .expr import Expr, size, substitute
 from .claims import judge_chain, source_latex
 from .report import operator_latex, operator_text
+from .higher import multilinear
 from .layout import Answer, solve, solve_many, solve_named
 from .parse import parse_cell
 from .syntax import Node, Remark, Target
 from .shapes import Reading, read
 
 LAYOUTS = ("numerator", "denominator")
+MULTILINEAR = ("higher", "mixed")
 DEFAULTS = {"layout": "numerator"}
 
 
@@ -209,8 +211,13 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
         _conditions(reading.notes, claims)
         return Derivation(cell, reading, answers[0], verdict, claims, answers, [], [])
     with _located_at(cell, target):                                     # differentiate, layout, simplify
-        answers = (solve_many(target.kind, body, variables, layout) if len(variables) > 1
-                   else [solve(target.kind, body, variables[0], layout, direction)])
+        if _multilinear(target, variables):
+            answers = [multilinear(body, _passes(target, variables), layout,
+                                   list(direction) if isinstance(direction, tuple) else None)]
+        elif len(variables) > 1:
+            answers = solve_many(target.kind, body, variables, layout)
+        else:
+            answers = [solve(target.kind, body, variables[0], layout, direction)]
     for answer in answers:
         limits.check_size(size(answer.result), "the derivative", text=cell, pos=target.pos, end=target.end)
     named, where = ([], []) if expand else _on_names(reading, target, variables, answers, layout, cell)
@@ -221,6 +228,18 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
     _undefined_functions(answers[0].function, claims)
     _conditions(reading.notes, claims)
     return Derivation(cell, reading, answers[0], verdict, claims, answers, named, where)
+
+
+def _multilinear(target, variables: list) -> bool:
+    """A derivative of order 3 or more, a mixed one, a multilinear form D^k f[…], or a second
+    derivative by a matrix: answered as a multilinear form."""
+    return target.kind in MULTILINEAR or (target.kind == "hessian" and variables[0].shape[1] != 1) \
+        or (target.kind == "directional" and target.order > 1)
+
+
+def _passes(target, variables: list) -> list:
+    """The variable of each differentiation, in order."""
+    return variables * 2 if target.kind == "hessian" else variables
 
 
 def _value_answer(cell: str, reading: Reading, target, body, layout: str) -> Answer:
@@ -366,7 +385,7 @@ def _target(reading: Reading, statements: list, cell: str):
         extra = reading.targets[1][0]
         raise ParseError("one derivative per cell, please", text=cell, pos=extra.pos, end=extra.end)
     target, variables, body, direction, sides = reading.targets[0]
-    if len(set(variables)) != len(variables):
+    if len(set(variables)) != len(variables) and not _multilinear(target, variables):
         raise ParseError("a variable is repeated", text=cell, pos=target.pos, end=target.end)
     for v in variables:
         if not body.depends(v):

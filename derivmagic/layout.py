@@ -28,7 +28,7 @@ from .steps import Step
 
 @dataclass
 class Answer:
-    kind: str            # gradient | jacobian | hessian | directional | value (a line of values)
+    kind: str            # gradient | jacobian | hessian | directional | multilinear | value (a line of values)
     layout: str
     function: Expr
     var: Sym
@@ -37,9 +37,12 @@ class Answer:
     dsym: Expr           # the direction symbol of the check
     steps: list
     description: str
-    gradient: Expr | None = None   # for Hessians: the gradient differentiated a second time
+    gradient: Expr | None = None   # for Hessians: the gradient differentiated a second time; for a
+                                   # multilinear form: the order below it (what the check differentiates)
     differential: Expr | None = None  # df itself, in the direction dsym (shown for matrix functions)
     written: str = ""    # for a line of values ("value"): its first side as the cell wrote it
+    passes: tuple = ()   # for a multilinear form: (variable, direction) of each differentiation, in order
+    matrix: tuple | None = None   # for a second-order form that is a matrix: (matrix, what it is)
 
     @property
     def vectorized(self) -> bool:

@@ -58,8 +58,11 @@ def extract_operator(node: Node):
     if kind == "nabla" or (kind == "frac" and frac_operator(node) is not None):
         return node, None
     if kind == "mul" and node.args[0].kind == "name" and node.args[0].value == "D" \
-            and node.args[1].kind == "directional":
+            and node.args[1].kind in ("directional", "directions"):
         return node.args[1], None
+    if kind == "mul" and _is_d_power(node.args[0]) and node.args[1].kind in ("directional", "directions"):
+        op = node.args[1]   # D^2 f(X)[U, V]: the order on the D
+        return Node("directions", op.args, node.pos, op.end, _power_of(node.args[0])), None
     if kind == "directional" and _is_operator_d(node.args[0]):   # D(x^T A x)[v]
         return node, None
     if kind == "mul" and node.args[0].kind == "along":   # ∂_v f(x): along v
@@ -99,6 +102,9 @@ def frac_operator(node: Node):
     elif head.kind == "name" and head.value in ("d", "delta") and den[0].kind == "name" \
             and den[0].value == head.value and len(den) == 2:
         marker, order = head.value, 1   # d/dx, and δ/δθ as some notes write it
+    elif head.kind == "pow" and head.args[0].kind == "name" and head.args[0].value == "d" \
+            and _power_of(head) and den[0].kind == "name" and den[0].value == "d" and len(den) == 2:
+        marker, order = "d", _power_of(head)   # d^3/dt^3
     else:
         return None
     variables = []
@@ -109,11 +115,21 @@ def frac_operator(node: Node):
             raise ParseError("expected ∂x (or dx) in the denominator of a derivative", pos=den[i].pos, end=den[i].end)
         if i + 1 >= len(den):
             raise ParseError("expected the variable after ∂ in the denominator", pos=den[i].pos, end=den[i].end)
-        variables.append(den[i + 1])
+        var, times = den[i + 1], 1
+        if var.kind == "pow" and _power_of(var):   # ∂x^3, dt^3: by x three times
+            var, times = var.args[0], _power_of(var)
         order_here = den[i].value if den[i].kind == "partial" else 1
-        variables.extend([den[i + 1]] * (order_here - 1))
+        variables.extend([var] * max(order_here, times))
         i += 2
     return order, body, variables, marker
+
+
+def _power_of(node: Node) -> int | None:
+    """k ≥ 2 in ``x^k`` written with an integer exponent, else None."""
+    exp = node.args[1]
+    if exp.kind == "num" and isinstance(exp.value, (int, Fraction)) and int(exp.value) == exp.value and exp.value >= 2:
+        return int(exp.value)
+    return None
 
 
 def _leading(node: Node) -> tuple[Node, Node | None]:
@@ -245,9 +261,11 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
             raise ParseError("nothing to differentiate after the gradient", pos=op.end, end=op.end + 1)
         if not op.args:
             op = op.with_args(guess_variable(op, rest))
+        if op.value > 2:   # ∇^k, k ≥ 3: the k-linear form
+            if len(op.args) != 1:
+                raise ParseError("a derivative of order 3 or more is taken by one variable", pos=op.pos, end=op.end)
+            return Target("higher", list(op.args) * op.value, rest, claims, pos=op.pos, end=rest.end, order=op.value)
         kind = "hessian" if op.value == 2 else "gradient"
-        if op.value not in (1, 2):
-            raise ParseError("only first and second derivatives are supported", pos=op.pos, end=op.end)
         return Target(kind, list(op.args), rest, claims, pos=op.pos, end=(rest or op).end)
     if op.kind == "along":
         if rest is None:
@@ -257,6 +275,8 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
             return Target("jacobian", [var], rest, claims, pos=op.pos, end=rest.end)
         return Target("directional", [var], rest, claims, direction=embed_derivatives(direction),
                       pos=op.pos, end=rest.end)
+    if op.kind == "directions":
+        return _multilinear_target(op, rest, claims)
     if op.kind == "directional":
         call, direction = op.args
         if _is_operator_d(call):   # D(x^T A x)[v]: by the one usual variable in the expression
@@ -277,18 +297,45 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
     body = body if body is not None else rest
     if body is None:
         raise ParseError("nothing to differentiate after the derivative", pos=op.end, end=op.end + 1)
-    if order == 2:
-        v = variables[0]
-        names = {_strip_transpose(w).value if _strip_transpose(w).kind == "name" else None for w in variables}
-        if len(names) != 1:   # ∂²f/∂x∂y: never the Hessian by x alone
-            raise ParseError("mixed second derivatives (∂²f/∂x∂y by two different variables) are not supported "
-                             "yet; differentiate by one variable twice, or take ∂/∂y of ∂f/∂x in two cells",
-                             pos=op.pos, end=op.end)
-        return Target("hessian", [_strip_transpose(v)], body, claims, pos=op.pos, end=body.end)
-    if order != 1 or len(variables) != 1:
+    if order >= 2:
+        if len(variables) != order:
+            raise ParseError(f"a derivative of order {order} needs {order} variables in its denominator "
+                             f"(∂x ∂y, or ∂x^{order})", pos=op.pos, end=op.end)
+        plain = [_strip_transpose(w) for w in variables]
+        names = [w.value if w.kind == "name" else None for w in plain]
+        if order == 2 and len(set(names)) == 1:
+            return Target("hessian", [plain[0]], body, claims, pos=op.pos, end=body.end)
+        # ∂²f/∂x∂y: by x, then by y (the order does not matter for smooth f); ∂³f/∂x³: by x three times
+        kind = "higher" if len(set(names)) == 1 else "mixed"
+        return Target(kind, plain, body, claims, pos=op.pos, end=body.end, order=order)
+    if len(variables) != 1:
         raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
     return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end,
                   scalar_variable=marker == "d" and variables[0].kind == "name", numerator_body=in_numerator)
+
+
+def _is_d_power(node: Node) -> bool:
+    return node.kind == "pow" and node.args[0].kind == "name" and node.args[0].value == "D" and bool(_power_of(node))
+
+
+def _multilinear_target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
+    """``D^k f(x)[v_1, …, v_k]``: the k-linear form, by the argument of f, in the given directions."""
+    call, *directions = op.args
+    order = op.value if isinstance(op.value, int) else 1
+    if len(directions) != order:
+        if order == 1:
+            raise ParseError(f"D f(x)[…] with {len(directions)} directions: write D^{len(directions)} f(x)[…] for "
+                             f"the derivative of order {len(directions)}", pos=op.pos, end=op.end)
+        raise ParseError(f"D^{order} f(x)[…] takes {order} directions, one per differentiation (write "
+                         f"D^{order} f(x)[v, …, v] for the form on one direction)", pos=op.pos, end=op.end)
+    if call.kind != "call" or call.args[0].kind != "name" or len(call.args) != 2 or _is_operator_d(call):
+        raise ParseError("write a derivative of higher order as D^2 f(x)[u, v], with f defined in the cell",
+                         pos=op.pos, end=op.end)
+    if rest is not None:
+        raise ParseError("unexpected terms after the directional derivative", pos=rest.pos, end=rest.end)
+    directions = [embed_derivatives(_differential(d)) for d in directions]
+    return Target("directional", [call.args[1]] * order, call, claims, direction=directions[0], pos=op.pos,
+                  end=op.end, order=order, directions=directions)
 
 
 def _differential(direction: Node) -> Node:

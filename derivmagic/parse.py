@@ -296,6 +296,9 @@ class ToNode(Transformer):
     def apply_direction(self, meta, call, direction):
         return self._node("directional", meta, call, direction)
 
+    def apply_directions(self, meta, call, *directions):
+        return self._node("directions", meta, call, *directions)
+
     # derivative operators
     def nabla(self, meta, tok, *parts):
         variables, order = [], 1

@@ -84,6 +84,7 @@ def _products_not_calls(statements, defs, functions=()) -> None:
             s.body = fix(s.body)
         elif isinstance(s, Target):
             s.body, s.direction = fix(s.body), fix(s.direction)
+            s.directions = [fix(d) for d in s.directions]
             for c in s.claims:
                 if isinstance(c, Target):
                     c.body = fix(c.body)
@@ -201,7 +202,7 @@ def _used_names(statements, defs, declared) -> tuple[list[str], dict[str, str]]:
             hints[s.variables[0].value] = "scalar"   # d/dt: t is a scalar
     for s in statements:
         if isinstance(s, Target):
-            for node in [*s.variables, s.body, *([s.direction] if s.direction is not None else [])]:
+            for node in [*s.variables, s.body, *([s.direction] if s.direction is not None else []), *s.directions]:
                 walk(node)
             for c in s.claims:
                 for node in ([*c.variables, c.body] if isinstance(c, Target) else [c]):

@@ -285,6 +285,8 @@ def target_latex(d, a=None, function_tex: str | None = None) -> str:
     wrapped = f if function_tex or isinstance(a.function, Sym) else rf"\left({f}\right)"
     if a.kind == "hessian":
         return rf"\nabla^2_{{{x}}} {wrapped}"
+    if a.kind == "multilinear":
+        return multilinear_target(a, wrapped, latex=True)
     if a.kind == "directional":
         return rf"\mathrm{{D}}{wrapped}[{to_latex(a.dsym)}]"
     if getattr(a, "vectorized", False):
@@ -302,8 +304,52 @@ def target_text(d, a=None, function_text: str | None = None) -> str:
     f = f if function_text or isinstance(a.function, Sym) else f"({f})"
     if getattr(a, "vectorized", False):
         return f"∂vec{f}/∂vec {x}"
+    if a.kind == "multilinear":
+        return multilinear_target(a, f, latex=False)
     return {"gradient": f"∇_{x} {f}", "hessian": f"∇²_{x} {f}", "directional": f"D{f}[{to_text(a.dsym)}]"}.get(
         a.kind, f"∂/∂{x} {f}")
+
+
+from .higher import index_form, index_latex, index_text  # noqa: E402
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def multilinear_target(a, f: str, latex: bool) -> str:
+    """``d³/dt³ f`` by scalars; ``D³f[u, v, w]`` by one vector or matrix; ``∂²/∂x∂y f[u, v]`` mixed."""
+    variables = [v for v, _ in a.passes]
+    k = len(variables)
+    names = [_tex_of(v) if latex else to_text(v) for v in variables]
+    scalars = all(v.shape == (1, 1) for v in variables)
+    directions = "" if scalars else ", ".join(to_latex(d) if latex else to_text(d) for _, d in a.passes)
+    same = len(set(names)) == 1
+    if latex:
+        if scalars and same:
+            op = rf"\frac{{\mathrm{{d}}^{{{k}}}}}{{\mathrm{{d}}{names[0]}^{{{k}}}}}"
+        elif same:
+            op = rf"\mathrm{{D}}^{{{k}}}"
+        else:
+            op = rf"\frac{{\partial^{{{k}}}}}{{" + r"\,".join(rf"\partial {n}" for n in names) + "}"
+        return rf"{op} {f}" + (rf"\left[{directions}\right]" if directions else "")
+    sup = str(k).translate(_SUPERSCRIPTS)
+    if scalars and same:
+        op = f"d{sup}/d{names[0]}{sup} "
+    elif same:
+        op = f"D{sup}"
+    else:
+        op = f"∂{sup}/" + "".join(f"∂{n}" for n in names) + " "
+    return f"{op}{f}" + (f"[{directions}]" if directions else "")
+
+
+def matrix_form_text(a) -> str:
+    """The name of a second-order form's matrix: ∂²f/∂x∂yᵀ for vectors, H by a matrix (vec form)."""
+    x, y = (to_text(v) for v, _ in a.passes)
+    return f"∂²f/∂{x}∂{y}ᵀ" if a.passes[0][0].shape[1] == 1 else "H"
+
+
+def matrix_form_latex(a) -> str:
+    x, y = (_tex_of(v) for v, _ in a.passes)
+    return rf"\frac{{\partial^2 f}}{{\partial {x}\,\partial {y}^T}}" if a.passes[0][0].shape[1] == 1 else "H"
 
 
 def _differential_of(node, latex: bool) -> str:
@@ -584,6 +630,14 @@ def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, 
         for lhs, rhs, boxed in eqs[1:] if a.vectorized and a.differential is not None else eqs:
             result += equation_rows(lhs, rhs, boxed, column=column)
         result += [rf"&{row}" for row in _wrapped_tex(a.description, description_latex(d, a))]
+        if a.matrix is not None and (vec or a.passes[0][0].shape[1] == 1):
+            result += equation_rows(matrix_form_latex(a), to_latex(a.matrix[0]), column=column)
+            result += [rf"&{row}" for row in _wrapped_tex(a.matrix[1], tex_text(a.matrix[1], _names(d)))]
+        tensor = index_form(a)
+        if tensor is not None:
+            left, _, right = index_latex(tensor).partition(" = ")
+            result += equation_rows(left, right, column=column)
+            result += [r"&\text{the same derivative as a tensor, indices in the order of the directions}"]
     result += where_rows_latex(d)
     for w in d.warnings:
         result += [rf"&{row}" for row in _wrapped_tex(w, warning_latex(w, names), names)]
@@ -762,12 +816,26 @@ def _derivation_text(d, steps: bool, vec: bool) -> str:
             lines += equation_text(name, to_text(a.function))
             target = target_text(d, a, function_text=name)
         lines += equation_text(target, to_text(a.result)) + wrapped_text(a.description, "  ")
+        if a.matrix is not None:
+            lines += _matrix_form_lines(a, vec)
+        tensor = index_form(a)
+        if tensor is not None:
+            lines += wrapped_text(index_text(tensor), "  ", " + ") + ["  (the same derivative as a tensor, indices in the "
+                                                                      "order of the directions)"]
     lines += [line for w in where_line(d, False) for line in wrapped_text(w.strip(), "  ", ", ")]
     lines += [line for w in d.warnings for line in wrapped_text(f"⚠ {w}", "  ")]
     if d.claims:
         lines += ["Claims"] + [line for c in claim_lines_text(d) for line in wrapped_text(c, "  ")]
     lines += ["Check"] + wrapped_text(check_text(d), "  ")
     return "\n".join(lines)
+
+
+def _matrix_form_lines(a, vec: bool) -> list[str]:
+    """The matrix a second-order form stands for; by a matrix (a Kronecker Hessian) with --vec."""
+    M, what = a.matrix
+    if a.passes[0][0].shape[1] != 1 and not vec:
+        return ["  (the Hessian of vec X, a Kronecker expression, with --vec)"]
+    return equation_text(matrix_form_text(a), to_text(M)) + wrapped_text(what, "  ")
 
 
 class SideBySide:

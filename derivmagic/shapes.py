@@ -370,10 +370,10 @@ class Typer:
             if t.kind in ("gradient", "hessian") and t is self.first_target and not self.is_scalar(f) \
                     and not all(self.is_scalar(self.symbol(v.value, v)) for v in t.variables):
                 self.nonscalar_gradient = True   # ∇_x of a vector function when x is no scalar: unusual
-            if t.direction is not None:
+            for direction in t.directions or ([t.direction] if t.direction is not None else []):
                 var = self.symbol(t.variables[0].value, t.variables[0])
-                d = self.type(t.direction)
-                self._same(var, d, t.variables[0], t.direction, "the direction must have the shape of the variable")
+                d = self.type(direction)
+                self._same(var, d, t.variables[0], direction, "the direction must have the shape of the variable")
         self.freeze(targets[0].variables[0].value if targets and targets[0].variables else None)
         for t in targets:
             for c in t.claims:
@@ -493,6 +493,9 @@ class Typer:
         if k in ("nabla", "partial", "directional", "top"):
             raise ParseError("a derivative operator must come first on its side of '='",
                              text=self.cell, pos=node.pos, end=node.end)
+        if k == "directions":
+            raise ParseError("a derivative along several directions, D^2 f(x)[u, v], must come first on its side of "
+                             "'='", text=self.cell, pos=node.pos, end=node.end)
         raise ParseError(f"unsupported notation ({k})", text=self.cell, pos=node.pos, end=node.end)
 
     def _square_maybe(self, a) -> bool:

@@ -20,7 +20,7 @@ class Node:
 
 @dataclass
 class Target:
-    kind: str                 # "gradient", "hessian", "jacobian", "directional"
+    kind: str                 # "gradient", "hessian", "jacobian", "directional", "higher", "mixed"
     variables: list[Node]
     body: Node | None         # the function (None until resolved from a name)
     claims: list[Node] = field(default_factory=list)
@@ -31,6 +31,8 @@ class Target:
     combined: bool = False          # a claimed sum of derivatives, read as one derivative of the sum
     numerator_body: bool = False    # \\frac{\\partial z}{\\partial x}: z written in the numerator
     rewriting: bool = False         # a line of values that rewrites a definition (f(x) = A = B)
+    order: int = 1                  # ∇^3, ∂²f/∂x∂y, D^2 f(X)[U, V]: how many times it differentiates
+    directions: list[Node] = field(default_factory=list)   # D^2 f(X)[U, V]: every direction, in order
 
 
 @dataclass

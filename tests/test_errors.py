@@ -116,8 +116,9 @@ CASES = [
     ("two_targets", "\\nabla_x x^T x\n\\nabla_y y^T y",
      ParseError, r"a second derivative in the cell: derive\(\) returns one derivation; use derive_all\(\)",
      ("\\nabla_y y^T y", None, 0)),
-    ("third_order", r"\nabla^3_x x^T x",
-     ParseError, r"only first and second derivatives", (r"\nabla^3_x x^T x", r"\nabla^3_x", 0)),
+    ("seventh_order", r"\nabla^7_x x^T x",
+     DerivError, r"derivatives of order 7 are not computed: beyond order 6",
+     (r"\nabla^7_x x^T x", r"\nabla^7_x x^T x", 0)),
     ("self_definition", "\\nabla_x u\nu = v\nv = u",
      ParseError, r"defined in terms of itself", None),
 ]

@@ -46,6 +46,12 @@ EXTRA = {
     "primes": r"\frac{d}{dx} g(f(x)) = g'(f(x)) f'(x)",
     "by an expression": r"R = \|Y - X\theta\|_2^2 \quad \frac{\partial R}{\partial \theta} = \frac{\partial R}"
                         r"{\partial (Y - X\theta)} \frac{\partial (Y - X\theta)}{\partial \theta}",
+    # derivatives of higher order: multilinear forms, a mixed block, a Kronecker Hessian, d^k/dt^k
+    "third derivative": r"\nabla^3_x \|x\|^4",
+    "form on given directions": "f(X) = \\log\\det X\nD^2 f(X)[U, V] = -\\operatorname{tr}(X^{-1}UX^{-1}V)",
+    "mixed partials": r"\frac{\partial^2}{\partial x \partial y} x^T A y",
+    "hessian by a matrix": r"\nabla^2_X \operatorname{tr}(X^TAX)",
+    "scalar third derivative": r"\frac{d^3}{dt^3} e^{tA}",
     # long output: lines broken, rules under their steps, a boxed result on several lines, a named function
     "long mlp nested": r"\nabla_{W_1} \frac{1}{2}\|W_2 \sigma(W_1 x + b_1) + b_2 - y\|_2^2 + \|W_1\|_F^2",
     "long mlp definitions": "h = \\sigma(W_1 x + b_1)\n\\hat{y} = W_2 h + b_2\n"
