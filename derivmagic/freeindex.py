@@ -10,6 +10,8 @@ concrete sizes, so the sides compare as matrices and every entry is checked. Ind
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from .errors import ParseError
 from .syntax import Node, walk
 
@@ -46,7 +48,15 @@ def _free_letters(sides) -> list[str]:
                     if d.kind == "name":
                         for t in _token(d.value)[1]:
                             add(t)
-    return [x for x in found if x not in _bound(sides) | pattern_bounds(sides)]
+    bound = _bound(sides) | pattern_bounds(sides)
+    free_bases = {_token(n.value)[0] for s in sides for n in walk(s) if n.kind == "name"
+                  and any(t in found and t not in bound for t in _token(n.value)[1])}
+    for s in sides:   # ∂/∂x_j x_i^2: x_i beside x_j is another entry of x, its index free too
+        for n in walk(s):
+            if n.kind == "name" and _token(n.value)[0] in free_bases:
+                for t in _token(n.value)[1]:
+                    add(t)
+    return [x for x in found if x not in bound]
 
 
 def pattern_bounds(sides) -> set[str]:
@@ -69,10 +79,16 @@ def expand_free_indices(sides: list[Node], notes: list[str], spans: dict | None 
         raise ParseError(f"more than two free indices ({', '.join(letters)}): a line is read entry by entry over "
                          "one or two", pos=sides[0].pos, end=sides[-1].end)
     bases: dict[str, set[str]] = {x: set() for x in letters}
+    deltas = False
     for s in sides:
         for n in walk(s):
             if n.kind == "name":
                 base, tokens = _token(n.value)
+                if _kronecker(base, tokens, letters):   # δ_ij: i and j run over one set
+                    deltas = True
+                    for t in tokens:
+                        bases[t].add((KRONECKER, 0, 2))
+                    continue
                 for k, t in enumerate(tokens):
                     if t in bases:   # x_i, x_j: one vector's indices; x_{ij}: rows and columns of X
                         bases[t].add((base, k, len(tokens)))
@@ -99,9 +115,19 @@ def expand_free_indices(sides: list[Node], notes: list[str], spans: dict | None 
     notes.append(f"read the line entry by entry over its free {'index' if len(letters) == 1 else 'indices'} "
                  f"{' and '.join(letters)} ({'rows by ' + rows + ', columns by ' + cols if cols else 'a column'}), "
                  f"written out at {shown}")
+    if deltas:
+        notes.append(f"read δ_{''.join(letters)} as the Kronecker delta (1 when {' = '.join(letters)}, 0 otherwise)")
     inside = {_token(d.value)[0] for s in sides for n in walk(s) if n.kind == "frac"   # ∂y_1/∂x_j beside them
               for d in walk(n) if d.kind == "name" and _token(d.value)[1]}
-    return out, {b for x in letters for b, _, _ in bases[x]} | inside
+    return out, {b for x in letters for b, _, _ in bases[x] if b != KRONECKER} | inside
+
+
+KRONECKER = "δ (Kronecker)"
+
+
+def _kronecker(base: str, tokens: list[str], letters) -> bool:
+    """``\\delta_{ij}`` with i and j both free indices: the Kronecker delta."""
+    return base == "delta" and len(tokens) == 2 and all(t in letters for t in tokens)
 
 
 def _uses(node: Node, letter: str) -> bool:
@@ -134,6 +160,9 @@ def _at(node: Node, values: dict[str, int]) -> Node:
         base, tokens = _token(node.value)
         if not any(t in values for t in tokens):
             return node
+        if _kronecker(base, tokens, values):
+            return Node("num", (), node.pos, node.end, Fraction(int(values[tokens[0]] == values[tokens[1]])),
+                        node.grouped)
         sep = "," if "," in node.value.rpartition("_")[2] else ""
         return Node("name", (), node.pos, node.end, f"{base}_{sep.join(str(values.get(t, t)) for t in tokens)}",
                     node.grouped)

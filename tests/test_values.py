@@ -31,6 +31,13 @@ def test_a_continuation_line_is_worked_out_and_checked():
 
 
 CLAIMS = [
+    # δ_ij with free i and j: the Kronecker delta; an entry x_i beside x_j has a free index too
+    ("kronecker_delta", r"\frac{\partial y_i}{\partial x_j} = \delta_{ij} \quad y = x", [True]),
+    ("kronecker_delta_twice", r"\frac{\partial y_i}{\partial x_j} = 2\delta_{ij} \quad y = x", [False]),
+    ("kronecker_delta_with_an_entry", r"\frac{\partial y_i}{\partial x_j} = \delta_{ij} a_i \quad y = a \odot x", [True]),
+    ("kronecker_delta_missing", r"\frac{\partial y_i}{\partial x_j} = a_i \quad y = a \odot x", [False]),
+    ("another_entry_of_the_variable", r"\frac{\partial}{\partial x_j} x_i^2 = 2 x_i \delta_{ij}", [True]),
+    ("another_entry_taken_for_the_same", r"\frac{\partial}{\partial x_j} x_i^2 = 2 x_j", [False]),
     ("continuation_with_a_derivative_first", r"= \frac{\partial(x_1^3 + e^{x_2}x_1)}{\partial x_1} = 3x_1^2 + e^{x_2}", [True]),
     ("continuation_with_a_derivative_first_wrong", r"= \frac{\partial(x_1^3 + e^{x_2}x_1)}{\partial x_1} = 3x_1^2", [False]),
     ("continuation_of_values", r"= v^T A x + x^T D(A x)[v] = v^T (A + A^T) x", [True]),
@@ -384,3 +391,9 @@ def test_new_readings_against_numpy(cell, shifted, reference):
         env[name] = env[name] + 4 * np.eye(env[name].shape[0])
     got = evaluate(d.answer.result, env, SIZES)
     np.testing.assert_allclose(np.asarray(got).reshape(np.shape(reference(env))), reference(env), rtol=1e-9, atol=1e-9)
+
+
+def test_the_kronecker_delta_is_said():
+    d = derive(r"\frac{\partial y_i}{\partial x_j} = \delta_{ij} \quad y = x")
+    assert any("Kronecker delta" in n for n in d.reading.notes)
+    assert "δ" not in {s for s in d.reading.symbols}
