@@ -42,7 +42,67 @@ def mark_matrices(text: str) -> str:
     _mark_quad_rows(text, out)
     _mark_points(text, out)
     _mark_tuples(text, out)
+    _mark_index_cases(text, out)
     return "".join(out)
+
+
+# ``\begin{cases} a & i = j \\ b & i \neq j \end{cases}`` (or ``… & \text{otherwise}``): the entry
+# formula of an index line, δ_ij a + (1 − δ_ij) b. Marked like a matrix: ⦃ opens, ⟧ closes, ≐ or ≠
+# stands for the '&' of a row whose condition is i = j or i ≠ j (its two letters kept), ⁋ between
+# the rows. Other conditions are left as written (and refused by name).
+CASES_OPEN, CASE_EQUAL, CASE_OTHER = "⦃", "≐", "≠"
+_CASES = re.compile(r"\\begin\s*\{\s*cases\s*\}(.*?)\\end\s*\{\s*cases\s*\}", re.S)
+_CONDITION_EQUAL = re.compile(r"\s*:?\s*(?:if\s+)?([a-z])\s*=\s*([a-z])\s*[.,]?\s*")
+_CONDITION_OTHER = re.compile(r"\s*:?\s*(?:(?:if\s+)?([a-z])\s*(?:\\neq?(?![a-zA-Z])|\\not\s*=|≠)\s*([a-z])|(?:if\s+)?"
+                              r"(?:otherwise|else))?\s*[.,]?\s*")
+
+
+def _mark_index_cases(text: str, out: list) -> None:
+    for m in _CASES.finditer(text):
+        rows = _case_rows(text, m.start(1), m.end(1))
+        if rows is None:
+            continue
+        out[m.start()] = CASES_OPEN
+        for i in range(m.start() + 1, m.start(1)):
+            out[i] = " "
+        out[m.end(1)] = MATRIX_CLOSE
+        for i in range(m.end(1) + 1, m.end()):
+            out[i] = " "
+        for k, (amp, stop, mark, letters) in enumerate(rows):
+            out[amp] = mark
+            for i in range(amp + 1, stop):
+                out[i] = text[i] if i in letters else " "
+            if k + 1 < len(rows):
+                out[stop:stop + 2] = [ROW_MARK, " "]
+
+
+def _case_rows(text: str, a: int, b: int):
+    """For each of the two rows: (position of its '&', end of its condition, mark, positions of the
+    condition's index letters); None unless one row says i = j and the other i ≠ j or otherwise."""
+    rows, start, depth, i = [], a, 0, a
+    while i <= b:
+        if i == b or (depth == 0 and text.startswith("\\\\", i)):
+            rows.append((start, i))
+            start = i = i + 2
+            continue
+        depth += 1 if text[i] in "({[" else -1 if text[i] in ")}]" else 0
+        i += 1
+    rows = [(r0, r1) for r0, r1 in rows if text[r0:r1].strip()]
+    if len(rows) != 2:
+        return None
+    marked = []
+    for r0, r1 in rows:
+        amp = text.find("&", r0, r1)
+        if amp < 0:
+            return None
+        condition = text[amp + 1:r1]
+        equal, other = _CONDITION_EQUAL.fullmatch(condition), _CONDITION_OTHER.fullmatch(condition)
+        m = equal or other
+        if m is None:
+            return None
+        letters = {amp + 1 + m.start(g) for g in (1, 2) if m.group(g)}
+        marked.append((amp, r1, CASE_EQUAL if equal else CASE_OTHER, letters))
+    return marked if sorted(mk for _, _, mk, _ in marked) == sorted([CASE_EQUAL, CASE_OTHER]) else None
 
 
 _ROW_SPACE = re.compile(r"\\q?quad(?![a-zA-Z])")
@@ -154,7 +214,7 @@ def split_statements(cell: str) -> list[tuple[int, str]]:
     depth, start, i = 0, 0, 0
     while i < len(cell):
         ch = cell[i]
-        if ch in "({[⟦⟬" or cell.startswith("\\langle", i):
+        if ch in "({[⟦⟬⦃" or cell.startswith("\\langle", i):
             depth += 1
         elif ch in ")}]⟧" or cell.startswith("\\rangle", i):
             depth = max(0, depth - 1)
@@ -305,9 +365,11 @@ def strip_decorations(cell: str, removed: list | None = None) -> str:
             if end is not None:
                 blank(j, end + 1)
     text = "".join(out)
+    cases = [m.span() for m in _CASES.finditer(text)]   # a row's condition there is read, not a remark
     for pattern in (_CONDITION, _TEXT_CONDITION):
         for m in pattern.finditer(text):
-            blank(m.start(), m.end())
+            if not any(a <= m.start() < b for a, b in cases):
+                blank(m.start(), m.end())
         text = "".join(out)
     text = "".join(out)
     for m in _TEXT_REMARK.finditer(text):

@@ -255,6 +255,24 @@ class ToNode(Transformer):
             return Node(inner.kind, inner.args, p, e, inner.value, True)
         return self._node("matrix", meta, *rows, value="det" if str(opening) == "⟬" else "matrix")
 
+    def case_row(self, meta, value, mark, *letters):
+        return value, str(mark) == "≐", tuple(letters)
+
+    def index_cases(self, meta, *items):
+        """δ_ij a + (1 − δ_ij) b, for the rows a (i = j) and b (i ≠ j, or otherwise)."""
+        first, second = [i for i in items if isinstance(i, tuple)]
+        (equal, _, letters), (other, _, other_letters) = (first, second) if first[1] else (second, first)
+        p, e = _span(meta)
+        if other_letters and sorted(map(str, other_letters)) != sorted(map(str, letters)):
+            raise ParseError(f"the conditions of the cases name different indices ({' = '.join(letters)} and "
+                             f"{' ≠ '.join(other_letters)})", pos=p, end=e)
+        at, to = letters[0].start_pos, letters[1].end_pos   # δ_ij stands where its condition i = j is written
+        delta = Node("name", (), at, to, f"delta_{letters[0]}{letters[1]}")
+        one = Node("num", (), at, to, Fraction(1))
+        kept = Node("mul", (delta, equal), p, e)
+        rest = Node("mul", (Node("sub", (one, delta), p, e, None, True), other), p, e)
+        return Node("add", (kept, rest), p, e, None, True)
+
     def matrix_size(self, meta, *items):
         return None   # [ … ]_{m \times n}: the shape notes print under a matrix
 
@@ -506,6 +524,11 @@ def _friendly(exc: UnexpectedInput, text: str) -> ParseError:
         return ParseError(f"the formula ends too early: expected {expected}", pos=len(text.rstrip()) or 0)
     if isinstance(exc, UnexpectedCharacters):
         m = re.match(r"\\[a-zA-Z]+", text[pos:])
+        cases = re.match(r"\\begin\s*\{\s*cases\s*\}", text[pos:])
+        if cases:
+            return ParseError("\\begin{cases} is read as the entry formula of an index line, with one row for i = j "
+                              "and one for i ≠ j (or otherwise); other conditions (x > 0, …) are not read",
+                              pos=pos, end=pos + len(cases.group(0)))
         if m:
             return ParseError(f"unknown or unsupported command {m.group(0)}", pos=pos, end=pos + len(m.group(0)))
         return ParseError(f"unexpected character '{text[pos]}'", pos=pos)

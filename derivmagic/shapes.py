@@ -698,6 +698,10 @@ class Typer:
                 self.unify(d, ONE_DIM, err("a matrix: an arbitrary function of a matrix is read with scalar "
                                            "values (f: ℝ^{m×n} → ℝ)"))
         if name in self.domains:
+            if self.is_scalar(a) != self.is_scalar(self.domains[name]):   # f(x) and f(x_i): f entry by entry
+                raise Mismatch(f"{name} is applied to a scalar and to a vector ({self.show(args[0])} is "
+                               f"{self.fmt(a)}): an arbitrary function applied entry by entry is not read yet; "
+                               f"define {name} (e.g. {name}(u) = \\tanh(u)) to check it", node, refused=True)
             self._same(self.domains[name], a, node, args[0], f"{name} must be applied to arguments of one shape")
         else:
             self.domains[name] = a

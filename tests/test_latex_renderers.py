@@ -455,3 +455,21 @@ def test_shared_sub_expressions_are_named_once():
     assert re.search(r"where u_1 +=", text) and "u_1" in text.split("Steps")[1]
     short = derive(r"\nabla_x \|Ax - b\|_2^2").text
     assert "where" not in short and len("‖Ax - b‖₂²") < NAME_CHARS
+
+
+# lines of values read entry by entry (no steps of their own): each renders, and uses only the allow-list
+VALUE_LINES = {
+    "cases of an entry formula": r"y = -\log(x) \quad \frac{\partial y_i}{\partial x_j} = \begin{cases} -1/x_i & "
+                                 r": i=j \\ 0 & : i \neq j \end{cases}",
+    "kronecker delta": r"\frac{\partial y_i}{\partial x_j} = \delta_{ij} \quad y = x",
+}
+
+
+@pytest.mark.parametrize("cell", list(VALUE_LINES.values()), ids=list(VALUE_LINES))
+def test_lines_of_values_render(cell):
+    from derivmagic.texsafe import disallowed
+    tex = derive(cell).latex
+    assert not disallowed(tex)
+    need(node_available(), NODE_REASON)
+    result, = validate([tex])
+    assert result["ok"], result

@@ -144,6 +144,11 @@ REFUSED = [
     ("einstein", r"\nabla_x x_i A_{ij} x_j", r"the index i is repeated with no \\sum"),
     ("index_outside_sum", r"\nabla_x \sum_i x_i^2 + 2 \quad + y_i z", r"index i of y_i is used outside the sum"),
     ("unknown_operatorname", r"\nabla_x \operatorname{foo}(x)", r"unknown function foo"),
+    ("cases_with_other_conditions", "f(x) = \\begin{cases} x & x > 0 \\\\ 0 & \\text{otherwise}\\end{cases}\n\\nabla_x f",
+     r"\\begin\{cases\} is read as the entry formula of an index line"),
+    ("arbitrary_function_entry_by_entry",
+     r"z = f(x) \quad \frac{\partial z_i}{\partial x_j} = \frac{\partial}{\partial x_j} f(x_i)",
+     r"f is applied to a scalar and to a vector .*entry by entry is not read yet"),
 ]
 
 MATRIX_FUNCTIONS_REFUSED = [

@@ -38,6 +38,17 @@ CLAIMS = [
     ("kronecker_delta_missing", r"\frac{\partial y_i}{\partial x_j} = a_i \quad y = a \odot x", [False]),
     ("another_entry_of_the_variable", r"\frac{\partial}{\partial x_j} x_i^2 = 2 x_i \delta_{ij}", [True]),
     ("another_entry_taken_for_the_same", r"\frac{\partial}{\partial x_j} x_i^2 = 2 x_j", [False]),
+    # \begin{cases} with the conditions i = j and i ≠ j (or otherwise): δ_ij a + (1 − δ_ij) b
+    ("cases_of_an_entry_formula", r"y = -\log(x) \quad \frac{\partial y_i}{\partial x_j} = "
+     r"\begin{cases} -1/x_i & : i=j \\ 0 & : i \neq j \end{cases}", [True]),
+    ("cases_with_a_wrong_sign", r"y = -\log(x) \quad \frac{\partial y_i}{\partial x_j} = "
+     r"\begin{cases} 1/x_i & : i=j \\ 0 & : i \neq j \end{cases}", [False]),
+    ("cases_otherwise_in_words", r"z = \tanh(x) \quad \frac{\partial z_i}{\partial x_j} = "
+     r"\begin{cases} 1 - z_i^2 & \text{if } i=j \\ 0 & \text{otherwise} \end{cases}", [True]),
+    ("cases_in_the_other_order", r"y = a \odot x \quad \frac{\partial y_i}{\partial x_j} = "
+     r"\begin{cases} 0 & i \ne j \\ a_i & i = j \end{cases}", [True]),
+    ("cases_off_the_diagonal_wrong", r"y = a \odot x \quad \frac{\partial y_i}{\partial x_j} = "
+     r"\begin{cases} a_i & i = j \\ a_j & i \neq j \end{cases}", [False]),
     ("continuation_with_a_derivative_first", r"= \frac{\partial(x_1^3 + e^{x_2}x_1)}{\partial x_1} = 3x_1^2 + e^{x_2}", [True]),
     ("continuation_with_a_derivative_first_wrong", r"= \frac{\partial(x_1^3 + e^{x_2}x_1)}{\partial x_1} = 3x_1^2", [False]),
     ("continuation_of_values", r"= v^T A x + x^T D(A x)[v] = v^T (A + A^T) x", [True]),
