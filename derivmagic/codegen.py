@@ -53,7 +53,7 @@ def identifier(name: str) -> str:
 
 
 # names the generated code uses for itself: modules, helpers, builtins
-RESERVED = frozenset({"np", "jnp", "jax", "torch", "scipy", "math", "_softmax", "_expm_frechet"}
+RESERVED = frozenset({"np", "jnp", "jax", "torch", "scipy", "math", "_softmax", "_softmax_parts", "_expm_frechet"}
                      | set(dir(builtins)) | set(keyword.kwlist))
 
 
@@ -187,6 +187,12 @@ class Emitter:
             a, bt = (self.dense(self.factor(f, name), name) for f in p.chain)
             other = bt.tbase if bt.tbase is not None else f"{bt.code}.T"
             return " * ".join(scal + [f"{b['sum']}({a.code} * {other}).reshape(1, 1)"])
+        if isinstance(e, Softmax) or (isinstance(e, Func) and e.name == "log" and isinstance(e.args[0], Softmax)):
+            # softmax and its log from one pass: z - max z, its exponentials and their sum (log
+            # softmax is z - max z - log Σ, no logarithm per entry)
+            s = e if isinstance(e, Softmax) else e.args[0]
+            parts = self.tmp(f"_softmax_parts({name(s.args[0])})")
+            return f"{parts}[1] / {parts}[2]" if e is s else f"{parts}[0] - {b['m']}.log({parts}[2])"
         if isinstance(e, Func) and e.name == "log" and isinstance(e.args[0], Det):
             # log det X = log(sign) + log|det X|: no overflow for large X (log of a negative
             # determinant stays nan, as log(det X) is)
@@ -625,6 +631,11 @@ def _preamble(em: Emitter, body: list) -> list:
     if "_softmax(" in source:
         m = em.b["m"]
         preamble += ["", "def _softmax(z):", f"    e = {m}.exp(z - {em.b['max']}(z))", "    return e / e.sum()", ""]
+    if "_softmax_parts(" in source:
+        m = em.b["m"]
+        preamble += ["", "def _softmax_parts(z):", "    \"\"\"z - max z, its exponentials and their sum.\"\"\"",
+                     f"    shifted = z - {em.b['max']}(z)", f"    e = {m}.exp(shifted)", "    return shifted, e, e.sum()",
+                     ""]
     return preamble
 
 

@@ -323,6 +323,20 @@ def test_squared_norm_is_a_dot_product(tmp_path):
     assert re.search(r"(t\d+)\.T @ \1\n", derive(CELLS["least-squares"]).to_source())
 
 
+def test_log_softmax_is_shifted_inputs_minus_one_logarithm(tmp_path):
+    """log softmax(z) = (z - max z) - log Σ exp(z - max z), sharing the exponentials with softmax:
+    no logarithm per entry, and finite where the softmax underflows to 0."""
+    cell = "\\hat{y} = \\operatorname{softmax}(\\theta)\nJ = -y^T \\log \\hat{y}\n\\nabla_\\theta J"
+    src = _agrees(cell, tmp_path, name="softmax_ce").to_source()
+    assert src.count("_softmax_parts(theta)") == 1 and src.count(".log(") == 1, src
+    fn = _load(src, tmp_path, "softmax_ce_far")
+    theta, y = np.array([0.0, -800.0, 5.0]), np.array([0.2, 0.5, 0.3])
+    value, grad = fn(theta, y)
+    shifted = theta - theta.max()
+    want = -(y @ (shifted - np.log(np.exp(shifted).sum())))
+    assert np.isfinite(value) and np.isclose(value, want)
+
+
 def test_log_det_by_slogdet_and_det_stays_det(tmp_path):
     d = _agrees(CELLS["logdet"], tmp_path)
     src = d.to_source()
