@@ -211,7 +211,7 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
         _conditions(reading.notes, claims)
         return Derivation(cell, reading, answers[0], verdict, claims, answers, [], [])
     with _located_at(cell, target):                                     # differentiate, layout, simplify
-        if _multilinear(target, variables):
+        if _multilinear(target, variables, body):
             answers = [multilinear(body, _passes(target, variables), layout,
                                    list(direction) if isinstance(direction, tuple) else None)]
         elif len(variables) > 1:
@@ -230,10 +230,11 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
     return Derivation(cell, reading, answers[0], verdict, claims, answers, named, where)
 
 
-def _multilinear(target, variables: list) -> bool:
-    """A derivative of order 3 or more, a mixed one, a multilinear form D^k f[…], or a second
-    derivative by a matrix: answered as a multilinear form."""
-    return target.kind in MULTILINEAR or (target.kind == "hessian" and variables[0].shape[1] != 1) \
+def _multilinear(target, variables: list, body=None) -> bool:
+    """A derivative of order 3 or more, a mixed one, a multilinear form D^k f[…], a second
+    derivative by a matrix, or of a vector by a scalar: answered as a multilinear form."""
+    by_scalar = variables[0].shape == (1, 1) and body is not None and not body.is_scalar
+    return target.kind in MULTILINEAR or (target.kind == "hessian" and (variables[0].shape[1] != 1 or by_scalar)) \
         or (target.kind == "directional" and target.order > 1)
 
 

@@ -61,6 +61,9 @@ def _mark_index_cases(text: str, out: list) -> None:
     for m in _CASES.finditer(text):
         rows = _case_rows(text, m.start(1), m.end(1))
         if rows is None:
+            if _statement_rows(text, m.start(1), m.end(1)):   # a system: each row a statement of its own
+                for i in [*range(m.start(), m.start(1)), *range(m.end(1), m.end())]:
+                    out[i] = " "
             continue
         out[m.start()] = CASES_OPEN
         for i in range(m.start() + 1, m.start(1)):
@@ -74,6 +77,12 @@ def _mark_index_cases(text: str, out: list) -> None:
                 out[i] = text[i] if i in letters else " "
             if k + 1 < len(rows):
                 out[stop:stop + 2] = [ROW_MARK, " "]
+
+
+def _statement_rows(text: str, a: int, b: int) -> bool:
+    """Rows that are equations with no '&' (``\\begin{cases} \\nabla v = a^T \\\\ \\nabla^2 v = 0 \\end{cases}``)."""
+    rows = [r for r in re.split(r"\\\\", text[a:b]) if r.strip()]
+    return len(rows) > 1 and all("&" not in r and "=" in r for r in rows)
 
 
 def _case_rows(text: str, a: int, b: int):

@@ -55,6 +55,8 @@ FORMS = [
      + np.trace(_inv(e) @ e["U"] @ _inv(e) @ e["W"] @ _inv(e) @ e["V"])),
     ("form_on_one_direction", "f(X) = \\operatorname{tr}(X^3)\nD^2 f(X)[V, V]", False,
      lambda e: 6 * np.trace(e["X"] @ e["V"] @ e["V"])),
+    ("second_of_a_vector_by_a_scalar", "\\nabla^2_t t^3 a\na \\in \\mathbb{R}^n", False,
+     lambda e: 6 * e["t"] * e["a"]),
     ("mixed_bilinear", r"\frac{\partial^2}{\partial x \partial y} x^T A y", False,
      lambda e: e["u"].T @ e["A"] @ e["v"]),
     ("mixed_of_a_square", r"\frac{\partial^2}{\partial x \partial y} (x^Ty)^2", False,
@@ -207,3 +209,13 @@ def test_exported_code_computes_the_form(cell, shift, reference):
     want = np.asarray(reference(env), dtype=float)
     np.testing.assert_allclose(np.asarray(form).reshape(want.shape), want, rtol=1e-9, atol=1e-9)
     assert np.ndim(form) == (0 if d.answer.result.is_scalar else 2)
+
+
+def test_a_system_in_cases_is_one_statement_per_row():
+    from derivmagic import derive_all
+    cell = ("v(x) = x a \\quad a \\in \\mathbb{R}^n\n"
+            "\\begin{cases} \\nabla v(x) = \\mathbf{a}^T \\\\ \\nabla^2 v(x) = 0 \\end{cases}")
+    ds = derive_all(cell)
+    assert [[c.holds for c in d.claims] for d in ds] == [[True], [True]]
+    wrong = derive_all(cell.replace("= 0", "= a"))
+    assert [[c.holds for c in d.claims] for d in wrong] == [[True], [False]]
