@@ -21,7 +21,7 @@ from . import structure
 from .differentiate import Differentiator, TensorNeeded, gradient, jacobian, vec_jacobian
 from .errors import DerivError
 from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, postorder, size, zero
-from .expr import Ones
+from .expr import Num, Ones
 from .rules import Add, Hadamard, Mul, Trace, Transpose, mul, trace, transpose
 from .layout import Answer
 from .simplify import simplify
@@ -45,13 +45,16 @@ def direction_symbols(variables: list[Sym], taken: set[str]) -> list[Expr]:
     """The directions of the passes: 1 for a scalar variable; otherwise u, v, w (U, V, W for
     matrices), or h_1, …, h_k when there are more passes or those names are taken."""
     out, used = [], set(taken)
+    wanted = {("UVW" if v.shape[0] != 1 and v.shape[1] != 1 else "uvw")[k] for k, v in enumerate(variables[:3])
+              if not is_scalar_variable(v)}
+    plain = len(variables) <= 3 and not taken & wanted   # u, v, w for all, or h_1, … for all
     for k, var in enumerate(variables):
         if is_scalar_variable(var):
             out.append(ONE)
             continue
         matrix = var.shape[0] != 1 and var.shape[1] != 1
         letters = "UVW" if matrix else "uvw"
-        name = letters[k] if len(variables) <= 3 and k < 3 else None
+        name = letters[k] if plain else None
         if name is None or name in used:
             base = "H" if matrix else "h"
             i = k + 1
@@ -105,14 +108,21 @@ def _pairings_oriented(root: Expr) -> Expr:
     for node in postorder(root):
         args = [memo[a] for a in node.args]
         new = node if all(n is o for n, o in zip(args, node.args)) else node.rebuild(args)
-        if isinstance(new, Mul) and new.shape == SCALAR and len(new.chain) == 2 and not new.scalars \
-                and new.coeff == 1:
-            new = min(new, mul(*[transpose(c) for c in reversed(new.chain)]), key=Expr.sort_key)
+        if isinstance(new, Mul) and new.shape == SCALAR and len(new.chain) == 2:
+            pairing = min(mul(*new.chain), mul(*[transpose(c) for c in reversed(new.chain)]), key=_pairing_key)
+            new = mul(Num(new.coeff), *new.scalars, pairing) if new.scalars or new.coeff != 1 else pairing
         elif isinstance(new, Trace) and isinstance(new.args[0], Mul) and not new.args[0].scalars \
                 and new.args[0].coeff == 1 and len(new.args[0].chain) > 1:
             new = _trace_oriented(new.args[0].chain)
         memo[node] = new
     return memo[root]
+
+
+def _pairing_key(p: Expr):
+    """aᵀb with a a symbol (or 𝟏) first, as written by hand; then any fixed order."""
+    first = p.chain[0] if isinstance(p, Mul) and p.chain else p
+    leaf = isinstance(first, Transpose) and isinstance(first.args[0], (Sym, Ones))
+    return (not leaf, p.sort_key())
 
 
 def _trace_oriented(chain: tuple) -> Expr:
@@ -127,8 +137,9 @@ def _description(f: Expr, variables: list[Sym], dirs: list[Expr]) -> str:
     what = f"{ordinal(k)} derivative" if len({v.name for v in variables}) == 1 else f"mixed {ordinal(k)} derivative"
     if all(is_scalar_variable(v) for v in variables):
         return f"{what}, shaped like the function ({fmt_shape(f.shape)})"
-    names = ", ".join(d.name if isinstance(d, Sym) else "1" for d in dirs)
-    kind = {2: "bilinear", 3: "trilinear"}.get(k, f"{k}-linear")
+    named = [d.name for d in dirs if isinstance(d, Sym)]   # a scalar variable's direction is 1
+    names = ", ".join(named)
+    kind = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(len(named), f"{len(named)}-linear")
     same = len({v.name for v in variables}) == 1
     return f"{what}, as a {kind} form in {names}" + (" (symmetric in them)" if same else "")
 

@@ -321,7 +321,7 @@ def multilinear_target(a, f: str, latex: bool) -> str:
     k = len(variables)
     names = [_tex_of(v) if latex else to_text(v) for v in variables]
     scalars = all(v.shape == (1, 1) for v in variables)
-    directions = "" if scalars else ", ".join(to_latex(d) if latex else to_text(d) for _, d in a.passes)
+    directions = ", ".join(to_latex(d) if latex else to_text(d) for v, d in a.passes if v.shape != (1, 1))
     same = len(set(names)) == 1
     if latex:
         if scalars and same:
