@@ -16,7 +16,7 @@ from .tex import GREEK_UNICODE
 from .syntax import Node, Target
 from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_function, mul, neg, norm, power,
                     softmax, trace, transpose)
-from .rules.abstract import apply_function
+from .rules.abstract import BilinearApply, apply_function
 from .readings import _is_transpose, _letter
 from .shapes import DIM_POOL, ELEMENTWISE, Reading, _exponent
 
@@ -237,6 +237,12 @@ class Builder:
     def _function_notes(self) -> list[str]:
         t, out = self.t, []
         for name, decl in t.functions.items():
+            if decl is not None and decl.bilinear:
+                if name in t.domains:   # B: ℝᵐ × ℝᵖ → ℝ^q
+                    u, w, value = (_space_name(self.shape(s)) for s in t.domains[name])
+                    out.append(function_note(name, f"{u} × {w}", value, False).replace(
+                        "an arbitrary differentiable function", "a bilinear map"))
+                continue
             if decl is not None:
                 domain, codomain = decl.domain, decl.codomain
             elif name in t.domains and name in t.sym_dims:
@@ -344,6 +350,9 @@ class Builder:
             return Basis(i, j, self._expr(node.args[0], env).shape)
         if k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.functions:
             name = node.args[0].value
+            if len(node.args) == 3:   # B(u, w) of a bilinear map
+                return BilinearApply(name, tex_name(name), self._expr(node.args[1], env), self._expr(node.args[2], env),
+                                     shape)
             return apply_function(name, tex_name(name), self._expr(node.args[1], env), shape)
         if k in ("mul", "call") and not (k == "call" and node.args[0].kind == "name" and node.args[0].value in self.t.defs):
             a, b = self._expr(node.args[0], env), self._expr(node.args[-1], env)

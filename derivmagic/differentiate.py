@@ -137,6 +137,8 @@ def jacobian(df: Expr, dsym: Sym) -> Expr:
             if c.shape[0] == 1:
                 rt = [transpose(mul(*right))] if right else []
                 return mul(*scal, *left, *rt, coef(transpose(c)))
+        if hasattr(g, "refusal"):   # B(J dx, w) of an arbitrary bilinear map
+            raise DerivError(g.refusal("Jacobian"))
         raise TensorNeeded(
             "this Jacobian passes through a matrix-valued intermediate (a tensor); "
             "ask for the directional derivative D f(x)[v] instead")

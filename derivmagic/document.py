@@ -340,6 +340,15 @@ _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _BEGIN_END = re.compile(r"\\(begin|end)\s*\{[^}]*\}(?:\{\d+\})?")
 
 
+def _bilinear_said(before: str, latex: str) -> str:
+    """The prose before a statement that says a letter it applies is a bilinear map, as a line of
+    prose for its cell (``B(\\cdot, \\cdot) is a bilinear map.``): it holds for the rest of the page."""
+    from .page import bilinear_maps
+    names = {name for name, _, _ in bilinear_maps(before)}
+    used = sorted(n for n in names if re.search(rf"(?<![A-Za-z\\]){n}\s*\(", latex))
+    return "".join(f"{n}(\\cdot, \\cdot) is a bilinear map.\n" for n in used)
+
+
 def _statement_cell(text: str, formulas: list[_Formula], group: list[_Formula], bare: bool) -> tuple[int, str]:
     """(offset, text) of what is derived for a statement: its formulas with the prose of their
     paragraphs (read for declarations such as "where A is symmetric"); other inline formulas
@@ -422,8 +431,9 @@ class _Page:
                     statement_line=_line_col(self.text, group[0].start)[0])
         attempts = [context, []] if context else [[]]
         failures = []
+        said = "" if self.bare else _bilinear_said(self.masked[:group[0].start], latex)
         for used in attempts:
-            prefix = "".join((k.latex if self.bare else f"$${k.latex}$$") + "\n" for k in used)
+            prefix = said + "".join((k.latex if self.bare else f"$${k.latex}$$") + "\n" for k in used)
             try:
                 derivations = derive_all(prefix + body, layout=self.layout, seed=self.seed)
             except DerivError as exc:

@@ -496,6 +496,18 @@ _DECLARING = re.compile(r"(?<![A-Za-z\\])((?:\\(?:mathbf|boldsymbol|bm)\s*)?\\?[
 _CONDITIONAL = re.compile(r"\b(?:when|if|provided|unless|only)\W+(?:\w+\W+){0,2}$", re.I)
 
 
+_BILINEAR = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*\(\s*\\cdot\s*,\s*\\cdot\s*\)[^.;:]{0,60}?\bbilinear\b"
+                       r"|\bbilinear\s+(?:map|function|form|operator)\s+\$?\s*([A-Za-z])(?![A-Za-z])")
+
+
+def bilinear_maps(text: str):
+    """``B(\\cdot, \\cdot)`` … ``bilinear`` (or ``a bilinear map B``): (name, start, end) of each
+    letter the prose says is a bilinear map."""
+    for m in _BILINEAR.finditer(text):
+        g = 1 if m.group(1) else 2
+        yield m.group(g), m.start(g), m.end(g)
+
+
 def prose_declarations(text: str):
     """``where A is symmetric``, ``$\\Sigma$ is positive definite``: (name as written, start offset,
     end offset, properties) for each matrix the prose declares something of."""

@@ -19,7 +19,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from . import structure
 from .errors import ParseError
 from .points import evaluate_at_points, jacobian_notation
-from .page import (merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
+from .page import (bilinear_maps, merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
                    unwrap)
 from .tex import GREEK_UNICODE, Braced, brace_arguments
 from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark
@@ -615,8 +615,13 @@ def _remark_of(text: str) -> str:
 
 
 def _prose_declarations(cell: str, spans) -> list:
-    """What the text around the formulas declares: ``where A is symmetric`` is A ∈ 𝕊ⁿ."""
+    """What the text around the formulas declares: ``where A is symmetric`` is A ∈ 𝕊ⁿ; ``B(\\cdot,
+    \\cdot) … bilinear`` is a bilinear map B."""
     out = []
+    for name, start, end in {hit for a, b in spans for hit in _shifted(bilinear_maps(cell[a:b]), a)}:
+        out.append(FunctionDeclaration(name, (None, None), (None, None), start, end, bilinear=True))
+        out.append(Remark(f"read {name} as a bilinear map, as the text says: B(u, w) is linear in u and in w "
+                          f"(checked with random bilinear maps of the shapes it is used at)".replace("B(", f"{name}(")))
     for a, b in spans:
         for written, start, end, props in prose_declarations(cell[a:b]):
             try:
@@ -633,6 +638,10 @@ def _prose_declarations(cell: str, spans) -> list:
                               f"{'symmetric positive definite' if 'spd' in props else 'symmetric'}” as "
                               f"{name.value} ∈ {space}"))
     return out
+
+
+def _shifted(hits, offset: int):
+    return [(name, start + offset, end + offset) for name, start, end in hits]
 
 
 def _shift(node: Node, offset: int) -> Node:

@@ -678,6 +678,9 @@ class Typer:
 
     def _function(self, node: Node, name: str, args, ew: bool):
         """``f(u)`` for an arbitrary function: u a scalar or a column; the value a scalar or a column."""
+        decl = self.functions.get(name)
+        if decl is not None and decl.bilinear:
+            return self._bilinear(node, name, args)
         if len(args) != 1:
             raise ParseError(f"{name} is applied to {len(args)} arguments: an arbitrary function here takes one "
                              "(a scalar or a vector)", text=self.cell, pos=node.pos, end=node.end)
@@ -706,6 +709,23 @@ class Typer:
         else:
             self.domains[name] = a
         return self.symbol(name, node.args[0])
+
+    def _bilinear(self, node: Node, name: str, args):
+        """``B(u, w)`` of a bilinear map: two scalars or columns, each of one shape wherever B is
+        applied; the value a scalar or a column (from use)."""
+        if len(args) != 2:
+            raise ParseError(f"{name} is a bilinear map: it takes two arguments, not {len(args)}",
+                             text=self.cell, pos=node.pos, end=node.end)
+        shapes = tuple(self.type(a) for a in args)
+        for arg, a in zip(args, shapes):
+            self.unify(a[1], ONE_DIM, lambda arg=arg, a=a: Mismatch(
+                f"{name} is applied to {self.show(arg)} ({self.fmt(a)}): a bilinear map is read on scalars and vectors",
+                node))
+        if name not in self.domains:   # the shapes of its arguments, then of its values (a column)
+            self.domains[name] = (*shapes, (self.dims.new(), ONE_DIM))
+        for k, (arg, a) in enumerate(zip(args, shapes)):
+            self._same(self.domains[name][k], a, node, arg, f"{name} must be applied to arguments of one shape")
+        return self.domains[name][2]
 
     def _sum(self, node, a, b, ew, word="add"):
         sa, sb = self.is_scalar(a), self.is_scalar(b)

@@ -62,6 +62,7 @@ class FunctionDeclaration:
     codomain: tuple
     pos: int
     end: int
+    bilinear: bool = False     # "B(·, ·) a bilinear map": two arguments, shapes and values from use
 
 
 @dataclass

@@ -241,3 +241,52 @@ def test_circ_between_values_stays_the_entrywise_product():
     assert not any("composition" in n for n in d.reading.notes)
     d = derive(r"D(g \circ h)(x)[v]")
     assert "read ∘ between functions applied to an argument as composition: (g ∘ h)(x) = g(h(x))" in d.reading.notes
+
+
+# ---- bilinear maps: "B(\cdot, \cdot) … bilinear" in the prose; d B(u, w) = B(du, w) + B(u, dw)
+_BILINEAR_PAGE = ("Let $B(\\cdot, \\cdot)$ be any bilinear function, and a, c vector-valued functions of x.\n\n"
+                  "$$f(\\mathbf{x}) = B(\\mathbf{a}(\\mathbf{x}), \\mathbf{c}(\\mathbf{x}))$$\n\n$$Df(\\mathbf{x})[\\mathbf{v}] = {}$$\n")
+
+
+@pytest.mark.parametrize("claim, holds", [
+    (r"B(D\mathbf{a}(\mathbf{x})[\mathbf{v}], \mathbf{c}(\mathbf{x})) + B(\mathbf{a}(\mathbf{x}), "
+     r"D\mathbf{c}(\mathbf{x})[\mathbf{v}])", True),
+    (r"B(\mathbf{a}(\mathbf{x}), D\mathbf{c}(\mathbf{x})[\mathbf{v}]) + B(D\mathbf{a}(\mathbf{x})[\mathbf{v}], "
+     r"\mathbf{c}(\mathbf{x}))", True),
+    (r"B(D\mathbf{a}(\mathbf{x})[\mathbf{v}], \mathbf{c}(\mathbf{x}))", False),
+    (r"2B(D\mathbf{a}(\mathbf{x})[\mathbf{v}], \mathbf{c}(\mathbf{x}))", False),
+    (r"B(D\mathbf{a}(\mathbf{x})[\mathbf{v}], D\mathbf{c}(\mathbf{x})[\mathbf{v}])", False),
+], ids=["product_rule", "product_rule_reordered", "one_term", "twice_one_term", "both_differentials"])
+def test_the_product_rule_of_a_bilinear_map_is_judged(claim, holds):
+    from derivmagic.document import check_document
+    page = _BILINEAR_PAGE.replace("{}", claim)
+    statements = [s for s in check_document(page) if s.verdict in ("holds", "false")]
+    assert [s.verdict for s in statements] == ["holds" if holds else "false"], \
+        [(s.verdict, s.reason) for s in check_document(page)]
+
+
+def test_a_bilinear_map_is_said_and_checked_with_a_bilinear_instance():
+    from derivmagic import derive_all
+    from derivmagic.rules.abstract import BilinearApply
+    d, = derive_all("B(\\cdot, \\cdot) is a bilinear map.\n$$f(x) = B(a(x), c(x))$$\n$$D f(x)[v]$$")
+    assert any("a bilinear map" in n for n in d.reading.notes + d.warnings + [d.text])
+    node = next(n for n in _nodes(d.answer.function) if isinstance(n, BilinearApply))
+    rng = np.random.default_rng(0)
+    u, u2, w = rng.normal(size=(3, 1)), rng.normal(size=(3, 1)), rng.normal(size=(4, 1))
+    sizes = {dim: 2 for dim in d.reading.dims}
+    B = lambda a, b: node.evaluate([a, b], sizes)   # noqa: E731
+    assert np.allclose(B(2 * u + u2, w), 2 * B(u, w) + B(u2, w))
+    assert np.allclose(B(u, 3 * w), 3 * B(u, w)) and not np.allclose(B(u, w), 0)
+
+
+def _nodes(e):
+    from derivmagic.expr import postorder
+    return postorder(e)
+
+
+def test_a_gradient_through_a_bilinear_map_is_refused_by_name():
+    from derivmagic import derive_all
+    with pytest.raises(DerivError, match="a gradient through the bilinear map B is not read yet"):
+        derive_all("B(\\cdot, \\cdot) is a bilinear map.\n$$\\nabla_x B(Ax, x) + x^Tx$$")
+    with pytest.raises(DerivError, match="a Jacobian through the bilinear map B is not read yet"):
+        derive_all("B(\\cdot, \\cdot) is a bilinear map.\n$$\\frac{\\partial}{\\partial x} B(Ax, x) + x$$")

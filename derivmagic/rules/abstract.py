@@ -99,6 +99,60 @@ class FunctionApply(Expr):
         return f"{self.tex}\\left({p(self.args[0])}\\right)" if p.latex else f"{_text(self.name)}({p(self.args[0])})"
 
 
+def _bilinear_instance(name: str, m: int, n: int, p: int) -> np.ndarray:
+    """The random bilinear map standing for ``name``: (m, n, p) coefficients, B(u, w)_k = uᵀ M_k w."""
+    rng = np.random.default_rng([zlib.crc32(name.encode()), instance_seed.get(), m, n, p, 2])
+    return rng.normal(size=(m, n, p)) / np.sqrt(n * p)
+
+
+class BilinearApply(FunctionApply):
+    """``B(u, w)`` of an arbitrary bilinear map: d B(u, w) = B(du, w) + B(u, dw). Checked with a random
+    bilinear map of the shapes it is applied at, B(u, w)_k = uᵀ M_k w."""
+
+    __slots__ = ()
+    rule = "product rule of a bilinear map"
+    linear = True   # in the one argument that holds a differential
+
+    def __init__(self, name: str, tex: str, u: Expr, w: Expr, shape):
+        self.name, self.tex = name, tex
+        Expr.__init__(self, (u, w), shape, (name, shape))
+
+    def differential(self, ds):
+        u, w = self.args
+        parts = [BilinearApply(self.name, self.tex, du, w, self.shape) if k == 0
+                 else BilinearApply(self.name, self.tex, u, du, self.shape)
+                 for k, du in enumerate(ds) if du is not None]
+        from .linear import add
+        return add(*parts)
+
+    def vjp(self, seed, i):
+        raise DerivError(self.refusal("gradient"))
+
+    def refusal(self, what: str) -> str:
+        return (f"a {what} through the bilinear map {_text(self.name)} is not read yet; ask for the directional "
+                "derivative D f(x)[v]")
+
+    def evaluate(self, vals, sizes=None):
+        u, w = vals
+        M = _bilinear_instance(self.name, _size(self.shape[0], sizes), u.size, w.size)
+        return np.einsum("kij,i,j->k", M, u.reshape(-1), w.reshape(-1)).reshape(-1, 1)
+
+    def to_sympy(self, sargs, ctx):
+        import sympy
+        from ..render import to_text
+        label = f"{self.name}({to_text(self.args[0])}, {to_text(self.args[1])})"
+        if self.is_scalar:
+            return sympy.Symbol(label)
+        return sympy.MatrixSymbol(label, ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+
+    def rebuild(self, args):
+        return BilinearApply(self.name, self.tex, args[0], args[1], self.shape)
+
+    def print_with(self, p) -> str:
+        u, w = (p(a) for a in self.args)
+        return rf"{self.tex}\left({u}, {w}\right)" if p.latex else f"{_text(self.name)}({u}, {w})"
+
+
 class FunctionDerivative(Expr):
     """The derivative of an arbitrary function at ``u``: ``∇f(u)`` (n×1, for f: ℝⁿ → ℝ),
     ``J_f(u)`` (m×n), or ``f'(u)`` (for a scalar argument), shaped so that d f(u) is this
