@@ -514,20 +514,36 @@ def probe(answer, env: dict, sizes: dict, rng) -> float:
 
 
 def multilinear_error(answer, env: dict, sizes: dict, rng) -> float:
-    """A k-linear form against finite differences of the order below it, along the last direction
-    (the earlier ones drawn and held fixed); its matrix form, if any, against the form."""
+    """Every order of a multilinear form against finite differences of the order below it, along
+    its direction (the directions drawn once and held); the form as shown, its matrix and its
+    tensor in index notation against the form."""
     env, values = dict(env), []
+    held = dict(answer.held)
     for var, d in answer.passes:
         shape = concrete(var.shape, sizes)
-        if isinstance(d, Sym) and d.name not in env:   # a direction derivmagic named
+        if d in held:   # a direction written as an expression (x, 2u, v + w): its value at the point
+            env[d.name] = np.asarray(evaluate(held[d], env, sizes), dtype=float).reshape(shape)
+        elif isinstance(d, Sym) and d.name not in env:   # a direction derivmagic named
             env[d.name] = unit_direction(shape, rng, var.symmetric)
         values.append(np.asarray(evaluate(d, env, sizes), dtype=float).reshape(shape))
-    pred = np.asarray(evaluate(answer.result, env, sizes), dtype=float)
-    fd = directional_fd(answer.gradient, answer.passes[-1][0], env, sizes, values[-1])
-    err = relative_error(pred, fd.reshape(pred.shape))
+    err, forms = 0.0, answer.forms
+    for k, ((var, _), value) in enumerate(zip(answer.passes, values), start=1):
+        pred = np.asarray(evaluate(forms[k], env, sizes), dtype=float)
+        fd = directional_fd(forms[k - 1], var, env, sizes, value)
+        err = max(err, relative_error(pred, fd.reshape(pred.shape)))
+    form = np.asarray(evaluate(forms[-1], env, sizes), dtype=float)
+    shown = answer.form if answer.as_matrix else answer.result   # the result is the form, or its matrix
+    err = max(err, relative_error(np.asarray(evaluate(shown, env, sizes), dtype=float).reshape(form.shape), form))
     if answer.matrix is not None:
-        u, v = values[-2:]   # uᵀ M v, or vec(U)ᵀ H vec(V) applied by its plan (H never formed)
-        u, v = (u, v) if u.shape[1] == 1 else (u.reshape(-1, 1, order="F"), v.reshape(-1, 1, order="F"))
-        paired = hessian_pairing(answer.matrix[0], env, sizes, u, v)
-        err = max(err, relative_error(np.asarray(paired).reshape(1, 1), pred.reshape(1, 1)))
+        u, v = (w if w.shape[1] == 1 else w.reshape(-1, 1, order="F") for w in values[-2:])
+        M = answer.result if answer.as_matrix else answer.matrix[0]
+        paired = hessian_pairing(M, env, sizes, u, v)   # uᵀ M v, H applied by its plan
+        err = max(err, relative_error(np.asarray(paired).reshape(1, 1), form.reshape(1, 1)))
+    from .indexform import index_form, index_values
+    tensor = index_form(answer)
+    if tensor is not None:
+        T = index_values(tensor, env, sizes, values[0].shape[0])
+        for w in values:
+            T = np.tensordot(T, w[:, 0], axes=([0], [0]))
+        err = max(err, relative_error(np.asarray(T).reshape(1, 1), form.reshape(1, 1)))
     return err

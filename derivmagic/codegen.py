@@ -53,7 +53,7 @@ def identifier(name: str) -> str:
 
 
 # names the generated code uses for itself: modules, helpers, builtins
-RESERVED = frozenset({"np", "jnp", "jax", "torch", "scipy", "math", "_softmax", "_softmax_parts", "_expm_frechet"}
+RESERVED = frozenset({"np", "jnp", "jax", "torch", "scipy", "math", "_softmax_parts", "_expm_frechet"}
                      | set(dir(builtins)) | set(keyword.kwlist))
 
 
@@ -468,8 +468,6 @@ class Emitter:
             if e.p == "1":
                 return f"{b['sum']}({b['abs']}({a[0]})).reshape(1, 1)"
             return f"{b['sqrt']}({b['sum']}({a[0]} * {a[0]})).reshape(1, 1)"
-        if isinstance(e, Softmax):
-            return f"_softmax({a[0]})"
         if isinstance(e, Kron):
             return f"{m}.kron({a[0]}, {a[1]})"
         if isinstance(e, Diag):
@@ -555,6 +553,11 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
 _KINDS = {"multilinear": "derivative of higher order"}
 
 
+def _by(answer) -> str:
+    """The variable (or, for a mixed derivative, the variables in order) a derivative is by."""
+    return ", ".join(dict.fromkeys(v.name for v, _ in answer.passes)) or answer.var.name
+
+
 def _answers(d) -> list:
     """One answer per variable (``\\nabla_{W,b}`` has two)."""
     return list(getattr(d, "answers", None) or [d.answer])
@@ -581,7 +584,7 @@ def _function_source(d, backend: str, name: str) -> str:
     em.dims.update(zip(sizes, size_params))
     if len(answers) == 1:
         lines = [f"def {name}({', '.join(params + size_params)}):",
-                 f'    """{_KINDS.get(answer.kind, answer.kind)} of the cell\'s function by {_doc(answer.var.name)}: '
+                 f'    """{_KINDS.get(answer.kind, answer.kind)} of the cell\'s function by {_doc(_by(answer))}: '
                  f'returns (value, derivative).',
                  f'    Vectors may be 1-D or columns; the derivative is {_doc(answer.description)}."""']
     else:
@@ -628,9 +631,6 @@ def _preamble(em: Emitter, body: list) -> list:
                      "    z = torch.zeros_like(x)",
                      "    return torch.linalg.matrix_exp(torch.cat([torch.cat([x, e], 1), torch.cat([z, x], 1)], 0))[:n, n:]",
                      ""]
-    if "_softmax(" in source:
-        m = em.b["m"]
-        preamble += ["", "def _softmax(z):", f"    e = {m}.exp(z - {em.b['max']}(z))", "    return e / e.sum()", ""]
     if "_softmax_parts(" in source:
         m = em.b["m"]
         preamble += ["", "def _softmax_parts(z):", "    \"\"\"z - max z, its exponentials and their sum.\"\"\"",
@@ -696,12 +696,13 @@ def parameters(d) -> list[Sym]:
     answers = _answers(d)
     free = answers[0].function.free.union(*(a.result.free for a in answers))
     symbols = [s for s in d.reading.symbols.values() if s in free]
-    for k, a in enumerate(answers):   # the variables first, in the order of the cell
-        if a.var in symbols:
-            symbols.remove(a.var)
-        symbols.insert(k, a.var)
-    for _, direction in answers[0].passes:   # a multilinear form: then the directions it was named with
-        if isinstance(direction, Sym) and direction not in symbols:
+    variables = list(dict.fromkeys(v for v, _ in answers[0].passes)) or [a.var for a in answers]
+    for k, var in enumerate(variables):   # the variables first, in the order of the cell
+        if var in symbols:
+            symbols.remove(var)
+        symbols.insert(k, var)
+    for _, direction in answers[0].passes:   # a multilinear form: then the directions it is written in
+        if isinstance(direction, Sym) and direction not in symbols and direction in answers[0].result.free:
             symbols.append(direction)
     return symbols
 

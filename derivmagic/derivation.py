@@ -11,6 +11,7 @@ from . import limits
 from .errors import DerivError, LimitError, ParseError
 from .expr import Expr, size, substitute
 from .claims import judge_chain, source_latex
+from .render import to_text
 from .report import operator_latex, operator_text
 from .higher import multilinear
 from .layout import Answer, solve, solve_many, solve_named
@@ -214,6 +215,8 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
         if _multilinear(target, variables, body):
             answers = [multilinear(body, _passes(target, variables), layout,
                                    list(direction) if isinstance(direction, tuple) else None)]
+            reading.notes += [f"{to_text(s)} stands for the direction {to_text(d)}, held fixed while differentiating"
+                              for s, d in answers[0].held]
         elif len(variables) > 1:
             answers = solve_many(target.kind, body, variables, layout)
         else:
@@ -233,7 +236,7 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
 def _multilinear(target, variables: list, body=None) -> bool:
     """A derivative of order 3 or more, a mixed one, a multilinear form D^k f[…], a second
     derivative by a matrix, or of a vector by a scalar: answered as a multilinear form."""
-    by_scalar = variables[0].shape == (1, 1) and body is not None and not body.is_scalar
+    by_scalar = variables[0].shape == (1, 1) and (target.scalar_variable or (body is not None and not body.is_scalar))
     return target.kind in MULTILINEAR or (target.kind == "hessian" and (variables[0].shape[1] != 1 or by_scalar)) \
         or (target.kind == "directional" and target.order > 1)
 
@@ -388,7 +391,7 @@ def _target(reading: Reading, statements: list, cell: str):
     target, variables, body, direction, sides = reading.targets[0]
     if len(set(variables)) != len(variables) and not _multilinear(target, variables):
         raise ParseError("a variable is repeated", text=cell, pos=target.pos, end=target.end)
-    for v in variables:
+    for v in dict.fromkeys(variables):
         if not body.depends(v):
             reading.notes.append(f"the function does not depend on {v.name}: its derivative is 0")
     return target, variables, body, direction, sides

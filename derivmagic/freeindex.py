@@ -51,11 +51,13 @@ def _free_letters(sides) -> list[str]:
     bound = _bound(sides) | pattern_bounds(sides)
     free_bases = {_token(n.value)[0] for s in sides for n in walk(s) if n.kind == "name"
                   and any(t in found and t not in bound for t in _token(n.value)[1])}
-    for s in sides:   # ∂/∂x_j x_i^2: x_i beside x_j is another entry of x, its index free too
+    for s in sides:   # ∂/∂x_j x_i^2: x_i beside x_j is another entry of x, its index free too (an index
+        uses = [t for n in walk(s) if n.kind == "name" for t in _token(n.value)[1]]   # written twice is summed)
         for n in walk(s):
             if n.kind == "name" and _token(n.value)[0] in free_bases:
                 for t in _token(n.value)[1]:
-                    add(t)
+                    if uses.count(t) == 1:
+                        add(t)
     return [x for x in found if x not in bound]
 
 
@@ -123,11 +125,12 @@ def expand_free_indices(sides: list[Node], notes: list[str], spans: dict | None 
 
 
 KRONECKER = "δ (Kronecker)"
+CASES_DELTA = "kronecker_"   # the δ_ij of a \begin{cases} with i = j and i ≠ j (parse.py), never a user's name
 
 
 def _kronecker(base: str, tokens: list[str], letters) -> bool:
     """``\\delta_{ij}`` with i and j both free indices: the Kronecker delta."""
-    return base == "delta" and len(tokens) == 2 and all(t in letters for t in tokens)
+    return base in ("delta", CASES_DELTA[:-1]) and len(tokens) == 2 and all(t in letters for t in tokens)
 
 
 def _uses(node: Node, letter: str) -> bool:

@@ -12,17 +12,13 @@ Kronecker expression, when it has one (shown with ``--vec``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from fractions import Fraction
-
-import numpy as np
+from dataclasses import replace
 
 from . import structure
 from .differentiate import Differentiator, TensorNeeded, gradient, jacobian, vec_jacobian
 from .errors import DerivError
-from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, postorder, size, zero
-from .expr import Num, Ones
-from .rules import Add, Hadamard, Mul, Trace, Transpose, mul, trace, transpose
+from .expr import ONE, SCALAR, Expr, Num, Ones, Sym, fmt_shape, postorder, size, substitute, zero
+from .rules import Mul, Trace, Transpose, mul, trace, transpose
 from .layout import Answer
 from .simplify import simplify
 
@@ -70,13 +66,16 @@ def direction_symbols(variables: list[Sym], taken: set[str]) -> list[Expr]:
 
 def multilinear(f: Expr, variables: list[Sym], layout: str, directions: list[Expr] | None = None) -> Answer:
     """The derivative of ``f`` by ``variables[0]``, then ``variables[1]``, …: the multilinear form
-    in ``directions`` (generated when not given), with the order below it for the check."""
+    in ``directions`` (generated when not given). A direction that is not a plain symbol (``x``,
+    ``2u``, ``v + w``) is held by a symbol of its own while differentiating, so that no later pass
+    differentiates it, and put back in the form shown."""
     order = len(variables)
     if order > MAX_ORDER:
         raise DerivError(f"derivatives of order {order} are not computed: beyond order {MAX_ORDER} finite "
                          f"differences cannot check them (their error grows like h^-{order})")
     taken = {s.name for s in f.free} | {v.name for v in variables}
-    dirs = list(directions) if directions else direction_symbols(variables, taken)
+    written = list(directions) if directions else direction_symbols(variables, taken)
+    dirs, held = _held(written, variables, taken | {s.name for d in written for s in d.free})
     steps, forms = [], [f]
     with structure.kept(*variables):   # differentiated again: 𝟏ᵀy = 1 would lose y's own derivative
         for k, (var, d) in enumerate(zip(variables, dirs)):
@@ -87,10 +86,30 @@ def multilinear(f: Expr, variables: list[Sym], layout: str, directions: list[Exp
                 own = [replace(s, rule=f"{s.rule} ({ordinal(k + 1)} differential)") for s in own]
             shown = {(s.node, s.differential) for s in steps}
             steps += [s for s in own if (s.node, s.differential) not in shown]
-    result, lower = _expanded(forms[-1]), forms[-2]
-    return Answer("multilinear", layout, f, variables[-1], result, result, dirs[-1], steps,
-                  _description(f, variables, dirs), gradient=lower, passes=tuple(zip(variables, dirs)),
-                  matrix=_as_matrix(f, variables, dirs, forms))
+    shown_form = _expanded(substitute(forms[-1], dict(held)))
+    matrix = _as_matrix(f, variables, dirs, forms, [_name(d, held) for d in dirs])
+    block = matrix is not None and not directions and all(v.shape[1] == 1 for v in variables) \
+        and variables[0] != variables[1]   # ∂²f/∂x∂y of two vectors: the matrix, as the Hessian is
+    answer = Answer("multilinear", layout, f, variables[-1], matrix[0] if block else shown_form, forms[-1],
+                    dirs[-1], steps, _description(f, variables, written, block), gradient=forms[-2],
+                    passes=tuple(zip(variables, dirs)), matrix=matrix, forms=tuple(forms), held=tuple(held),
+                    form=shown_form, as_matrix=block)
+    return answer
+
+
+def _held(written: list[Expr], variables: list[Sym], taken: set[str]) -> tuple[list[Expr], list]:
+    """The directions as the passes use them (symbols, or 1 for a scalar variable) and the pairs
+    (symbol, direction as written) of those that are expressions or depend on a variable."""
+    dirs, held = [], []
+    for k, d in enumerate(written):
+        if d == ONE or (isinstance(d, Sym) and d not in variables):
+            dirs.append(d)
+            continue
+        name = next(f"δ{k + 1}" + "′" * i for i in range(len(taken) + 1) if f"δ{k + 1}" + "′" * i not in taken)
+        symbol = Sym(name, d.shape, tex=rf"\delta_{{{k + 1}}}")
+        dirs.append(symbol)
+        held.append((symbol, d))
+    return dirs, held
 
 
 def _expanded(form: Expr) -> Expr:
@@ -98,11 +117,11 @@ def _expanded(form: Expr) -> Expr:
     expression of many layers keeps its shared, factored form."""
     from .claims import expand
     with structure.kept(*form.free):
-        flat = simplify(_pairings_oriented(expand(form)))
+        flat = simplify(pairings_oriented(expand(form)))
     return flat if size(flat) <= size(form) + 8 else form
 
 
-def _pairings_oriented(root: Expr) -> Expr:
+def pairings_oriented(root: Expr) -> Expr:
     """Every pairing ``aᵀb`` of two vectors written one way (it equals ``bᵀa``), so like terms meet."""
     memo: dict[Expr, Expr] = {}
     for node in postorder(root):
@@ -132,24 +151,35 @@ def _trace_oriented(chain: tuple) -> Expr:
     return trace(mul(*min(rotations, key=lambda r: mul(*r).sort_key())))
 
 
-def _description(f: Expr, variables: list[Sym], dirs: list[Expr]) -> str:
+def _description(f: Expr, variables: list[Sym], written: list[Expr], block: bool) -> str:
+    from .render import to_text
     k = len(variables)
-    what = f"{ordinal(k)} derivative" if len({v.name for v in variables}) == 1 else f"mixed {ordinal(k)} derivative"
-    if all(is_scalar_variable(v) for v in variables):
-        return f"{what}, shaped like the function ({fmt_shape(f.shape)})"
-    named = [d.name for d in dirs if isinstance(d, Sym)]   # a scalar variable's direction is 1
-    names = ", ".join(named)
-    kind = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(len(named), f"{len(named)}-linear")
     same = len({v.name for v in variables}) == 1
-    return f"{what}, as a {kind} form in {names}" + (" (symmetric in them)" if same else "")
+    what = f"{ordinal(k)} derivative" if same else f"mixed {ordinal(k)} derivative"
+    if block:
+        x, y = variables
+        return f"{what}, the matrix [∂²f/∂{x.name}_i∂{y.name}_j] ({x.name} by rows, {y.name} by columns)"
+    named = [to_text(d) for d in written if d != ONE]   # a scalar variable's direction is 1
+    if not named:
+        return f"{what}, shaped like the function ({fmt_shape(f.shape)})"
+    kind = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(len(named), f"{len(named)}-linear")
+    distinct = len(set(named)) == len(named) and all(isinstance(d, Sym) for d in written if d != ONE)
+    return f"{what}, as a {kind} form in {', '.join(named)}" + (" (symmetric in them)" if same and distinct else "")
 
 
-def _as_matrix(f: Expr, variables: list[Sym], dirs: list[Expr], forms: list[Expr]):
-    """(matrix, what it is) where the second-order form is a matrix, else None."""
+def _name(d: Expr, held: list) -> str:
+    from .render import to_text
+    return to_text(dict(held).get(d, d))
+
+
+def _as_matrix(f: Expr, variables: list[Sym], dirs: list[Expr], forms: list[Expr], names: list[str]):
+    """(matrix, what it is) where the second-order form is a matrix, else None (``names``: the
+    directions as written)."""
     if len(variables) != 2 or f.shape != SCALAR or any(is_scalar_variable(v) for v in variables):
         return None
     x, y = variables
     u, v = dirs
+    un, vn = (n if len(n) == 1 else f"({n})" for n in names)
     vectors = x.shape[1] == 1 and y.shape[1] == 1
     try:
         with structure.kept(*variables):
@@ -161,170 +191,10 @@ def _as_matrix(f: Expr, variables: list[Sym], dirs: list[Expr], forms: list[Expr
                 return None
             if vectors:
                 M = simplify(jacobian(simplify(dg), v))   # D²f[u, v] = uᵀ M v
-                return M, f"the matrix [∂²f/∂{x.name}_i∂{y.name}_j] ({fmt_shape(M.shape)}): D²f[{u.name}, {v.name}] = " \
-                          f"{u.name}ᵀ M {v.name}"
+                return M, f"D²f[{names[0]}, {names[1]}] = {un}ᵀ M {vn} with M this matrix ({fmt_shape(M.shape)})"
             H = simplify(vec_jacobian(simplify(dg), v))
-            return H, f"the Hessian of vec {x.name} ({fmt_shape(H.shape)}, a Kronecker expression): " \
-                      f"D²f[{u.name}, {v.name}] = vec({u.name})ᵀ H vec({v.name})"
+            what = f"the Hessian of vec {x.name}" if x == y else f"the mixed block of vec {x.name} and vec {y.name}"
+            return H, f"{what} ({fmt_shape(H.shape)}, a Kronecker expression): " \
+                      f"D²f[{names[0]}, {names[1]}] = vec({names[0]})ᵀ H vec({names[1]})"
     except TensorNeeded:
         return None
-
-
-# ---------------------------------------------------------------- index notation
-INDEX_LETTERS = "ijklpq"
-
-
-@dataclass(frozen=True)
-class Factor:
-    """One factor of a term in index notation: δ_{ab} (``expr`` None), an entry ``[expr]_{ab}``,
-    or a scalar (no indices)."""
-    expr: Expr | None
-    indices: str = ""
-
-
-@dataclass(frozen=True)
-class Term:
-    coeff: Fraction
-    factors: tuple
-    summed: str = ""     # an index summed over inside the term (Σ_l)
-
-
-def index_form(answer) -> tuple[str, list[Term]] | None:
-    """The k-th derivative by a vector as a tensor ``T_{ij…}`` (indices i, j, … for the directions in
-    order), read off the expanded form term by term; None when a term is not a product of pairings,
-    entries and one elementwise sum (the form alone is then the answer)."""
-    dirs = [d for _, d in answer.passes]
-    if answer.kind != "multilinear" or len(dirs) < 3 or answer.function.shape != SCALAR \
-            or not all(isinstance(d, Sym) and d.shape[1] == 1 and d.shape[0] != 1 for d in dirs) \
-            or len(set(dirs)) != len(dirs) or len(dirs) > len(INDEX_LETTERS) - 1:
-        return None
-    index = {d: INDEX_LETTERS[k] for k, d in enumerate(dirs)}
-    from .claims import expand
-    flat = _pairings_oriented(expand(answer.result))
-    terms = []
-    for t in (flat.args if isinstance(flat, Add) else (flat,)):
-        term = _term(t, index, INDEX_LETTERS[len(dirs)])
-        if term is None or sorted(c for f in term.factors for c in f.indices if c in index.values()) \
-                != sorted(index.values()):
-            return None
-        terms.append(term)
-    return "".join(index[d] for d in dirs), terms
-
-
-def _term(t: Expr, index: dict, spare: str) -> Term | None:
-    coeff, pieces = (t.coeff, list(t.scalars) + ([mul(*t.chain)] if t.chain else [])) if isinstance(t, Mul) \
-        else (Fraction(1), [t])
-    factors, summed = [], ""
-    for p in pieces:
-        if not p.free & set(index):
-            factors.append(Factor(p))
-            continue
-        got = _pairing(p, index, spare if not summed else None)
-        if got is None:
-            return None
-        more, s = got
-        factors += more
-        summed = summed or s
-    return Term(Fraction(coeff), tuple(factors), summed)
-
-
-def _pairing(p: Expr, index: dict, spare: str | None):
-    """``aᵀ M b`` with directions only at its ends, or ``aᵀ(h_1 ⊙ h_2 ⊙ …)`` summed over ``spare``."""
-    if not (isinstance(p, Mul) and p.coeff == 1 and not p.scalars and len(p.chain) >= 2):
-        return None
-    chain = list(p.chain)
-    first, last = chain[0], chain[-1]
-    left = first.args[0] if isinstance(first, Transpose) and first.args[0] in index else None
-    right = last if last in index else None
-    if right is None and isinstance(last, Hadamard) and spare is not None and left is None:
-        row = mul(*chain[:-1])
-        if row.free & set(index):
-            return None
-        out = [Factor(transpose(row), spare)] if not isinstance(transpose(row), Ones) else []
-        for h in last.args:
-            got = _column_entry(h, index, spare)
-            if got is None:
-                return None
-            out.append(got)
-        return out, spare
-    middle = mul(*chain[(left is not None):len(chain) - (right is not None)]) \
-        if len(chain) - (left is not None) - (right is not None) > 0 else None
-    if middle is not None and middle.free & set(index):
-        return None
-    if left is not None and right is not None:
-        return [Factor(middle, index[left] + index[right])], ""
-    if left is not None:
-        return [Factor(middle, index[left])], ""
-    if right is not None:
-        return [Factor(transpose(middle), index[right])], ""
-    return None
-
-
-def _column_entry(h: Expr, index: dict, row: str) -> Factor | None:
-    """The entry ``row`` of one factor of an elementwise product: e_l, δ_{l i}, or M_{l i} for M u."""
-    if not h.free & set(index):
-        return Factor(h, row)
-    if h in index:
-        return Factor(None, row + index[h])
-    if isinstance(h, Mul) and h.coeff == 1 and not h.scalars and h.chain[-1] in index:
-        M = mul(*h.chain[:-1])
-        return None if M.free & set(index) else Factor(M, row + index[h.chain[-1]])
-    return None
-
-
-def index_values(form: tuple, env: dict, sizes: dict, n: int) -> np.ndarray:
-    """The tensor ``form`` (from ``index_form``) stands for, at values: each term one einsum."""
-    from .check import evaluate
-    names, terms = form
-    eye, total = np.eye(n), np.zeros((n,) * len(names))
-    for term in terms:
-        arrays, labels = [], []
-        for f in term.factors:
-            if f.expr is None:
-                arrays.append(eye)
-            else:
-                value = np.asarray(evaluate(f.expr, env, sizes), dtype=float)
-                arrays.append(value.reshape(()) if not f.indices else value[:, 0] if len(f.indices) == 1 else value)
-            labels.append(f.indices)
-        total = total + float(term.coeff) * np.einsum(",".join(labels) + "->" + names, *arrays)
-    return total
-
-
-def index_text(form: tuple) -> str:
-    from .render import to_text
-    names, terms = form
-    return f"T_{names} = " + _joined([_term_string(t, to_text, False) for t in terms])
-
-
-def index_latex(form: tuple) -> str:
-    from .render import to_latex
-    names, terms = form
-    return f"T_{{{names}}} = " + _joined([_term_string(t, to_latex, True) for t in terms])
-
-
-def _joined(parts: list[str]) -> str:
-    out = parts[0]
-    for p in parts[1:]:
-        out += f" - {p[1:]}" if p.startswith("-") else f" + {p}"
-    return out
-
-
-def _term_string(term: Term, show, latex: bool) -> str:
-    pieces = []
-    for f in term.factors:
-        if f.expr is None:
-            pieces.append(rf"\delta_{{{f.indices}}}" if latex else f"δ_{f.indices}")
-        elif not f.indices:
-            text = show(f.expr)
-            pieces.append(f"({text})" if isinstance(f.expr, Add) else text)
-        elif isinstance(f.expr, Sym):
-            pieces.append(rf"{f.expr.tex}_{{{f.indices}}}" if latex else f"{f.expr.name}_{f.indices}")
-        else:
-            pieces.append(rf"\left[{show(f.expr)}\right]_{{{f.indices}}}" if latex else f"({show(f.expr)})_{f.indices}")
-    c = term.coeff
-    sign, c = ("-" if c < 0 else ""), abs(c)
-    lead = "" if c == 1 and pieces else (rf"\frac{{{c.numerator}}}{{{c.denominator}}}" if latex and c.denominator != 1
-                                          else str(c))
-    total = (r"\sum_{" + term.summed + "} " if latex else f"Σ_{term.summed} ") if term.summed else ""
-    sep = r"\," if latex else " "
-    return sign + lead + (sep if lead and pieces else "") + total + sep.join(pieces)

@@ -41,8 +41,16 @@ class Answer:
                                    # multilinear form: the order below it (what the check differentiates)
     differential: Expr | None = None  # df itself, in the direction dsym (shown for matrix functions)
     written: str = ""    # for a line of values ("value"): its first side as the cell wrote it
-    passes: tuple = ()   # for a multilinear form: (variable, direction) of each differentiation, in order
-    matrix: tuple | None = None   # for a second-order form that is a matrix: (matrix, what it is)
+    # a multilinear form (higher.py): its passes (variable, direction symbol) in order; every order
+    # f, D f[v_1], … with those symbols (each checked against the one below); the directions written
+    # as expressions, held by symbols; the form as shown; the matrix a second-order form stands for
+    # (matrix, what it is), and whether that matrix is the result (∂²f/∂x∂y of two vectors)
+    passes: tuple = ()
+    forms: tuple = ()
+    held: tuple = ()
+    form: Expr | None = None
+    matrix: tuple | None = None
+    as_matrix: bool = False
 
     @property
     def vectorized(self) -> bool:

@@ -116,7 +116,7 @@ def frac_operator(node: Node):
         if i + 1 >= len(den):
             raise ParseError("expected the variable after ∂ in the denominator", pos=den[i].pos, end=den[i].end)
         var, times = den[i + 1], 1
-        if var.kind == "pow" and _power_of(var):   # ∂x^3, dt^3: by x three times
+        if var.kind == "pow" and _power_of(var) and order > 1:   # ∂x^3, dt^3 under ∂^3, d^3: by x three times
             var, times = var.args[0], _power_of(var)
         order_here = den[i].value if den[i].kind == "partial" else 1
         variables.extend([var] * max(order_here, times))
@@ -261,6 +261,8 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
             raise ParseError("nothing to differentiate after the gradient", pos=op.end, end=op.end + 1)
         if not op.args:
             op = op.with_args(guess_variable(op, rest))
+        if op.value < 1:
+            raise ParseError(f"∇^{op.value} is no derivative: the order is 1 or more", pos=op.pos, end=op.end)
         if op.value > 2:   # ∇^k, k ≥ 3: the k-linear form
             if len(op.args) != 1:
                 raise ParseError("a derivative of order 3 or more is taken by one variable", pos=op.pos, end=op.end)
@@ -303,11 +305,12 @@ def _target(op: Node, rest: Node | None, claims: list[Node]) -> Target:
                              f"(∂x ∂y, or ∂x^{order})", pos=op.pos, end=op.end)
         plain = [_strip_transpose(w) for w in variables]
         names = [w.value if w.kind == "name" else None for w in plain]
+        scalar = marker == "d" and all(w.kind == "name" for w in plain)   # d²/dt²: t is a scalar
         if order == 2 and len(set(names)) == 1:
-            return Target("hessian", [plain[0]], body, claims, pos=op.pos, end=body.end)
+            return Target("hessian", [plain[0]], body, claims, pos=op.pos, end=body.end, scalar_variable=scalar)
         # ∂²f/∂x∂y: by x, then by y (the order does not matter for smooth f); ∂³f/∂x³: by x three times
         kind = "higher" if len(set(names)) == 1 else "mixed"
-        return Target(kind, plain, body, claims, pos=op.pos, end=body.end, order=order)
+        return Target(kind, plain, body, claims, pos=op.pos, end=body.end, order=order, scalar_variable=scalar)
     if len(variables) != 1:
         raise ParseError("only first derivatives and Hessians ∂²f/∂x∂xᵀ are supported", pos=op.pos, end=op.end)
     return Target("jacobian", variables, body, claims, pos=op.pos, end=body.end,
@@ -334,8 +337,8 @@ def _multilinear_target(op: Node, rest: Node | None, claims: list[Node]) -> Targ
     if rest is not None:
         raise ParseError("unexpected terms after the directional derivative", pos=rest.pos, end=rest.end)
     directions = [embed_derivatives(_differential(d)) for d in directions]
-    return Target("directional", [call.args[1]] * order, call, claims, direction=directions[0], pos=op.pos,
-                  end=op.end, order=order, directions=directions)
+    return Target("directional", [call.args[1]] * order, call, claims, pos=op.pos, end=op.end, order=order,
+                  directions=directions)
 
 
 def _differential(direction: Node) -> Node:

@@ -71,6 +71,9 @@ def _mark_index_cases(text: str, out: list) -> None:
         out[m.end(1)] = MATRIX_CLOSE
         for i in range(m.end(1) + 1, m.end()):
             out[i] = " "
+        for i in range(m.start(1), m.end(1) - 1):   # a \\ after the last row, or before the first
+            if text.startswith("\\\\", i):
+                out[i] = out[i + 1] = " "
         for k, (amp, stop, mark, letters) in enumerate(rows):
             out[amp] = mark
             for i in range(amp + 1, stop):

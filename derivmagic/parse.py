@@ -21,8 +21,9 @@ from .errors import ParseError
 from .points import evaluate_at_points, jacobian_notation
 from .page import (bilinear_maps, merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
                    unwrap)
+from .freeindex import CASES_DELTA
 from .tex import GREEK_UNICODE, Braced, brace_arguments
-from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark
+from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark, walk
 from .operators import (_definition_head, _has_derivative, _is_head, _no_operator, _regroup, _target,
                         _transposed_head, _value, compositions, drop_evaluation_points, embed_derivatives,
                         extract_operator, gradient_at_a_point, differential_target, by_an_expression)
@@ -267,7 +268,7 @@ class ToNode(Transformer):
             raise ParseError(f"the conditions of the cases name different indices ({' = '.join(letters)} and "
                              f"{' ≠ '.join(other_letters)})", pos=p, end=e)
         at, to = letters[0].start_pos, letters[1].end_pos   # δ_ij stands where its condition i = j is written
-        delta = Node("name", (), at, to, f"delta_{letters[0]}{letters[1]}")
+        delta = Node("name", (), at, to, f"{CASES_DELTA}{letters[0]}{letters[1]}")
         one = Node("num", (), at, to, Fraction(1))
         kept = Node("mul", (delta, equal), p, e)
         rest = Node("mul", (Node("sub", (one, delta), p, e, None, True), other), p, e)
@@ -670,6 +671,10 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
              for s in sides]
     spans: dict = {}
     sides, indexed = expand_free_indices(sides, notes, spans)
+    for stray in (n for side in sides for n in walk(side) if n.kind == "name" and n.value.startswith(CASES_DELTA)):
+        raise ParseError("\\begin{cases} with i = j and i ≠ j is read in a line whose indices are free, such as "
+                         "\\frac{\\partial y_i}{\\partial x_j} = \\begin{cases} … \\end{cases}; here "
+                         f"{' and '.join(stray.value[len(CASES_DELTA):])} are not", pos=stray.pos, end=stray.end)
     indexed = indexed | summed_bases
     sides = [extend_sums(s, notes) for s in sides]
     bound = set().union(*[sum_indices(s) for s in sides])

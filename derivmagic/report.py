@@ -25,6 +25,7 @@ from contextvars import ContextVar
 
 from . import limits
 from .errors import DerivError
+from .indexform import index_form, index_latex, index_text
 from .expr import ONE, SCALAR, Identity, Num, Sym, substitute
 from . import structure
 from .fit import (LEFT, TEXT_COLUMNS, WIDTH_EM, break_lines, equation_rows, equation_text, pad,
@@ -286,7 +287,7 @@ def target_latex(d, a=None, function_tex: str | None = None) -> str:
     if a.kind == "hessian":
         return rf"\nabla^2_{{{x}}} {wrapped}"
     if a.kind == "multilinear":
-        return multilinear_target(a, wrapped, latex=True)
+        return matrix_form_latex(a, wrapped) if a.as_matrix else multilinear_target(a, wrapped, latex=True)
     if a.kind == "directional":
         return rf"\mathrm{{D}}{wrapped}[{to_latex(a.dsym)}]"
     if getattr(a, "vectorized", False):
@@ -305,12 +306,10 @@ def target_text(d, a=None, function_text: str | None = None) -> str:
     if getattr(a, "vectorized", False):
         return f"∂vec{f}/∂vec {x}"
     if a.kind == "multilinear":
-        return multilinear_target(a, f, latex=False)
+        return matrix_form_text(a, f) if a.as_matrix else multilinear_target(a, f, latex=False)
     return {"gradient": f"∇_{x} {f}", "hessian": f"∇²_{x} {f}", "directional": f"D{f}[{to_text(a.dsym)}]"}.get(
         a.kind, f"∂/∂{x} {f}")
 
-
-from .higher import index_form, index_latex, index_text  # noqa: E402
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -321,8 +320,11 @@ def multilinear_target(a, f: str, latex: bool) -> str:
     k = len(variables)
     names = [_tex_of(v) if latex else to_text(v) for v in variables]
     scalars = all(v.shape == (1, 1) for v in variables)
-    directions = ", ".join(to_latex(d) if latex else to_text(d) for v, d in a.passes if v.shape != (1, 1))
+    held = dict(a.held)
+    directions = ", ".join(to_latex(held.get(d, d)) if latex else to_text(held.get(d, d)) for _, d in a.passes
+                           if d != ONE)
     same = len(set(names)) == 1
+    scalars = scalars and not directions   # D²f(t)[u, v] with directions written: the form
     if latex:
         if scalars and same:
             op = rf"\frac{{\mathrm{{d}}^{{{k}}}}}{{\mathrm{{d}}{names[0]}^{{{k}}}}}"
@@ -341,15 +343,19 @@ def multilinear_target(a, f: str, latex: bool) -> str:
     return f"{op}{f}" + (f"[{directions}]" if directions else "")
 
 
-def matrix_form_text(a) -> str:
+def matrix_form_text(a, f: str = "f") -> str:
     """The name of a second-order form's matrix: ∂²f/∂x∂yᵀ for vectors, H by a matrix (vec form)."""
     x, y = (to_text(v) for v, _ in a.passes)
-    return f"∂²f/∂{x}∂{y}ᵀ" if a.passes[0][0].shape[1] == 1 else "H"
+    return f"∂²{f}/∂{x}∂{y}ᵀ" if _vector_block(a) else "H"
 
 
-def matrix_form_latex(a) -> str:
+def matrix_form_latex(a, f: str = "f") -> str:
     x, y = (_tex_of(v) for v, _ in a.passes)
-    return rf"\frac{{\partial^2 f}}{{\partial {x}\,\partial {y}^T}}" if a.passes[0][0].shape[1] == 1 else "H"
+    return rf"\frac{{\partial^2 {f}}}{{\partial {x}\,\partial {y}^T}}" if _vector_block(a) else "H"
+
+
+def _vector_block(a) -> bool:
+    return all(v.shape[1] == 1 for v, _ in a.passes)
 
 
 def _differential_of(node, latex: bool) -> str:
@@ -630,7 +636,9 @@ def sections_latex(d, steps: bool = True, vec: bool = False) -> list[tuple[str, 
         for lhs, rhs, boxed in eqs[1:] if a.vectorized and a.differential is not None else eqs:
             result += equation_rows(lhs, rhs, boxed, column=column)
         result += [rf"&{row}" for row in _wrapped_tex(a.description, description_latex(d, a))]
-        if a.matrix is not None and (vec or a.passes[0][0].shape[1] == 1):
+        if a.as_matrix:   # the matrix is the result; the form it stands for under it
+            result += equation_rows(multilinear_target(a, r"f", latex=True), to_latex(a.form), column=column)
+        elif a.matrix is not None and (vec or _vector_block(a)):
             result += equation_rows(matrix_form_latex(a), to_latex(a.matrix[0]), column=column)
             result += [rf"&{row}" for row in _wrapped_tex(a.matrix[1], tex_text(a.matrix[1], _names(d)))]
         tensor = index_form(a)
@@ -816,7 +824,9 @@ def _derivation_text(d, steps: bool, vec: bool) -> str:
             lines += equation_text(name, to_text(a.function))
             target = target_text(d, a, function_text=name)
         lines += equation_text(target, to_text(a.result)) + wrapped_text(a.description, "  ")
-        if a.matrix is not None:
+        if a.as_matrix:   # the matrix is the result; the form it stands for under it
+            lines += equation_text(multilinear_target(a, "f", latex=False), to_text(a.form))
+        elif a.matrix is not None:
             lines += _matrix_form_lines(a, vec)
         tensor = index_form(a)
         if tensor is not None:
@@ -833,8 +843,8 @@ def _derivation_text(d, steps: bool, vec: bool) -> str:
 def _matrix_form_lines(a, vec: bool) -> list[str]:
     """The matrix a second-order form stands for; by a matrix (a Kronecker Hessian) with --vec."""
     M, what = a.matrix
-    if a.passes[0][0].shape[1] != 1 and not vec:
-        return ["  (the Hessian of vec X, a Kronecker expression, with --vec)"]
+    if not _vector_block(a) and not vec:
+        return [f"  ({what.split(' (')[0]}, a Kronecker expression, with --vec)"]
     return equation_text(matrix_form_text(a), to_text(M)) + wrapped_text(what, "  ")
 
 
