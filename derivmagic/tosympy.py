@@ -140,8 +140,9 @@ def commutation_class():
     import sympy
 
     class CommutationMatrix(sympy.MatrixExpr):
-        def __new__(cls, m, n):
-            return sympy.Basic.__new__(cls, sympy.sympify(m), sympy.sympify(n))
+        def __new__(cls, m, n):   # sizes: SymPy integers or dimension symbols (Python ints made Integers)
+            m, n = (d if isinstance(d, sympy.Basic) else sympy.Integer(d) for d in (m, n))
+            return sympy.Basic.__new__(cls, m, n)
 
         @property
         def shape(self):
