@@ -23,6 +23,7 @@ import numpy as np
 
 from .expr import SCALAR, Expr, Identity, Num, Sym
 from .rules import Diag, Mul, add, hadamard, mul, trace, transpose
+from .render import to_text
 from .simplify import simplify
 
 CONVENTIONS = ("sym", "cookbook")
@@ -113,14 +114,15 @@ def identify_rule(convention: str, x: str, df: str) -> str:
 
 def description(convention: str, var: Sym) -> str:
     """What the result line says of the convention, briefly."""
+    x = to_text(var)
     if convention == "cookbook":
-        return f"{var.name} symmetric: the Matrix Cookbook's 2G − G∘I"
-    return f"{var.name} symmetric: the gradient on symmetric matrices, (G + Gᵀ)/2"
+        return f"{x} symmetric: the Matrix Cookbook's 2G − G∘I"
+    return f"{x} symmetric: the gradient on symmetric matrices, (G + Gᵀ)/2"
 
 
 def note(convention: str, var: Sym) -> str:
     """The Interpretation's sentence on the convention, and how to ask for the other."""
-    x = var.name
+    x = to_text(var)
     if convention == "cookbook":
         return (f"{x} is symmetric: ∇ in the Matrix Cookbook's convention, by the independent entries {x}_{{ij}}, "
                 f"i ≤ j: df = Σ_{{i≤j}} C_{{ij}} d{x}_{{ij}} with C = 2G − G∘I, G the gradient on symmetric matrices; "

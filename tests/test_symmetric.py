@@ -255,3 +255,20 @@ def test_symmetry_declared_by_an_equation_or_in_words(cell):
 def test_contradictory_symmetric_declarations(cell, message):
     with pytest.raises(ParseError, match=message):
         derive(cell)
+
+
+PAGE = "Let $S \\in \\mathbb{S}^n_{++}$.\n\n$$\\nabla_S \\log\\det S = 2S^{-1} - S^{-1}\\circ I$$\n"
+
+
+@pytest.mark.parametrize("convention, verdict, words", [
+    (None, "false", "this is the Matrix Cookbook's convention for symmetric S"),
+    ("cookbook", "holds", ""),
+], ids=["default", "cookbook"])
+def test_documents_are_judged_in_the_convention_asked(convention, verdict, words, tmp_path):
+    (statement,) = check_document(PAGE, symmetric=convention)
+    assert statement.verdict == verdict and words in str(statement)
+    page = tmp_path / "notes.md"
+    page.write_text(PAGE)
+    args = ["check", str(page)] + (["--symmetric", convention] if convention else [])
+    out = _cli(*args)
+    assert out.returncode == (1 if verdict == "false" else 0), out.stdout + out.stderr
