@@ -20,7 +20,7 @@ SUMS_TO_ONE = "sum1"    # entries summing to 1
 BINARY = "binary"       # entries 0 or 1
 ONE_HOT = "onehot"      # one entry 1, the others 0
 STRUCTURES = frozenset({SIMPLEX, SUMS_TO_ONE, BINARY, ONE_HOT})
-SYMMETRY = frozenset({"symmetric", "spd"})   # S \\in \\mathbb{S}^n, S = S^T, "where S is symmetric"
+SYMMETRY = frozenset({"symmetric", "spd"})   # S ∈ 𝕊ⁿ, S = Sᵀ, "where S is symmetric"
 SUMMING = frozenset({SIMPLEX, SUMS_TO_ONE, ONE_HOT})
 
 WORDS = {SIMPLEX: "a probability vector", SUMS_TO_ONE: "entries summing to 1",
