@@ -27,6 +27,7 @@ from .render import to_latex, to_text
 from .texsafe import escaped_chars, is_safe
 from .rules import Add, Hadamard, Mul, Transpose, add, hadamard, mul, neg, transpose
 from .rules.linear import split_coeff
+from .symmetric import diagnose as diagnose_convention
 
 INSTANCES = 4
 PIECEWISE_INSTANCES = 32   # with step, sign, |·| or ReLU: sides may agree on one region and not another
@@ -622,6 +623,8 @@ def _judge_chain(answer, sides, values, cell, symbols, dims, seed) -> list[Claim
             out.append(claim)
             continue
         claim = judge.judge(previous, value, previous_what, note)
+        if previous is answer.result:   # by a symmetric matrix: the other convention's answer, said to be one
+            diagnose_convention(judge, claim, answer)
         claim.pos, claim.end, claim.source = node.pos, node.end, cell[node.pos:node.end].strip()
         out.append(claim)
         previous, previous_what = value, "the line before"

@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=_seed, default=0, help="seed of the numeric check (an integer ≥ 0)")
     ap.add_argument("--vec", action="store_true",
                     help="for a matrix function of a matrix: also the Jacobian of vec F by vec X (Kronecker form)")
+    add_symmetric(ap)
     ap.add_argument("--code", choices=["numpy", "jax", "torch"], default=None,
                     help="print Python code computing the function and its derivative")
     ap.add_argument("--check-only", action="store_true",
@@ -80,7 +81,17 @@ def build_check_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=_seed, default=0, help="seed of the numeric checks (an integer ≥ 0)")
     ap.add_argument("--no-context", action="store_true",
                     help="read each statement on its own (definitions of earlier formulas do not apply)")
+    add_symmetric(ap)
     return ap
+
+
+SYMMETRIC_HELP = ("the gradient by a symmetric matrix (S \\in \\mathbb{S}^n): sym, on the symmetric matrices, "
+                  "(G + Gᵀ)/2 (the default); cookbook, the Matrix Cookbook's 2G − G∘I")
+
+
+def add_symmetric(ap) -> None:
+    from .symmetric import CONVENTIONS
+    ap.add_argument("--symmetric", choices=CONVENTIONS, default=None, help=SYMMETRIC_HELP)
 
 
 def main(argv=None) -> int:
@@ -96,7 +107,8 @@ def main(argv=None) -> int:
         return 2
     cell = args.cell if args.cell is not None else sys.stdin.read()
     try:
-        ds = derive_all(cell, layout=args.layout, check=not args.no_check, seed=args.seed, expand=args.expand)
+        ds = derive_all(cell, layout=args.layout, check=not args.no_check, seed=args.seed, expand=args.expand,
+                        symmetric=args.symmetric)
     except DerivError as exc:
         say(f"error: {exc}", file=sys.stderr)
         return 2
@@ -183,7 +195,7 @@ def _check(args) -> int:
         progress.file = path
         try:
             found = check_document(Path(path), layout=args.layout, seed=args.seed, context=not args.no_context,
-                                   progress=progress)
+                                   progress=progress, symmetric=args.symmetric)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             progress.clear()
             say(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)

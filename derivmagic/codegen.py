@@ -16,7 +16,7 @@ import numpy as np
 
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
 from .rules.entries import Basis, Entry, Stack
-from .rules.kron import Kron, Vec
+from .rules.kron import Commutation, Kron, Vec
 from .rules.matfunc import ExpFrechet, MatExp
 from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, SquaredNorm, Trace,
                     Transpose)
@@ -285,12 +285,14 @@ class Emitter:
             return _Factor("sum", f.shape, node=f)
         if isinstance(f, Kron):
             return _Factor("kron", f.shape, node=f)
+        if isinstance(f, Commutation):
+            return _Factor("commutation", f.shape, node=f)
         if isinstance(f, Identity):
             return _Factor("identity", f.shape, node=f)
         return _Factor("dense", f.shape, code=name(f))
 
     def dense(self, f: "_Factor", name) -> "_Factor":
-        if f.kind in ("sum", "kron", "identity", "ones"):
+        if f.kind in ("sum", "kron", "commutation", "identity", "ones"):
             return _Factor("dense", f.shape, code=name(f.node))
         if f.kind == "diag":
             return _Factor("dense", f.shape, code=self.tmp(self.b["diag"].format(x=f.vec)))
@@ -365,6 +367,10 @@ class Emitter:
                 return _Factor("dense", shape, code=self.tmp(code))
         if a.kind == "kron" and b.shape[1] == 1:
             return self.kron_vec(a.node, self.dense(b, name), name)
+        if a.kind == "commutation" and b.shape[1] == 1:   # K_{mn} vec(V) = vec(Vᵀ): no permutation matrix
+            m, n = (self.dim(d) for d in a.node.dims)
+            v = self.dense(b, name)
+            return _Factor("dense", shape, code=self.tmp(f'{v.code}.reshape({m}, {n}, order="F").T.reshape(-1, 1, order="F")'))
         if a.kind == "ones" and a.shape[0] == 1 or b.kind == "ones" and b.shape[1] == 1:
             # 𝟏ᵀB: the sums of B's columns; A𝟏: the sums of A's rows (no array of ones)
             other, axis = (self.dense(b, name), 0) if a.kind == "ones" and a.shape[0] == 1 else (self.dense(a, name), 1)
@@ -470,6 +476,10 @@ class Emitter:
             return f"{b['sqrt']}({b['sum']}({a[0]} * {a[0]})).reshape(1, 1)"
         if isinstance(e, Kron):
             return f"{m}.kron({a[0]}, {a[1]})"
+        if isinstance(e, Commutation):   # the rows of I_{mn} in the order of vec(Aᵀ): row i·n + j is e_{i + m·j}
+            p, q = (self.dim(d) for d in e.dims)
+            mn = f"{p} * {q}"
+            return f"{b['eye'].format(n=mn)}.reshape({q}, {p}, {mn}).swapaxes(0, 1).reshape({mn}, {mn})"
         if isinstance(e, Diag):
             return b["diag"].format(x=a[0])
         if isinstance(e, DiagonalOf):

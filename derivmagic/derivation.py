@@ -18,6 +18,9 @@ from .layout import Answer, solve, solve_many, solve_named
 from .parse import parse_cell
 from .syntax import Node, Remark, Target
 from .shapes import Reading, read
+from .symmetric import note as symmetric_note
+from .symmetric import option as symmetric_option
+from .symmetric import using as symmetric_convention
 
 LAYOUTS = ("numerator", "denominator")
 MULTILINEAR = ("higher", "mixed")
@@ -130,16 +133,19 @@ class Derivation:
 
 
 def derive(cell: str, layout: str | None = None, check: bool = True, seed: int = 0,
-           dims: dict | None = None, expand: bool = False, **options) -> Derivation:
+           dims: dict | None = None, expand: bool = False, symmetric: str | None = None, **options) -> Derivation:
     """Differentiate what a ``%%derive`` cell asks for; see the README for the notation.
 
     ``layout``: "numerator" or "denominator" (default: ``DEFAULTS["layout"]``); ``check``: run the
     numeric check; ``seed`` and ``dims`` (``{"n": 5}``): its random values and sizes; ``expand``:
-    show the steps and the result with every definition substituted, instead of on their names."""
+    show the steps and the result with every definition substituted, instead of on their names;
+    ``symmetric``: the gradient by a symmetric matrix (``S \\in \\mathbb{S}^n``), "sym" (the default:
+    on the symmetric matrices, (G + Gᵀ)/2) or "cookbook" (the Matrix Cookbook's 2G − G∘I)."""
     layout = _layout(layout, options, seed)
+    convention = symmetric_option(symmetric)
     limits.check_cell(cell)
     try:
-        with limits.budget(cell), limits.deep_enough():
+        with limits.budget(cell), limits.deep_enough(), symmetric_convention(convention):
             return _derive(cell, layout, check, seed, dims, expand)
     except RecursionError:
         raise LimitError("this formula nests too deeply to read; split it with definitions such as u = …, "
@@ -148,13 +154,16 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
 
 
 def derive_all(cell: str, layout: str | None = None, check: bool = True, seed: int = 0,
-               dims: dict | None = None, expand: bool = False, **options) -> list[Derivation]:
+               dims: dict | None = None, expand: bool = False, symmetric: str | None = None,
+               **options) -> list[Derivation]:
     """Every derivation of a cell or a pasted page, in order: each derivative target starts one;
-    definitions and declarations before the next target apply to it (and so to later ones)."""
+    definitions and declarations before the next target apply to it (and so to later ones).
+    The options are ``derive``'s."""
     layout = _layout(layout, options, seed)
+    convention = symmetric_option(symmetric)
     limits.check_cell(cell)
     try:
-        with limits.deep_enough():
+        with limits.deep_enough(), symmetric_convention(convention):
             statements = parse_cell(cell)
             groups = derivations_of(statements)
             if not groups:
@@ -223,6 +232,10 @@ def _derive_statements(cell: str, statements: list, layout: str, check: bool, se
             answers = [solve(target.kind, body, variables[0], layout, direction)]
     for answer in answers:
         limits.check_size(size(answer.result), "the derivative", text=cell, pos=target.pos, end=target.end)
+        if answer.convention:   # by a symmetric matrix: which gradient, in words
+            said = symmetric_note(answer.convention, answer.var)
+            if said not in reading.notes:
+                reading.notes.append(said)
     named, where = ([], []) if expand else _on_names(reading, target, variables, answers, layout, cell)
     verdict = _verify(answers + _meanings(named, answers, where), reading, seed, dims) if check else None
     claims = _judge_claims(cell, reading, target, answers[0], sides, layout, seed)
@@ -306,7 +319,7 @@ def _meanings(named: list, answers: list, where) -> list:
     for shown, answer in zip(named, answers):
         out.append(Answer(answer.kind, answer.layout, answer.function, answer.var,
                           substitute(shown.result, meanings), substitute(shown.pairing, meanings),
-                          answer.dsym, [], answer.description))
+                          answer.dsym, [], answer.description, convention=answer.convention))
     return out
 
 

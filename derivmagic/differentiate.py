@@ -12,7 +12,7 @@ from __future__ import annotations
 from .errors import DerivError
 from .expr import ONE, Expr, Identity, Sym, postorder
 from .rules import Add, Diag, Hadamard, Mul, Trace, Transpose, add, diag, hadamard, mul, transpose
-from .rules.kron import kron
+from .rules.kron import commutation, kron
 from .simplify import simplify
 from .steps import Step
 
@@ -173,7 +173,8 @@ def _trace_as_product(m: Expr, dsym: Sym) -> Expr:
 
 
 def vec_jacobian(dF: Expr, dsym: Sym) -> Expr:
-    """``K`` with vec(dF) = K vec(dX), read term by term: vec(L dX R) = (Rᵀ ⊗ L) vec(dX)."""
+    """``J`` with vec(dF) = J vec(dX), read term by term: vec(L dX R) = (Rᵀ ⊗ L) vec(dX), and
+    vec(L dXᵀ R) = (Rᵀ ⊗ L) K_{mn} vec(dX) for X m×n (K the commutation matrix)."""
     if isinstance(dF, Transpose) and isinstance(dF.args[0], Add):
         dF = add(*[transpose(t) for t in dF.args[0].args])
     terms = dF.args if isinstance(dF, Add) else (dF,)
@@ -192,9 +193,11 @@ def _kron_term(t: Expr, dsym: Sym) -> Expr:
         L = mul(*left) if left else Identity(c.shape[0])
         R = mul(*right) if right else Identity(c.shape[1])
         return mul(_num(t), *t.scalars, kron(transpose(R), L), vec_jacobian(c, dsym))
+    if isinstance(t, Transpose):   # vec(Tᵀ) = K_{pq} vec(T) for T p×q (K_{p1} = I: a vector's vec either way)
+        return mul(commutation(*t.args[0].shape), vec_jacobian(t.args[0], dsym))
     if isinstance(t, Hadamard) and t.shape[1] == 1:  # vec(w ⊙ T) = diag(w) vec(T) for vectors
         i = _dependent(t, dsym)
         return mul(diag(hadamard(*t.args[:i], *t.args[i + 1:])), vec_jacobian(t.args[i], dsym))
     raise TensorNeeded(
-        "the Kronecker form of this derivative needs more than L·dX·R terms (a Hadamard product or a "
-        "scalar factor holding dX, or dXᵀ of a matrix); write D F(X)[V] for its differential form")
+        "the Kronecker form of this derivative needs more than L·dX·R and L·dXᵀ·R terms (a Hadamard product "
+        "of matrices or a scalar factor holding dX); write D F(X)[V] for its differential form")

@@ -383,9 +383,10 @@ class _Page:
     """One page of a document (a file, or a notebook's Markdown cell) and the definitions known
     before it."""
 
-    def __init__(self, text: str, kind: str, file: str | None, cell: int | None, layout, seed, use_context):
+    def __init__(self, text: str, kind: str, file: str | None, cell: int | None, layout, seed, use_context,
+                 symmetric=None):
         self.text, self.file, self.cell, self.kind = text, file, cell, kind
-        self.layout, self.seed, self.use_context = layout, seed, use_context
+        self.layout, self.seed, self.use_context, self.symmetric = layout, seed, use_context, symmetric
         self.masked = _mask(text, kind)
         self.formulas = find_formulas(self.masked)
         self.bare = bool(self.formulas) and self.formulas[0].kind == "line"
@@ -435,7 +436,7 @@ class _Page:
         for used in attempts:
             prefix = said + "".join((k.latex if self.bare else f"$${k.latex}$$") + "\n" for k in used)
             try:
-                derivations = derive_all(prefix + body, layout=self.layout, seed=self.seed)
+                derivations = derive_all(prefix + body, layout=self.layout, seed=self.seed, symmetric=self.symmetric)
             except DerivError as exc:
                 inside = exc.pos is not None and exc.pos >= len(prefix)
                 failures.append((exc, self._source_pos(exc.pos, len(prefix), offset, group), inside))
@@ -541,17 +542,21 @@ def _is_path(source) -> bool:
 
 
 def check_document(source, layout: str | None = None, seed: int = 0, context: bool = True,
-                   progress=None) -> list[Statement]:
+                   progress=None, symmetric: str | None = None) -> list[Statement]:
     """Every derivative statement of a document, judged, in order.
 
     ``source``: a path (``.md``, ``.tex``, ``.txt``, ``.ipynb``: its Markdown cells) or the text of a
     Markdown/LaTeX page. ``context``: let definitions and declarations of earlier formulas apply to
-    later statements. ``progress(done, total)`` is called after each statement."""
+    later statements. ``progress(done, total)`` is called after each statement. ``symmetric``: the
+    convention of gradients by symmetric matrices, as ``derive``'s."""
+    from .symmetric import option
+    option(symmetric)   # a misspelt convention is refused before any file is read
     if _is_path(source):
         file = str(source)
-        pages = [_Page(text, kind, file, cell, layout, seed, context) for cell, text, kind in read_pages(source)]
+        pages = [_Page(text, kind, file, cell, layout, seed, context, symmetric)
+                 for cell, text, kind in read_pages(source)]
     else:
-        pages = [_Page(str(source), "md", None, None, layout, seed, context)]
+        pages = [_Page(str(source), "md", None, None, layout, seed, context, symmetric)]
     total = sum(p.statement_count() for p in pages)
     done = [0]
 

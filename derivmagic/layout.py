@@ -21,7 +21,7 @@ from .expr import ONE, SCALAR, Expr, Sym, fmt_shape, substitute, zero
 from .expr import Num
 from .rules import Add, Diag, Mul, add, hadamard, mul, trace, transpose
 from .render import to_text
-from . import structure
+from . import structure, symmetric
 from .simplify import simplify
 from .steps import Step
 
@@ -51,6 +51,7 @@ class Answer:
     form: Expr | None = None
     matrix: tuple | None = None
     as_matrix: bool = False
+    convention: str = ""  # by a symmetric matrix: "sym" or "cookbook" (symmetric.py), else ""
 
     @property
     def vectorized(self) -> bool:
@@ -80,7 +81,8 @@ def solve(kind: str, f: Expr, var: Sym, layout: str, direction: Expr | None = No
     steps[:] = identified(steps, Step(_identify_rule(kind, layout, f, var), f, pairing, var=var, dvar=dsym,
                                       result=result))
     differential = simplify(df) if df is not None else zero(f.shape)
-    return Answer(kind, layout, f, var, result, pairing, dsym, steps, desc, differential=differential)
+    return Answer(kind, layout, f, var, result, pairing, dsym, steps, desc, differential=differential,
+                  convention=symmetric.convention_for(f, var))
 
 
 def solve_many(kind: str, f: Expr, variables: list[Sym], layout: str) -> list[Answer]:
@@ -99,7 +101,8 @@ def solve_many(kind: str, f: Expr, variables: list[Sym], layout: str) -> list[An
         result, pairing, desc = _first_order(kind, layout, f, v, dsym, own)
         result, pairing = simplify(result), simplify(pairing)
         ident = Step(_identify_rule(kind, layout, f, v), f, pairing, var=v, dvar=dsym, result=result)
-        answers.append(Answer(kind, layout, f, v, result, pairing, dsym, shared + [ident], desc))
+        answers.append(Answer(kind, layout, f, v, result, pairing, dsym, shared + [ident], desc,
+                              convention=symmetric.convention_for(f, v)))
     return answers
 
 
@@ -121,7 +124,8 @@ def solve_named(kind: str, named, variables: list[Sym], layout: str) -> list[Ans
         ident = Step(_identify_rule(kind, layout, f, v), f, pairing, var=v, dvar=dsym, result=result,
                      meanings=chain.meanings)
         steps = identified(chain.steps, ident) if len(variables) == 1 else chain.steps + [ident]
-        answers.append(Answer(kind, layout, f, v, result, pairing, dsym, steps, desc, differential=simplify(own)))
+        answers.append(Answer(kind, layout, f, v, result, pairing, dsym, steps, desc, differential=simplify(own),
+                              convention=symmetric.convention_for(f, v)))
     return answers
 
 
@@ -143,11 +147,18 @@ def _first_order(kind, layout, f, var, dsym, df):
         g = gradient(df, dsym) if df != zero(fs) else None
         g = zero(dsym.shape) if g is None else g
         shaped = g if xs == dsym.shape else transpose(g)
+        convention = symmetric.convention_for(f, var)
+        if convention:   # by a symmetric matrix: the gradient of the convention, df written with it
+            shaped, pair = symmetric.gradient(shaped, dx, convention)
+            said = "; " + symmetric.description(convention, var)
+        else:
+            pair, said = trace(mul(transpose(shaped), dx)), ""
         if denominator:
             what = f"gradient, shaped like {var.name}" if kind == "gradient" else "denominator layout (the gradient)"
-            return shaped, trace(mul(transpose(shaped), dx)), f"{what}: {fmt_shape(shaped.shape)}"
-        res = transpose(shaped)
-        return res, trace(mul(res, dx)), f"numerator layout: {fmt_shape(res.shape)}; the gradient is its transpose"
+            return shaped, pair, f"{what}: {fmt_shape(shaped.shape)}{said}"
+        res = shaped if convention else transpose(shaped)   # a symmetric gradient is its own transpose
+        pair = pair if convention else trace(mul(res, dx))
+        return res, pair, f"numerator layout: {fmt_shape(res.shape)}; the gradient is its transpose{said}"
     if _is_vector(fs) and _is_vector(xs):
         col = df if fs[1] == 1 else transpose(df)
         J = jacobian(col, dsym) if col != zero(col.shape) else zero((col.shape[0], dsym.shape[0]))
@@ -183,6 +194,9 @@ def _identify_rule(kind, layout, f, var) -> str:
     if (1, 1) not in (f.shape, var.shape) and not (_is_vector(f.shape) and _is_vector(var.shape)):
         return f"identify the Jacobian: vec({df}) = J vec(d{x})"
     if f.shape == SCALAR and var.shape != SCALAR:
+        convention = symmetric.convention_for(f, var)
+        if convention:
+            return symmetric.identify_rule(convention, x, df)
         return f"identify the gradient: {df} = tr(Gᵀ d{x})" if not _is_vector(var.shape) \
             else f"identify the gradient: {df} = gᵀ d{x}"
     if var.shape == SCALAR:

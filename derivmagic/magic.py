@@ -29,14 +29,15 @@ from IPython.display import display
 
 from . import report
 from .check import evaluate
-from .cli import visible
+from .cli import SYMMETRIC_HELP, visible
 from .codegen import BACKENDS
 from .derivation import DEFAULTS, LAYOUTS, Derivation, derive_all
+from .symmetric import CONVENTIONS, DEFAULT as SYMMETRIC_DEFAULT
 from .errors import DerivError
 from .expr import fmt_shape, postorder
 from .tex import GREEK_UNICODE
 
-SESSION_DEFAULTS = {"layout": None, "check": True, "steps": True}
+SESSION_DEFAULTS = {"layout": None, "check": True, "steps": True, "symmetric": None}
 
 
 def _options(parser) -> list[str]:
@@ -143,6 +144,8 @@ class DeriveMagics(Magics):
     @magic_arguments.argument("--expand", action="store_true",
                               help="write the steps and the result with every definition substituted "
                                    "(default: with the definitions' names)")
+    @magic_arguments.argument("--symmetric", choices=CONVENTIONS, default=None,
+                              help=SYMMETRIC_HELP + "; default: the session's")
     @cell_magic("derive")
     def derive_cell(self, line, cell):
         """Differentiate the matrix-calculus LaTeX of the cell, with steps and a numeric check.
@@ -161,7 +164,8 @@ class DeriveMagics(Magics):
             raise UsageError(f"--seed needs a non-negative integer, not {args.seed}")
         _check_name(args.name)
         try:
-            ds = derive_all(cell, layout=layout, check=check, seed=args.seed, dims=dims, expand=args.expand)
+            ds = derive_all(cell, layout=layout, check=check, seed=args.seed, dims=dims, expand=args.expand,
+                            symmetric=args.symmetric or self.defaults["symmetric"])
             known = set().union(*(d.reading.dims for d in ds))
             unknown = sorted(set(dims) - known)
             if unknown:
@@ -197,6 +201,8 @@ class DeriveMagics(Magics):
                               help="read each statement on its own (earlier definitions do not apply)")
     @magic_arguments.argument("--name", metavar="VAR", default=None,
                               help="keep the list of statements in the notebook as VAR")
+    @magic_arguments.argument("--symmetric", choices=CONVENTIONS, default=None,
+                              help=SYMMETRIC_HELP + "; default: the session's")
     @line_magic("derive_check")
     def derive_check(self, line):
         """Judge every derivative statement of documents: a table with one row per statement
@@ -212,7 +218,8 @@ class DeriveMagics(Magics):
         for path in paths:
             try:
                 statements += check_document(Path(path), layout=args.layout or self.defaults["layout"],
-                                             seed=args.seed, context=not args.no_context)
+                                             seed=args.seed, context=not args.no_context,
+                                             symmetric=args.symmetric or self.defaults["symmetric"])
             except (OSError, UnicodeDecodeError, ValueError) as exc:
                 raise UsageError(f"%derive_check: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
         if args.name is not None:
@@ -227,6 +234,8 @@ class DeriveMagics(Magics):
     @magic_arguments.argument("--steps", action="store_true", default=None, help="show the steps (the default)")
     @magic_arguments.argument("--no-steps", dest="steps", action="store_false", default=None,
                               help="hide the steps by default")
+    @magic_arguments.argument("--symmetric", choices=CONVENTIONS, default=None,
+                              help="default convention of gradients by a symmetric matrix (sym or cookbook)")
     @magic_arguments.argument("--reset", action="store_true", help="back to the defaults")
     @line_magic("derive_config")
     def derive_config(self, line):
@@ -234,7 +243,7 @@ class DeriveMagics(Magics):
         args = parse_line(self.derive_config, line, "%derive_config")
         if args.reset:
             self.defaults = dict(SESSION_DEFAULTS)
-        for key in ("layout", "check", "steps"):
+        for key in ("layout", "check", "steps", "symmetric"):
             if getattr(args, key) is not None:
                 self.defaults[key] = getattr(args, key)
         print(self.describe())
@@ -242,7 +251,8 @@ class DeriveMagics(Magics):
     def describe(self) -> str:
         d = self.defaults
         return (f"%%derive defaults: layout={d['layout'] or DEFAULTS['layout']}, "
-                f"check={'on' if d['check'] else 'off'}, steps={'on' if d['steps'] else 'off'}")
+                f"check={'on' if d['check'] else 'off'}, steps={'on' if d['steps'] else 'off'}, "
+                f"symmetric={d['symmetric'] or SYMMETRIC_DEFAULT}")
 
 
 # --------------------------------------------------------------------------- --at

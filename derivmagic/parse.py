@@ -724,7 +724,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         raise ParseError("this line has no target, definition or declaration: start it with \\nabla_x, "
                          "\\frac{\\partial}{\\partial x} or D f(x)[v], or write u = ... or x \\in \\mathbb{R}^n",
                          pos=sides[0].pos, end=sides[0].end)
-    summing = structure.sum_declaration(sides)   # \\mathbf{1}^T y = 1
+    summing = structure.sum_declaration(sides) or structure.symmetric_declaration(sides)   # 𝟏ᵀy = 1, S = Sᵀ
     if summing is not None:
         return [summing, *remarks]
     defs = []

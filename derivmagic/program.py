@@ -45,7 +45,7 @@ def _scipy_linalg():
     return scipy.linalg
 CUBIC = frozenset({"np.linalg.inv", "np.linalg.det", "np.linalg.slogdet", "np.linalg.solve",
                    "scipy.linalg.expm", "scipy.linalg.expm_frechet"})
-METHODS = frozenset({"reshape", "ravel", "sum"})
+METHODS = frozenset({"reshape", "ravel", "sum", "swapaxes"})
 MODULES = frozenset({"np", "scipy"})
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
           ast.MatMult: operator.matmul, ast.Pow: operator.pow}

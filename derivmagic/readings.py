@@ -129,7 +129,12 @@ def _declared(decls: list[Declaration], cell: str) -> dict:
                 raise ParseError("only a symbol can be declared", text=cell, pos=n.pos, end=n.end)
             given = ((rows, cols), structure.combined(d.props))
             if n.value in out and out[n.value] != given:
-                given = structure.merged(out[n.value], given)
+                both = (out[n.value], given)
+                given = structure.merged(*both)
+                oblong = [sh for sh, _ in both if None not in sh and sh[0] != sh[1]]
+                if given is None and oblong and any(p & structure.SYMMETRY for _, p in both):
+                    raise ParseError(f"{n.value} is declared symmetric and {oblong[0][0]}×{oblong[0][1]}: a symmetric "
+                                     "matrix is square", text=cell, pos=n.pos, end=n.end)
                 if given is None:
                     raise ParseError(f"{n.value} is declared twice, with different shapes", text=cell, pos=n.pos,
                                      end=n.end)

@@ -20,6 +20,7 @@ SUMS_TO_ONE = "sum1"    # entries summing to 1
 BINARY = "binary"       # entries 0 or 1
 ONE_HOT = "onehot"      # one entry 1, the others 0
 STRUCTURES = frozenset({SIMPLEX, SUMS_TO_ONE, BINARY, ONE_HOT})
+SYMMETRY = frozenset({"symmetric", "spd"})   # S ∈ 𝕊ⁿ, S = Sᵀ, "where S is symmetric"
 SUMMING = frozenset({SIMPLEX, SUMS_TO_ONE, ONE_HOT})
 
 WORDS = {SIMPLEX: "a probability vector", SUMS_TO_ONE: "entries summing to 1",
@@ -123,6 +124,21 @@ def sum_declaration(sides: list):
     return Declaration([y], (None, 1), frozenset({SUMS_TO_ONE}), min(lhs.pos, rhs.pos), max(lhs.end, rhs.end))
 
 
+def symmetric_declaration(sides: list):
+    """``S = S^T`` (or ``S^T = S``) as the declaration S ∈ 𝕊ⁿ (a square matrix of a size the cell
+    decides); None for any other equation."""
+    from .syntax import Declaration
+    if len(sides) != 2:
+        return None
+    lhs, rhs = sides
+    if _transposed(lhs):
+        lhs, rhs = rhs, lhs
+    if lhs.kind != "name" or not _transposed(rhs) or rhs.args[0].kind != "name" or rhs.args[0].value != lhs.value:
+        return None
+    return Declaration([lhs], (None, None), frozenset({"symmetric"}), min(lhs.pos, rhs.pos), max(lhs.end, rhs.end),
+                       stated=True)
+
+
 def _transposed(node) -> bool:
     t = node.args[1] if node.kind == "pow" else None
     return t is not None and (t.kind == "top" or t.kind == "name" and t.value == "T")
@@ -134,16 +150,19 @@ def _ones(node) -> bool:
 
 def merged(first: tuple, second: tuple) -> tuple | None:
     """Two declarations of one name, ``((rows, cols), props)``, as one when either declares a structure
-    and their shapes agree where both give them (``y \\in \\mathbb{R}^n`` and ``\\mathbf{1}^T y = 1``;
-    ``\\{0,1\\}^n`` and a sum of one: one-hot); None when they contradict each other."""
+    or symmetry and their shapes agree where both give them (``y \\in \\mathbb{R}^n`` and
+    ``\\mathbf{1}^T y = 1``; ``\\{0,1\\}^n`` and a sum of one: one-hot; ``S \\in \\mathbb{R}^{n \\times n}`` and
+    ``S = S^T``); None when they contradict each other."""
     (s1, p1), (s2, p2) = first, second
-    if not (p1 | p2) & STRUCTURES:
+    if not (p1 | p2) & (STRUCTURES | SYMMETRY):
         return None
     shape = []
     for a, b in zip(s1, s2):
         if a is not None and b is not None and a != b:
             return None
         shape.append(a if a is not None else b)
+    if (p1 | p2) & SYMMETRY and None not in shape and shape[0] != shape[1]:
+        return None   # symmetric, and not square
     return tuple(shape), combined(p1 | p2)
 
 

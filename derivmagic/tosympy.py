@@ -130,3 +130,46 @@ def _scaled_ones(t: Expr):
     if isinstance(t, Mul) and len(t.chain) == 1 and isinstance(t.chain[0], Ones):
         return mul(Num(t.coeff), *t.scalars)
     return None
+
+
+@lru_cache(maxsize=1)
+def commutation_class():
+    """SymPy's form of the commutation matrix K_{mn} (``rules.kron.Commutation``): a matrix
+    expression mn×mn whose entry (r, c) is 1 when c = ⌊r/n⌋ + m·(r mod n), so that
+    K_{mn} vec(A) = vec(Aᵀ) for A m×n; with integer sizes ``doit()`` gives the explicit matrix."""
+    import sympy
+
+    class CommutationMatrix(sympy.MatrixExpr):
+        def __new__(cls, m, n):   # sizes: SymPy integers or dimension symbols (Python ints made Integers)
+            m, n = (d if isinstance(d, sympy.Basic) else sympy.Integer(d) for d in (m, n))
+            return sympy.Basic.__new__(cls, m, n)
+
+        @property
+        def shape(self):
+            m, n = self.args
+            return (m * n, m * n)
+
+        def _entry(self, i, j, **kwargs):
+            m, n = self.args
+            return sympy.KroneckerDelta(j, sympy.floor(i / n) + m * sympy.Mod(i, n))
+
+        def _eval_transpose(self):
+            m, n = self.args
+            return CommutationMatrix(n, m)
+
+        def doit(self, **hints):
+            m, n = (a.doit(**hints) for a in self.args) if hints.get("deep", True) else self.args
+            if m.is_Integer and n.is_Integer:
+                size = int(m) * int(n)
+                return sympy.ImmutableMatrix(size, size, lambda r, c: int(c == r // int(n) + int(m) * (r % int(n))))
+            return CommutationMatrix(m, n)
+
+        def _latex(self, printer):
+            m, n = (printer._print(a) for a in self.args)
+            return f"K_{{{m}{n}}}" if len(m) == len(n) == 1 else f"K_{{{m},{n}}}"
+
+        def _sympystr(self, printer):
+            return f"K({printer._print(self.args[0])}, {printer._print(self.args[1])})"
+
+    CommutationMatrix.__name__ = CommutationMatrix.__qualname__ = "CommutationMatrix"
+    return CommutationMatrix

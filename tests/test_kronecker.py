@@ -57,6 +57,8 @@ def test_sympy_result_is_a_kronecker_product_that_evaluates():
     assert value == sp.kronecker_product(B.T, A)
 
 
-def test_unsupported_kronecker_form_says_what_to_do():
-    with pytest.raises(DerivError, match=r"D F\(X\)\[V\]"):
-        derive(r"\frac{\partial}{\partial X} X^T X")
+@pytest.mark.parametrize("cell", [r"\frac{\partial}{\partial X} X \circ X", r"\frac{\partial}{\partial X} \operatorname{tr}(X) X"],
+                         ids=["hadamard-of-matrices", "scalar-factor"])
+def test_unsupported_kronecker_form_says_what_to_do(cell):
+    with pytest.raises(DerivError, match=r"L·dXᵀ·R terms .* D F\(X\)\[V\]"):
+        derive(cell)

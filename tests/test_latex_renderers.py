@@ -32,6 +32,9 @@ EXTRA = {
     "several variables": r"\nabla_{W,b} \|\sigma(Wx + b) - y\|^2",
     "kronecker": r"\frac{\partial}{\partial X} AXB",
     "kronecker outer": r"\frac{\partial}{\partial x} x x^T",
+    "kronecker commutation": r"\frac{\partial}{\partial X} X^T A X",
+    "symmetric gradient": "\\nabla_S a^T S b = ab^T\nS \\in \\mathbb{S}^n",
+    "symmetric cookbook claim": "\\nabla_S \\log\\det S = 2S^{-1} - S^{-1}\\circ I\nS \\in \\mathbb{S}^n_{++}",
     "index notation": r"\nabla_w \sum_i (y_i - w^T x_i)^2",
     "directional": "f(X) = AXC\nDf(X)[V]",
     "scalar variable": r"\frac{d}{dt} t^3",
@@ -58,6 +61,10 @@ EXTRA = {
                             "L = \\frac{1}{2}\\|\\hat{y} - y\\|_2^2\n\\nabla_{W_1} L",
     "long logistic hessian": r"\nabla^2_\theta \sum_{i=1}^m y_i \log \sigma(x_i^T\theta) + (1-y_i)\log(1-\sigma(x_i^T\theta))",
     "long softmax": r"\nabla_{W_1} -y^T \log\operatorname{softmax}(W_2 \tanh(W_1 x + b_1) + b_2)",
+}
+# cells derived with an option
+EXTRA_OPTIONS = {
+    "symmetric cookbook": ("\\nabla_S a^T S b = \\frac{1}{2}(ab^T + ba^T)\nS \\in \\mathbb{S}^n", {"symmetric": "cookbook"}),
 }
 # text the engine might put into a message, a note or a rule name, with every special character
 TRICKY_TEXT = ["50% {a} & b_c d_ ^ ~ # $ \\ | < >", "ŷ σ θ Σ ✓ ✗ … ∈ ℝ 𝕊 ‖x‖ √2 ≤ ≥ ≠ → · 𝟏 ± − ≈ ⟨x⟩ é ü ⊙ ∘",
@@ -95,12 +102,15 @@ def derivations() -> dict:
     out = {c["id"]: derive(c["cell"], layout=c.get("layout")) for c in corpus_cases()}
     out.update({f"example: {title}": derive(cell) for title, cell in EXAMPLES})
     out.update({name: derive(cell) for name, cell in EXTRA.items()})
+    out.update({name: derive(cell, **options) for name, (cell, options) in EXTRA_OPTIONS.items()})
     return out
 
 
 def emitted(d) -> dict:
     """name -> every LaTeX string a derivation hands to a renderer, without $$ delimiters."""
     out = {"latex": d.latex, "no steps": derivation_latex(d, steps=False)}
+    if any(a.vectorized for a in d.shown_answers):   # the Kronecker form (K_{mn}, ⊗) shown with vec=True
+        out["vec"] = derivation_latex(d, vec=True)
     assert d._repr_latex_() == f"$${d.latex}$$"
     assert d._repr_mimebundle_()["text/latex"] == d._repr_latex_()
     for i, step in enumerate(d.steps):

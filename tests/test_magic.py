@@ -141,8 +141,24 @@ def test_defaults_from_derive_config(ip):
     assert "numerator layout" in text and "Steps" in text and "✓" in text
     with capture_output() as out:
         ip.run_line_magic("derive_config", "--reset")
-    assert "layout=numerator, check=on, steps=on" in out.stdout
+    assert "layout=numerator, check=on, steps=on, symmetric=sym" in out.stdout
     assert "Steps" in bundle(cell(ip, ""))["text/plain"]
+
+
+LOGDET = "\\nabla_S \\log\\det S\nS \\in \\mathbb{S}^n_{++}"
+
+
+def test_symmetric_convention_option_and_session_default(ip):
+    assert "= S⁻¹" in bundle(cell(ip, "", LOGDET))["text/plain"]
+    assert "= 2S⁻¹ - (I ⊙ S⁻¹)" in bundle(cell(ip, "--symmetric cookbook", LOGDET))["text/plain"]
+    with capture_output() as out:
+        ip.run_line_magic("derive_config", "--symmetric cookbook")
+    assert "symmetric=cookbook" in out.stdout
+    assert "Matrix Cookbook" in bundle(cell(ip, "", LOGDET))["text/plain"]
+    assert "= S⁻¹" in bundle(cell(ip, "--symmetric sym", LOGDET))["text/plain"]
+    with capture_output() as out:
+        ip.run_line_magic("derive_config", "--reset")
+    assert "symmetric=sym" in out.stdout
 
 
 # ------------------------------------------------------------------ --at
@@ -412,13 +428,15 @@ def test_unexpected_failure_keeps_its_traceback(ip, monkeypatch):
     ("--layout numerater", "invalid choice: 'numerater'"),
     ("--seed x", "invalid int value"),
     ("stray", "unrecognized arguments: stray"),
+    ("--symmetric cokbook", "invalid choice: 'cokbook'"),
+    ("--symetric cookbook", "unknown option --symetric (did you mean --symmetric?)"),
 ])
 def test_unknown_or_misspelled_options(ip, line, hint):
     result, out = run(ip, f"%%derive {line}\n{LS}")
     assert isinstance(result.error_in_exec, UsageError)
     assert hint in out.stderr
-    assert "valid options: --at, --check, --code, --dims, --expand, --latex, --layout, --name, --no-check, --no-steps, --seed, --steps, --vec" \
-        in out.stderr
+    assert "valid options: --at, --check, --code, --dims, --expand, --latex, --layout, --name, --no-check, --no-steps, " \
+        "--seed, --steps, --symmetric, --vec" in out.stderr
     assert "Traceback" not in out.stdout + out.stderr
 
 

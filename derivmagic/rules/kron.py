@@ -86,3 +86,55 @@ class Vec(Expr):
 
     def rebuild(self, args):
         return Vec(args[0])
+
+
+class Commutation(Expr):
+    """K_{mn} (Magnus & Neudecker): the mn×mn permutation matrix with K_{mn} vec(A) = vec(Aᵀ) for
+    A m×n. It turns a transposed differential into the plain one: vec(L dXᵀ R) = (Rᵀ ⊗ L) K_{mn} vec(dX)."""
+    __slots__ = ()
+    sized = True   # its numbers need the sizes of m and n
+
+    def __init__(self, m: Dim, n: Dim):
+        mn = dim_product(m, n)
+        super().__init__((), (mn, mn), (m, n))
+        self._free = frozenset()
+
+    @property
+    def dims(self) -> tuple[Dim, Dim]:
+        return self.key[1]
+
+    def evaluate(self, vals, sizes=None):
+        from ..check import _size
+        m, n = (_size(d, sizes or {}) for d in self.dims)
+        return commutation_matrix(m, n)
+
+    def transposed(self) -> Expr:
+        m, n = self.dims
+        return commutation(n, m)
+
+    def to_sympy(self, sargs, ctx):
+        from ..tosympy import commutation_class
+        return commutation_class()(*(ctx.dim(d) for d in self.dims))
+
+    def rebuild(self, args):
+        return self
+
+    def print_with(self, p) -> str:
+        from ..expr import fmt_dim
+        m, n = (fmt_dim(d, p.latex) for d in self.dims)
+        sub = m + n if len(m) == len(n) == 1 else f"{m},{n}"
+        if p.latex:
+            return f"K_{{{sub}}}"
+        return f"K_{sub}" if len(sub) == 2 else f"K_({sub})"
+
+
+def commutation(m: Dim, n: Dim) -> Expr:
+    """K_{mn}; K_{m1} and K_{1n} are identities (vec of a vector is the vector, either way)."""
+    if m == 1 or n == 1:
+        return Identity(dim_product(m, n))
+    return Commutation(m, n)
+
+
+def commutation_matrix(m: int, n: int) -> np.ndarray:
+    """K_{mn} as numbers: row i·n + j is the unit row of column i + m·j (A[i, j] in vec A)."""
+    return np.eye(m * n)[np.arange(m * n).reshape(m, n, order="F").ravel()]

@@ -314,6 +314,9 @@ def transpose(e: Expr) -> Expr:
     sym = getattr(e, "symmetric_result", None)
     if sym is not None and sym():
         return e
+    own = getattr(e, "transposed", None)   # an operation that knows its transpose (K_{mn}ᵀ = K_{nm})
+    if own is not None:
+        return own()
     return Transpose(e)
 
 
