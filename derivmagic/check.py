@@ -511,7 +511,7 @@ def probe(answer, env: dict, sizes: dict, rng) -> float:
         elif fd.size == pred.size:
             fd = fd.reshape(pred.shape)
         err = relative_error(pred, fd)
-        if getattr(answer, "convention", ""):
+        if getattr(answer, "convention", "") in ("sym", "cookbook"):
             # by a symmetric matrix: the pairing is the convention's defining relation (tr(Gᵀ V), or
             # Σ_{i≤j} C_ij V_ij for the Cookbook's C) along a symmetric V, and either gradient is symmetric
             g = np.asarray(evaluate(answer.result, env, sizes), dtype=float)

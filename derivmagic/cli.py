@@ -85,8 +85,9 @@ def build_check_parser() -> argparse.ArgumentParser:
     return ap
 
 
-SYMMETRIC_HELP = ("the gradient by a symmetric matrix (S \\in \\mathbb{S}^n): sym, on the symmetric matrices, "
-                  "(G + Gᵀ)/2 (the default); cookbook, the Matrix Cookbook's 2G − G∘I")
+SYMMETRIC_HELP = ("the gradient by a symmetric matrix (S \\in \\mathbb{S}^n): independent, every entry "
+                  "independent (the default); sym, on the symmetric matrices, (G + Gᵀ)/2; cookbook, the Matrix "
+                  "Cookbook's 2G − G∘I")
 
 
 def add_symmetric(ap) -> None:

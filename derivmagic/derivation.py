@@ -139,8 +139,9 @@ def derive(cell: str, layout: str | None = None, check: bool = True, seed: int =
     ``layout``: "numerator" or "denominator" (default: ``DEFAULTS["layout"]``); ``check``: run the
     numeric check; ``seed`` and ``dims`` (``{"n": 5}``): its random values and sizes; ``expand``:
     show the steps and the result with every definition substituted, instead of on their names;
-    ``symmetric``: the gradient by a symmetric matrix (``S \\in \\mathbb{S}^n``), "sym" (the default:
-    on the symmetric matrices, (G + Gᵀ)/2) or "cookbook" (the Matrix Cookbook's 2G − G∘I)."""
+    ``symmetric``: the gradient by a symmetric matrix (``S \\in \\mathbb{S}^n``), "independent" (the
+    default: every entry independent), "sym" (on the symmetric matrices, (G + Gᵀ)/2) or "cookbook" (the
+    Matrix Cookbook's 2G − G∘I)."""
     layout = _layout(layout, options, seed)
     convention = symmetric_option(symmetric)
     limits.check_cell(cell)

@@ -235,7 +235,7 @@ class DeriveMagics(Magics):
     @magic_arguments.argument("--no-steps", dest="steps", action="store_false", default=None,
                               help="hide the steps by default")
     @magic_arguments.argument("--symmetric", choices=CONVENTIONS, default=None,
-                              help="default convention of gradients by a symmetric matrix (sym or cookbook)")
+                              help="default convention of gradients by a symmetric matrix (independent, sym or cookbook)")
     @magic_arguments.argument("--reset", action="store_true", help="back to the defaults")
     @line_magic("derive_config")
     def derive_config(self, line):

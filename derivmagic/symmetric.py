@@ -3,7 +3,10 @@
 The entries of a symmetric S are not independent (S_ij = S_ji), so "the gradient" of a scalar f(S)
 needs a convention, and derivmagic states the one it uses:
 
-- ``"sym"`` (the default): the gradient on the space of symmetric matrices with the trace inner
+- ``"independent"`` (the default, as the contract says): every entry treated as independent, the G
+  of df = tr(Gᵀ dS) that the derivation reads off (for ``log det S``, S⁻¹; for ``aᵀSb``, abᵀ, which
+  is not symmetric).
+- ``"sym"``: the gradient on the space of symmetric matrices with the trace inner
   product, the one symmetric G_s with df = tr(G_sᵀ dS) for every symmetric dS. Any G with
   df = tr(Gᵀ dS) gives it as its symmetric part, G_s = sym(G) = (G + Gᵀ)/2.
 - ``"cookbook"``: the Matrix Cookbook's (Petersen & Pedersen, §2.8 "structured matrices"), the
@@ -26,8 +29,8 @@ from .rules import Diag, Mul, add, hadamard, mul, trace, transpose
 from .render import to_text
 from .simplify import simplify
 
-CONVENTIONS = ("sym", "cookbook")
-DEFAULT = "sym"
+CONVENTIONS = ("independent", "sym", "cookbook")
+DEFAULT = "independent"
 _CURRENT: ContextVar[str] = ContextVar("derivmagic_symmetric", default=DEFAULT)
 
 
@@ -37,8 +40,9 @@ def option(value) -> str:
     if value is None:
         return DEFAULT
     if value not in CONVENTIONS:
-        raise ValueError(f"symmetric must be 'sym' (the gradient on symmetric matrices, (G + Gᵀ)/2) or 'cookbook' "
-                         f"(the Matrix Cookbook's 2G − G∘I), not {value!r}")
+        raise ValueError(f"symmetric must be 'independent' (every entry of S independent, the default), 'sym' (the "
+                         f"gradient on symmetric matrices, (G + Gᵀ)/2) or 'cookbook' (the Matrix Cookbook's 2G − G∘I), "
+                         f"not {value!r}")
     return value
 
 
@@ -91,6 +95,8 @@ def from_cookbook(c: Expr) -> Expr:
 def gradient(g: Expr, dx: Expr, convention: str) -> tuple[Expr, Expr]:
     """(the gradient in ``convention``, df written with it) from any G with df = tr(Gᵀ dX) for
     symmetric dX (G shaped like the variable)."""
+    if convention == "independent":
+        return g, trace(mul(transpose(g), dx))
     g_sym = sym_part(g)
     if convention == "cookbook":
         c = cookbook(g_sym)
@@ -98,14 +104,18 @@ def gradient(g: Expr, dx: Expr, convention: str) -> tuple[Expr, Expr]:
     return g_sym, trace(mul(transpose(g_sym), dx))
 
 
-def other_form(result: Expr, convention: str) -> Expr:
-    """The result of the other convention, from ``result`` in ``convention``."""
-    return cookbook(result) if convention == "sym" else from_cookbook(result)
+def other_forms(result: Expr, convention: str) -> dict[str, Expr]:
+    """The result in each other convention, from ``result`` in ``convention``."""
+    g_sym = from_cookbook(result) if convention == "cookbook" else sym_part(result)
+    forms = {"sym": g_sym, "cookbook": cookbook(g_sym)}
+    return {name: form for name, form in forms.items() if name != convention}
 
 
 # --------------------------------------------------------------------------- words
 def identify_rule(convention: str, x: str, df: str) -> str:
     """The identification step's rule for a symmetric variable, with its defining relation."""
+    if convention == "independent":
+        return f"identify the gradient, every entry of {x} independent: {df} = tr(Gᵀ d{x})"
     if convention == "cookbook":
         return (f"identify the gradient by the independent entries {x}_{{ij}}, i ≤ j (Matrix Cookbook): "
                 f"{df} = Σ_{{i≤j}} G_{{ij}} d{x}_{{ij}}")
@@ -115,6 +125,8 @@ def identify_rule(convention: str, x: str, df: str) -> str:
 def description(convention: str, var: Sym) -> str:
     """What the result line says of the convention, briefly."""
     x = to_text(var)
+    if convention == "independent":
+        return f"{x} symmetric, its entries taken as independent"
     if convention == "cookbook":
         return f"{x} symmetric: the Matrix Cookbook's 2G − G∘I"
     return f"{x} symmetric: the gradient on symmetric matrices, (G + Gᵀ)/2"
@@ -123,6 +135,10 @@ def description(convention: str, var: Sym) -> str:
 def note(convention: str, var: Sym) -> str:
     """The Interpretation's sentence on the convention, and how to ask for the other."""
     x = to_text(var)
+    if convention == "independent":
+        return (f"{x} is symmetric, and ∇ treats its entries as independent (the G with df = tr(Gᵀ d{x}), which need "
+                f"not be symmetric); the option symmetric = sym gives the gradient on symmetric matrices, (G + Gᵀ)/2, "
+                f"and symmetric = cookbook the Matrix Cookbook's 2G − G∘I")
     if convention == "cookbook":
         return (f"{x} is symmetric: ∇ in the Matrix Cookbook's convention, by the independent entries {x}_{{ij}}, "
                 f"i ≤ j: df = Σ_{{i≤j}} C_{{ij}} d{x}_{{ij}} with C = 2G − G∘I, G the gradient on symmetric matrices; "
@@ -131,14 +147,16 @@ def note(convention: str, var: Sym) -> str:
             f"df = tr(Gᵀ d{x}); the option symmetric = cookbook gives the Matrix Cookbook's 2G − G∘I instead")
 
 
-def other_convention_reason(convention: str, var: Sym, result: Expr):
-    """The reason for a claim that is the result of the other convention, as ``claims.say`` pieces."""
+_NAMES = {"independent": "with every entry independent", "sym": "in the symmetric-gradient convention ((G + Gᵀ)/2)",
+          "cookbook": "in the Matrix Cookbook's convention (2G − G∘I)"}
+
+
+def other_convention_reason(other: str, convention: str, var: Sym, result: Expr):
+    """The reason for a claim that is the result in the ``other`` convention, as ``claims.say`` pieces."""
     from .claims import math, say
-    if convention == "sym":
-        return say("this is the Matrix Cookbook's convention for symmetric ", math(var), " (2G − G∘I); in the "
-                   "symmetric-gradient convention (the default) it is ", math(result), "; use ", _option("cookbook"))
-    return say("this is the symmetric-gradient convention for symmetric ", math(var), " ((G + Gᵀ)/2, the default); "
-               "in the Matrix Cookbook's convention it is ", math(result), "; use ", _option("sym"))
+    what = {"sym": "the gradient on symmetric matrices, (G + Gᵀ)/2,", "cookbook": "the Matrix Cookbook's 2G − G∘I"}
+    return say(f"this is {what[other]} for symmetric ", math(var), f"; {_NAMES[convention]} it is ", math(result),
+               "; use ", _option(other))
 
 
 def _option(convention: str):
@@ -163,9 +181,11 @@ def diagnose(judge, claim, answer) -> None:
     claimed = claim.claimed
     if not convention or claim.holds or claimed is None or claimed.shape != answer.result.shape:
         return
-    if judge.agree(other_form(answer.result, convention), claimed):
-        claim.diagnosis, claim.said = "convention", other_convention_reason(convention, answer.var, answer.result)
-    elif judge.agree(_in(convention, sym_part(claimed)), answer.result):
+    other = next((name for name, form in other_forms(answer.result, convention).items()
+                  if judge.agree(form, claimed)), None)
+    if other is not None:
+        claim.diagnosis, claim.said = "convention", other_convention_reason(other, convention, answer.var, answer.result)
+    elif convention != "independent" and judge.agree(_in(convention, sym_part(claimed)), answer.result):
         claim.diagnosis, claim.said = "independent", independent_entries_reason(convention, answer.var, answer.result)
     else:
         return

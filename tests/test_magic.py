@@ -141,7 +141,7 @@ def test_defaults_from_derive_config(ip):
     assert "numerator layout" in text and "Steps" in text and "✓" in text
     with capture_output() as out:
         ip.run_line_magic("derive_config", "--reset")
-    assert "layout=numerator, check=on, steps=on, symmetric=sym" in out.stdout
+    assert "layout=numerator, check=on, steps=on, symmetric=independent" in out.stdout
     assert "Steps" in bundle(cell(ip, ""))["text/plain"]
 
 
@@ -158,7 +158,7 @@ def test_symmetric_convention_option_and_session_default(ip):
     assert "= S⁻¹" in bundle(cell(ip, "--symmetric sym", LOGDET))["text/plain"]
     with capture_output() as out:
         ip.run_line_magic("derive_config", "--reset")
-    assert "symmetric=sym" in out.stdout
+    assert "symmetric=independent" in out.stdout
 
 
 # ------------------------------------------------------------------ --at

@@ -130,9 +130,10 @@ def bilinear_cell(claim):
 
 
 
-COOKBOOK_SAYS = (r"this is the Matrix Cookbook's convention for symmetric S \(2G − G∘I\); in the symmetric-gradient "
-                 r"convention \(the default\) it is S⁻¹; use --symmetric cookbook")
-SYM_SAYS = r"this is the symmetric-gradient convention for symmetric S .*; in the Matrix Cookbook's convention it is "
+COOKBOOK_SAYS = (r"this is the Matrix Cookbook's 2G − G∘I for symmetric S; in the symmetric-gradient convention "
+                 r"\(\(G \+ Gᵀ\)/2\) it is S⁻¹; use --symmetric cookbook")
+SYM_SAYS = r"this is the gradient on symmetric matrices, \(G \+ Gᵀ\)/2, for symmetric S; in the Matrix Cookbook's convention .* it is "
+INDEPENDENT_SAYS = r"; with every entry independent it is "
 INDEPENDENT = r"treats the entries of S as independent \(it is not symmetric\)"
 
 CLAIMS = [
@@ -144,12 +145,19 @@ CLAIMS = [
     ("bilinear-sym", bilinear_cell("\\frac{1}{2}(ab^T + ba^T)"), "sym", True, None),
     ("bilinear-independent", bilinear_cell("ab^T"), "sym", False, INDEPENDENT + r".*symmetric part \(G \+ Gᵀ\)/2"),
     ("bilinear-cookbook-in-sym", bilinear_cell("ab^T + ba^T - (ab^T)\\circ I"), "sym", False,
-     r"Matrix Cookbook's convention .* it is \(abᵀ \+ baᵀ\)/2; use --symmetric cookbook"),
+     r"Matrix Cookbook's 2G − G∘I .* it is \(abᵀ \+ baᵀ\)/2; use --symmetric cookbook"),
     ("bilinear-cookbook", bilinear_cell("ab^T + ba^T - (ab^T)\\circ I"), "cookbook", True, None),
     ("bilinear-sym-in-cookbook", bilinear_cell("\\frac{1}{2}(ab^T + ba^T)"), "cookbook", False, SYM_SAYS),
     ("bilinear-independent-in-cookbook", bilinear_cell("ab^T"), "cookbook", False,
      INDEPENDENT + r"; in the Matrix Cookbook's convention it is 2G − G∘I of its symmetric part"),
     ("trace-either", "\\nabla_S \\operatorname{tr}(S) = I\n" + SYM, "cookbook", True, None),
+    # the default (as the contract says): every entry independent, the other conventions named
+    ("logdet-default", logdet_cell("S^{-1}"), None, True, None),
+    ("logdet-cookbook-in-default", logdet_cell("2S^{-1} - S^{-1}\\circ I"), None, False,
+     r"Matrix Cookbook's 2G − G∘I for symmetric S" + INDEPENDENT_SAYS + r"S⁻¹; use --symmetric cookbook"),
+    ("bilinear-default", bilinear_cell("ab^T"), None, True, None),
+    ("bilinear-sym-in-default", bilinear_cell("\\frac{1}{2}(ab^T + ba^T)"), None, False,
+     r"gradient on symmetric matrices, \(G \+ Gᵀ\)/2, for symmetric S" + INDEPENDENT_SAYS + r"abᵀ; use --symmetric sym"),
     ("general-matrix-unchanged", "\\nabla_X a^T X b = ab^T", "cookbook", True, None),
 ]
 
@@ -218,7 +226,7 @@ def test_the_check_fails_for_the_other_gradient(convention):
     lambda: check_document("$$\\nabla_x x^T x$$", symmetric="matrix cookbook"),
 ], ids=["derive", "derive_all", "check_document"])
 def test_a_misspelt_convention_is_refused(call):
-    with pytest.raises(ValueError, match=r"symmetric must be 'sym' \(.*\) or 'cookbook' \(.*\), not '"):
+    with pytest.raises(ValueError, match=r"symmetric must be 'independent' \(.*\), 'sym' \(.*\) or 'cookbook' \(.*\), not '"):
         call()
 
 
@@ -243,8 +251,9 @@ def test_command_line_option():
 ], ids=["equation", "equation-reversed", "equation-and-shape", "both-spaces", "in-words-and-shape"])
 def test_symmetry_declared_by_an_equation_or_in_words(cell):
     d = derive(cell)
-    assert d.reading.symbols["S"].symmetric and d.answer.convention == "sym"
-    assert "(abᵀ + baᵀ)/2" in d.text
+    assert d.reading.symbols["S"].symmetric and d.answer.convention == "independent"
+    assert "= abᵀ" in d.text and "its entries taken as independent" in d.text
+    assert "(abᵀ + baᵀ)/2" in derive(cell, symmetric="sym").text
 
 
 @pytest.mark.parametrize("cell, message", [
@@ -261,7 +270,7 @@ PAGE = "Let $S \\in \\mathbb{S}^n_{++}$.\n\n$$\\nabla_S \\log\\det S = 2S^{-1} -
 
 
 @pytest.mark.parametrize("convention, verdict, words", [
-    (None, "false", "this is the Matrix Cookbook's convention for symmetric S"),
+    (None, "false", "this is the Matrix Cookbook's 2G − G∘I for symmetric S"),
     ("cookbook", "holds", ""),
 ], ids=["default", "cookbook"])
 def test_documents_are_judged_in_the_convention_asked(convention, verdict, words, tmp_path):
