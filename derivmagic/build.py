@@ -130,7 +130,7 @@ class Builder:
         if name not in self.syms:
             shape = self.shape(self.t.sym_dims[name])
             props = self.t.declared.get(name, (None, frozenset()))[1]
-            if name in self.t.symmetric_use:   # λ_max(X) of an undeclared X: an eigenvalue of a symmetric matrix
+            if name in self.t.symmetric_use and shape[0] != 1:   # λ_max(X) of an undeclared X: of a symmetric matrix
                 props = props | {"symmetric"}
             self.syms[name] = Sym(name, shape, tex=tex_name(name), props=props)
         return self.syms[name]

@@ -72,7 +72,7 @@ def build_spectral(b: "Builder", node: Node, a: Expr) -> Expr:
         raise ParseError(f"{_written(node.value)}({shown}) is read as an eigenvalue of a symmetric matrix, and "
                          f"{shown} is not symmetric as written{fix}", text=b.t.cell, pos=node.pos, end=node.end)
     value = eigenvalue(a, which)
-    if isinstance(a, Sym) and a.name in b.t.symmetric_use:
+    if isinstance(a, Sym) and a.name in b.t.symmetric_use and not a.is_scalar:
         b.notes.append(f"read {to_text(a)} as symmetric: its eigenvalues are read as those of a symmetric matrix")
     if isinstance(value, Eigenvalue):
         b.notes.append(f"{to_text(value)} is {_rank_words(value.order, which)} eigenvalue of {to_text(a)}, assumed "

@@ -46,6 +46,14 @@ EXTRA = {
     "primes": r"\frac{d}{dx} g(f(x)) = g'(f(x)) f'(x)",
     "by an expression": r"R = \|Y - X\theta\|_2^2 \quad \frac{\partial R}{\partial \theta} = \frac{\partial R}"
                         r"{\partial (Y - X\theta)} \frac{\partial (Y - X\theta)}{\partial \theta}",
+    # matrix functions and spectral functions: roots, logarithms, eigen- and singular values, norms
+    "matrix square root": r"\nabla_X \operatorname{tr}(B X^{1/2}) + a^T X^{-1/2} a",
+    "matrix square root claim": r"\nabla_X \operatorname{tr}(X^{1/2}) = \frac12 X^{-1/2}",
+    "matrix logarithm": r"\nabla_X \operatorname{tr}(B \log X) + \operatorname{tr}(\log X)",
+    "matrix logarithm by a scalar": "\\frac{d}{dt} \\log(A + tB)\nA \\in \\mathbb{S}^n_{++}",
+    "eigenvalues": r"\nabla_X \lambda_{\max}(X) - \lambda_{\min}(X) + \lambda_2(X) + \lambda_i(X)",
+    "singular values and norms": r"\nabla_X \|X\|_2 + \|X\|_* + \sigma_{\min}(X)",
+    "infinity norm": r"\nabla_x \|Ax - b\|_\infty + \|x\|_1",
     # long output: lines broken, rules under their steps, a boxed result on several lines, a named function
     "long mlp nested": r"\nabla_{W_1} \frac{1}{2}\|W_2 \sigma(W_1 x + b_1) + b_2 - y\|_2^2 + \|W_1\|_F^2",
     "long mlp definitions": "h = \\sigma(W_1 x + b_1)\n\\hat{y} = W_2 h + b_2\n"

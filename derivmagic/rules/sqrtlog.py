@@ -253,7 +253,7 @@ class LogFrechet(Expr):
         return trace(mul(inverse(self.args[0]), self.args[1]))
 
     def print_with(self, p) -> str:
-        X, E = p(self.args[0], 11), p(self.args[1], 21)
+        X, E = p(self.args[0], 10), p(self.args[1], 21)
         if p.latex:
             return rf"\int_0^\infty (s I + {X})^{{-1}} {E} (s I + {X})^{{-1}} \, \mathrm{{d}}s"
         return f"∫₀^∞ (sI + {X})⁻¹ {E} (sI + {X})⁻¹ ds"
