@@ -680,3 +680,25 @@ def test_a_wrong_factor_is_named():
 def test_root_and_log_refusals(cell, error, pattern):
     with pytest.raises(error, match=pattern):
         derive(cell)
+
+
+# ---------------------------------------------------------------- the check: domains and work
+@pytest.mark.parametrize("build, kinds", [
+    (lambda: trace(matsqrt(X)), {"X": "spd"}),
+    (lambda: add(trace(matlog(X)), func("log", det(X))), {"X": "spd"}),      # positive definite over posdet
+    (lambda: trace(mul(inverse(X), matsqrt(X))), {"X": "spd"}),              # over invertible
+    (lambda: trace(matsqrt(mul(transpose(B), B))), {}),                     # BᵀB: drawn as usual, checked finite
+], ids=["root", "log_and_log_det", "root_and_inverse", "gram"])
+def test_the_check_draws_positive_definite_matrices_under_roots_and_logarithms(build, kinds):
+    from derivmagic.check import domains
+    assert domains(build()) == kinds
+
+
+@pytest.mark.parametrize("node, factor", [
+    (lambda: MatSqrt(X), 10), (lambda: MatLog(X), 10), (lambda: SqrtFrechet(X, B), 10),
+    (lambda: LogFrechet(X, B), 80), (lambda: MatExp(X), 1), (lambda: ExpFrechet(X, B), 10),
+], ids=["sqrt", "log", "sylvester", "log_frechet", "exp", "exp_frechet"])
+def test_work_of_the_matrix_functions_is_counted_by_n_cubed(node, factor):
+    from derivmagic.check import cost
+    n = 64
+    assert cost([node()], {"n": n}) == factor * n ** 3 // 16384 + n * n // 1024

@@ -252,3 +252,12 @@ def test_every_class_of_the_module_is_exercised():
         d = derive(cell)
         seen |= {type(n) for n in postorder(d.answer.function) + postorder(d.answer.result)}
     assert classes <= seen, f"classes without a cell: {sorted(c.__name__ for c in classes - seen)}"
+
+
+def test_work_of_a_decomposition_is_counted_by_n_cubed():
+    from derivmagic.check import cost
+    X = Sym("X", ("n", "n"), props=frozenset({"symmetric"}))
+    W = Sym("W", ("n", "m"))
+    sizes = {"n": 64, "m": 32}
+    assert cost([eigenvalue(X, "max")], sizes) == 10 * 64 ** 3 // 16384
+    assert cost([SVDPolar(W)], sizes) == 10 * 64 ** 3 // 16384 + 64 * 32 // 1024   # n the largest dimension
