@@ -19,7 +19,8 @@ from .rules import (add, det, diag, diagonal, func, hadamard, inverse, mul, neg,
 from .rules.abstract import apply_function
 from .readings import _is_transpose, _letter
 from .shapes import DIM_POOL, ELEMENTWISE, Reading, _exponent
-from .spectral_reading import build_matrix_function, build_norm, build_spectral, is_spectral, refuse_matrix_power
+from .spectral_reading import (build_matrix_function, build_norm, build_pinv, build_spectral, is_spectral,
+                               refuse_matrix_power)
 
 if TYPE_CHECKING:
     from .shapes import Typer
@@ -444,4 +445,6 @@ class Builder:
             return func("log", mul(transpose(Ones(a.shape)), func("exp", a)))
         if name == "diag":
             return diag(a) if a.shape[1] == 1 else diagonal(a)
+        if name == "pinv":
+            return build_pinv(self, a)
         raise ParseError(f"unsupported function {name}", text=self.t.cell, pos=node.pos, end=node.end)

@@ -99,7 +99,7 @@ MULTIPLY_ADDS_PER_UNIT = 16384
 _CUBIC = {"Inverse": 1, "Det": Fraction(1, 3), "MatExp": 1, "Softmax": 1, "ExpFrechet": 10,
           "MatSqrt": 10, "SqrtFrechet": 10, "MatLog": 10, "LogFrechet": 80,
           "Eigenvalue": 10, "Eigenvector": 10, "SingularValue": 10, "SingularVector": 10, "NuclearNorm": 10,
-          "SVDPolar": 10}
+          "SVDPolar": 10, "PseudoInverse": 10}
 
 
 def cost(order, sizes: dict) -> int:

@@ -1,6 +1,6 @@
 """Exported code for the matrix functions and the spectral operations (``codegen`` asks here for
 e^X, X^{1/2}, log X and their Fréchet derivatives, eigen- and singular values and vectors, the
-nuclear and ∞-norms), for NumPy, JAX and PyTorch.
+nuclear and ∞-norms, the pseudo-inverse), for NumPy, JAX and PyTorch.
 
 NumPy calls SciPy (``expm``, ``sqrtm``, ``logm``, ``solve_sylvester``), which the plan runner
 (``program.py``) knows; what a library lacks is a small helper function written into the source:
@@ -14,6 +14,7 @@ from __future__ import annotations
 from .errors import DerivError
 from .expr import Expr, postorder
 from .rules.matfunc import ExpFrechet, MatExp
+from .rules.matrix import PseudoInverse
 from .rules.norms import InfNorm, InfSubgradient
 from .rules.spectral import Eigenvalue, Eigenvector, NuclearNorm, SingularValue, SingularVector, SVDPolar
 from .rules.sqrtlog import LogFrechet, MatLog, MatSqrt, SqrtFrechet
@@ -65,6 +66,8 @@ def linalg_code(em, e: Expr, a: list[str]) -> str | None:
         return c["sylvester"].format(s=a[0], e=a[1])
     if isinstance(e, LogFrechet):
         return c["logm_frechet"].format(x=a[0], e=a[1])
+    if isinstance(e, PseudoInverse):
+        return f"{m}.linalg.pinv({a[0]})"
     if isinstance(e, InfNorm):
         return f"{m}.max({m}.abs({a[0]})).reshape(1, 1)"
     if isinstance(e, InfSubgradient):

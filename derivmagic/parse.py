@@ -32,7 +32,7 @@ FUNCTION_NAMES = {
     "log": "log", "ln": "log", "exp": "exp", "tanh": "tanh", "sin": "sin", "cos": "cos", "det": "det",
     "sigma": "sigmoid", "sigmoid": "sigmoid", "tr": "tr", "Tr": "tr", "trace": "tr", "softmax": "softmax",
     "diag": "diag", "sign": "sign", "sgn": "sign", "lse": "logsumexp", "logsumexp": "logsumexp",
-    "tan": "tan", "relu": "relu",
+    "tan": "tan", "relu": "relu", "pinv": "pinv",
 }
 
 
@@ -163,6 +163,9 @@ class ToNode(Transformer):
 
     def pow(self, meta, base, exp):
         return self._node("pow", meta, base, exp)
+
+    def pinv(self, meta, base, mark):
+        return self._node("func", meta, base, value="pinv")   # X^{+}, X^\dagger
 
     def hpow(self, meta, base, circ, exp):
         return self._node("hpow", meta, base, exp)   # x^{\circ 2}: the elementwise power

@@ -34,7 +34,8 @@ CALLS = {
     "np.cos": np.cos, "np.tan": np.tan, "np.trace": np.trace, "np.kron": np.kron,
     "np.diagonal": np.diagonal, "np.linalg.inv": np.linalg.inv, "np.linalg.det": np.linalg.det,
     "np.linalg.slogdet": np.linalg.slogdet, "np.linalg.solve": np.linalg.solve,
-    "np.linalg.eigh": np.linalg.eigh, "np.linalg.svd": np.linalg.svd, "np.argmax": np.argmax,
+    "np.linalg.eigh": np.linalg.eigh, "np.linalg.svd": np.linalg.svd, "np.linalg.pinv": np.linalg.pinv,
+    "np.argmax": np.argmax,
     "np.arange": np.arange, "np.size": np.size, "np.concatenate": np.concatenate, "np.zeros_like": np.zeros_like,
     "scipy.linalg.expm": lambda *a, **k: _scipy_linalg().expm(*a, **k),
     "scipy.linalg.expm_frechet": lambda *a, **k: _scipy_linalg().expm_frechet(*a, **k),
@@ -51,13 +52,13 @@ def _scipy_linalg():
 
 
 CUBIC = frozenset({"np.linalg.inv", "np.linalg.det", "np.linalg.slogdet", "np.linalg.solve", "np.linalg.eigh",
-                   "np.linalg.svd", "scipy.linalg.expm", "scipy.linalg.expm_frechet", "scipy.linalg.sqrtm",
+                   "np.linalg.svd", "np.linalg.pinv", "scipy.linalg.expm", "scipy.linalg.expm_frechet", "scipy.linalg.sqrtm",
                    "scipy.linalg.logm", "scipy.linalg.solve_sylvester"})
 # how many times n³ a call costs (else n³): an LU is a third, a Fréchet derivative of e^X ten exponentials,
 # a Schur form or a symmetric eigen- or singular value decomposition about ten
 CUBIC_FACTOR = {"np.linalg.det": 1 / 3, "np.linalg.slogdet": 1 / 3, "np.linalg.solve": 1 / 3,
                 "scipy.linalg.expm_frechet": 10, "scipy.linalg.sqrtm": 10, "scipy.linalg.logm": 10,
-                "scipy.linalg.solve_sylvester": 10, "np.linalg.eigh": 10, "np.linalg.svd": 10}
+                "scipy.linalg.solve_sylvester": 10, "np.linalg.eigh": 10, "np.linalg.svd": 10, "np.linalg.pinv": 10}
 METHODS = frozenset({"reshape", "ravel", "sum"})
 MODULES = frozenset({"np", "scipy"})
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,

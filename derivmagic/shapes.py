@@ -795,6 +795,8 @@ class Typer:
         if is_spectral(name):
             return type_spectral(self, node)
         a = self.type(arg)
+        if name == "pinv":   # X^{+}: shaped like Xᵀ
+            return (a[1], a[0])
         if name in ("tr", "det"):
             if self.is_scalar(a):
                 return a

@@ -155,6 +155,19 @@ def build_matrix_function(b: "Builder", name: str, a: Expr) -> Expr:
     return value
 
 
+def build_pinv(b: "Builder", a: Expr) -> Expr:
+    """X⁺, with what the Interpretation says of it: full rank is assumed (a square one is then invertible)."""
+    from .render import to_text
+    from .rules.matrix import PseudoInverse, pinv
+    value = pinv(a)
+    if isinstance(value, PseudoInverse) or any(isinstance(n, PseudoInverse) for n in value.args):
+        b.notes.append(f"{to_text(value)} is the Moore-Penrose pseudo-inverse of {to_text(a)}, differentiated where "
+                       f"{to_text(a)} has full rank")
+    elif not a.is_scalar:
+        b.notes.append(f"{to_text(a)}⁺ of a square matrix of full rank is its inverse {to_text(value)}")
+    return value
+
+
 def refuse_matrix_power(b: "Builder", node: Node, base: Node, q) -> None:
     from .build import node_text
     raise ParseError(f"{node_text(b.t.cell, base)}^{{{q}}} of a square matrix is a fractional matrix power, which is "
@@ -162,5 +175,5 @@ def refuse_matrix_power(b: "Builder", node: Node, base: Node, q) -> None:
                      "root and its inverse)", text=b.t.cell, pos=node.pos, end=node.end)
 
 
-__all__ = ["is_spectral", "type_spectral", "build_spectral", "build_norm", "build_matrix_function",
+__all__ = ["is_spectral", "type_spectral", "build_spectral", "build_norm", "build_matrix_function", "build_pinv",
            "refuse_matrix_power"]

@@ -36,8 +36,10 @@ CELLS = {
     "eigenvalues": r"\nabla_X \lambda_{\max}(X) - 2 \lambda_{\min}(X) + \lambda_2(X)",
     "singular-values": r"\nabla_X \|X\|_2 + \sigma_{\min}(X) + \|X\|_*",
     "inf-norm": r"\nabla_x \|Ax - b\|_\infty",
+    "pseudo-inverse": r"\nabla_X \|X^{+} b\|^2",
 }
-SPECTRAL_CELLS = ["matrix-exp", "matrix-sqrt", "matrix-log", "eigenvalues", "singular-values", "inf-norm"]
+SPECTRAL_CELLS = ["matrix-exp", "matrix-sqrt", "matrix-log", "eigenvalues", "singular-values", "inf-norm",
+                  "pseudo-inverse"]
 
 
 def _inputs(d, rng):

@@ -311,6 +311,13 @@ SPECTRAL_CASES = [
       lambda X: np.linalg.svd(X, compute_uv=False).sum(), {"X": (3, 4)}),
     C("inf_norm_of_residual", r"\nabla_x \|Ax - b\|_\infty", "gradient", "x",
       lambda A, x, b: np.max(np.abs(A @ x - b)), {"A": (4, 3), "x": n3, "b": n4}),
+    # X^{+} of a wide or a tall matrix of full rank (the Moore–Penrose pseudo-inverse)
+    C("pseudo_inverse_wide", r"\nabla_X \operatorname{tr}(A X^{+})", "gradient", "X",
+      lambda A, X: np.trace(A @ np.linalg.pinv(X)), {"A": (3, 4), "X": (3, 4)}),
+    C("pseudo_inverse_tall", r"\nabla_X \|X^\dagger b\|^2", "gradient", "X",
+      lambda X, b: sq(np.linalg.pinv(X) @ b), {"X": (5, 3), "b": (5, 1)}),
+    *both("pseudo_inverse_by_scalar", "\\frac{d}{dt} (A + tB)^{+} c", "t",
+          lambda t, A, B, c: np.linalg.pinv(A + t * B) @ c, {"t": (), "A": (3, 4), "B": (3, 4), "c": n3}),
 ]
 
 
@@ -646,7 +653,7 @@ def test_table_covers_every_rule_family():
     wanted = {"Add", "Mul", "Transpose", "Inverse", "Trace", "Det", "Hadamard", "Pow", "Func",
               "Softmax", "Diag", "DiagonalOf", "Norm2", "NormF", "Norm1", "MatExp", "ExpFrechet", "SquaredNorm",
               "MatSqrt", "SqrtFrechet", "MatLog", "LogFrechet", "InfNorm", "InfSubgradient", "Eigenvalue",
-              "Eigenvector", "SingularValue", "SingularVector", "NuclearNorm", "SVDPolar"}
+              "Eigenvector", "SingularValue", "SingularVector", "NuclearNorm", "SVDPolar", "PseudoInverse"}
     classes = {n for n in rules.__all__ if isinstance(getattr(rules, n), type)
                and issubclass(getattr(rules, n), Expr) and n != "Norm"}
     assert classes <= wanted, f"rule classes without a case in the table: {sorted(classes - wanted)}"

@@ -238,7 +238,8 @@ def test_sympy_forms_evaluate_with_doit():
         value = s_.xreplace(reps).doit()
         got = np.array(value.evalf().tolist(), dtype=float) if isinstance(value, sp.MatrixBase) else float(value)
         assert np.allclose(got, want)
-    assert isinstance(to_sympy(eigenvalue(X, "max")), sp.Function)            # a scalar: a commutative function
+    lam = to_sympy(eigenvalue(X, "max"))                # a commutative scalar, not a function applied entry by entry
+    assert isinstance(lam, sp.Expr) and lam.is_commutative and not isinstance(lam, (sp.Function, sp.MatrixExpr))
     assert isinstance(to_sympy(SVDPolar(W)), sp.MatrixExpr)
     assert sp.latex(to_sympy(eigenvalue(X, "max"))) == r"\lambda_{\max}\left(X\right)"
     assert sp.latex(to_sympy(singular_value(W, "max", norm=True))) == r"\left\| W \right\|_{2}"
@@ -261,3 +262,31 @@ def test_work_of_a_decomposition_is_counted_by_n_cubed():
     sizes = {"n": 64, "m": 32}
     assert cost([eigenvalue(X, "max")], sizes) == 10 * 64 ** 3 // 16384
     assert cost([SVDPolar(W)], sizes) == 10 * 64 ** 3 // 16384 + 64 * 32 // 1024   # n the largest dimension
+
+
+# the contract's Derivation.result, evaluated by the corpus harness's own SymPy evaluator
+RESULT_CELLS = [r"\nabla_X \lambda_{\max}(X) + \lambda_2(X)", r"\nabla_X \|X\|_2^2", r"\nabla_X \|X\|_*^2",
+                r"\nabla_X \sigma_{\min}(X)", r"\nabla_x \|Ax - b\|_\infty^2", r"\nabla_X \operatorname{tr}(B X^{1/2})",
+                r"\nabla_X a^T X^{-1/2} a", r"\nabla_X \operatorname{tr}(B \log X)",
+                "\\frac{d}{dt} \\lambda_{\\max}(A + tB)\nA, B \\in \\mathbb{S}^n",
+                "\\frac{d}{dt} \\log(A + tB)\nA \\in \\mathbb{S}^n_{++}"]
+
+
+@pytest.mark.parametrize("cell", RESULT_CELLS)
+def test_the_sympy_result_evaluates_in_the_corpus_harness(cell):
+    import importlib.util
+    from derivmagic.check import domains, sample
+    from shared_data import HARNESS
+    if not HARNESS.exists():
+        pytest.skip("tests/data/corpus/harness.py not found")
+    spec = importlib.util.spec_from_file_location("_harness", HARNESS)
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    d = derive(cell)
+    rng = np.random.default_rng(54)
+    sizes, kinds = dict(d.check.dims), domains(d.answer.function)
+    env = {s.name: sample(s, sizes, kinds.get(s.name), rng) for s in d.reading.symbols.values()}
+    want = evaluate(d.answer.result, env, sizes)
+    h_env = {k: (np.array(v[0, 0]) if d.reading.symbols[k].shape == (1, 1) else v) for k, v in env.items()}
+    got = np.asarray(harness.Evaluator(h_env)(d.result, list(d.symbols.values())), float)
+    assert np.allclose(got.reshape(want.shape), want, rtol=1e-8, atol=1e-10)

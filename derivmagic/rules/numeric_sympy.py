@@ -2,10 +2,10 @@
 Fréchet derivatives, eigen- and singular values and vectors, the subgradient of the ∞-norm).
 
 Each is a SymPy expression of the cell's symbols that prints as derivmagic prints it; once explicit
-numbers are substituted for its matrix symbols, ``doit()`` (or the substitution itself, for scalar
-ones) computes it with the same NumPy/SciPy function the numeric check uses. Scalar-valued ones are
-commutative ``Function``s (they multiply matrices like any scalar); the others are ``MatrixExpr``s
-(never a ``Function``, which evaluators would apply entry by entry)."""
+numbers are substituted for its matrix symbols, ``doit()`` computes it with the same NumPy/SciPy
+function the numeric check uses. Scalar-valued ones are commutative scalar expressions (they multiply
+matrices like any scalar), the others ``MatrixExpr``s; none is a ``Function``, which evaluators would
+apply entry by entry."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -63,21 +63,23 @@ def matrix_class(name: str, compute: Callable, shape: Callable, latex: Callable,
 
 @lru_cache(maxsize=None)
 def scalar_class(name: str, compute: Callable, latex: Callable, text: Callable):
-    """A commutative real ``Function`` of matrices: its value once every argument is an explicit
-    matrix of numbers (``compute(*arrays)`` gives a float)."""
+    """A real scalar expression of matrices (commutative, so it multiplies matrices like any
+    scalar): ``doit()`` gives its value, a ``Float``, once every argument is an explicit matrix of
+    numbers (``compute(*arrays)``). Not a ``Function``: evaluators apply functions entry by entry."""
     import sympy
 
-    def eval_(cls, *args):
-        arrays = [_numbers(_explicit(a)) for a in args]
+    def doit(self, **hints):
+        args = [_explicit(a.doit(**hints) if hints.get("deep", True) else a) for a in self.args]
+        arrays = [_numbers(a) for a in args]
         if all(a is not None for a in arrays):
             return sympy.Float(float(compute(*arrays)))
-        return None
+        return type(self)(*args)
 
-    return type(name, (sympy.Function,), {
+    return type(name, (sympy.Expr,), {
+        "__new__": lambda cls, *args: sympy.Expr.__new__(cls, *args),
         "is_commutative": True,
         "is_real": True,
-        "nargs": None,
-        "eval": classmethod(eval_),
+        "doit": doit,
         "_latex": lambda self, printer, exp=None: _with_power(latex([printer._print(a) for a in self.args]), exp),
         "_sympystr": lambda self, printer: text([printer._print(a) for a in self.args]),
     })
