@@ -12,8 +12,6 @@ import keyword
 import re
 from fractions import Fraction
 
-import numpy as np
-
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
 from .rules.entries import Basis, Entry, Stack
 from .rules.kron import Kron, Vec
