@@ -1,7 +1,8 @@
-"""Reading eigenvalues, singular values, the norms built on them, the ∞-norm and the matrix square
-root and logarithm: their shapes (``type_spectral``), their expressions (``build_spectral``,
-``build_norm``, ``build_matrix_function``) and what the Interpretation says of each (the
-assumptions their derivatives rest on: a simple eigenvalue, full rank, the choice at ties)."""
+"""Reading eigenvalues, singular values, the norms built on them, the ∞-norm, the matrix square
+root and logarithm and the pseudo-inverse: their shapes (``type_spectral``), their expressions
+(``build_spectral``, ``build_norm``, ``build_matrix_function``, ``build_pinv``) and what the
+Interpretation says of each (the assumptions their derivatives rest on: a simple eigenvalue, full
+rank, the principal branch, the choice at ties)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
