@@ -14,11 +14,13 @@ from .functions import function_note
 from .rules.entries import Basis, entry, explicit_det, stack
 from .tex import GREEK_UNICODE
 from .syntax import Node, Target
-from .rules import (add, det, diag, diagonal, func, hadamard, inverse, matrix_function, mul, neg, norm, power,
-                    softmax, trace, transpose)
+from .rules import (add, det, diag, diagonal, func, hadamard, inverse, mul, neg, norm, power, softmax, trace,
+                    transpose)
 from .rules.abstract import BilinearApply, apply_function
 from .readings import _is_transpose, _letter
 from .shapes import DIM_POOL, ELEMENTWISE, Reading, _exponent
+from .spectral_reading import (build_matrix_function, build_norm, build_pinv, build_spectral, is_spectral,
+                               refuse_matrix_power)
 
 if TYPE_CHECKING:
     from .shapes import Typer
@@ -129,6 +131,8 @@ class Builder:
         if name not in self.syms:
             shape = self.shape(self.t.sym_dims[name])
             props = self.t.declared.get(name, (None, frozenset()))[1]
+            if name in self.t.symmetric_use and shape[0] != 1:   # λ_max(X) of an undeclared X: of a symmetric matrix
+                props = props | {"symmetric"}
             self.syms[name] = Sym(name, shape, tex=tex_name(name), props=props)
         return self.syms[name]
 
@@ -377,12 +381,16 @@ class Builder:
         if k == "norm":
             a = self._expr(node.args[0], env)
             p = node.value
+            spectral = build_norm(self, node, a, p)
+            if spectral is not None:
+                return spectral
             if p not in (None, "1", "2", "F"):
-                raise ParseError(f"the {p}-norm is not supported (use 1, 2 or F)", text=self.t.cell, pos=node.pos, end=node.end)
+                raise ParseError(f"the {p}-norm is not supported (use 1, 2, \\infty, * or F)", text=self.t.cell,
+                                 pos=node.pos, end=node.end)
             matrix = a.shape[0] != 1 and a.shape[1] != 1
-            if matrix and p in ("1", "2"):
-                raise ParseError(f"the matrix {p}-norm ({'spectral' if p == '2' else 'largest column sum'}) is not "
-                                 "supported; for the Frobenius norm write \\|X\\|_F", text=self.t.cell, pos=node.pos, end=node.end)
+            if matrix and p == "1":
+                raise ParseError("the matrix 1-norm (largest column sum) is not supported; for the Frobenius norm "
+                                 "write \\|X\\|_F", text=self.t.cell, pos=node.pos, end=node.end)
             if matrix and p is None:
                 self.notes.append(f"read ‖{node_text(self.t.cell, node.args[0])}‖ as the Frobenius norm")
             return norm(a, p or "2")
@@ -402,7 +410,7 @@ class Builder:
         base, exp = node.args
         if base.kind == "name" and base.value == "e" and "e" not in self.t.declared and not _is_transpose(exp):
             if self.t.special.get(id(node)) == "matrix_function":
-                return matrix_function("exp", self._expr(exp, env))
+                return build_matrix_function(self, "exp", self._expr(exp, env))
             return func("exp", self._expr(exp, env))
         a = self._expr(base, env)
         if _is_transpose(exp):
@@ -411,12 +419,10 @@ class Builder:
             return transpose(inverse(a))
         q = _exponent(exp)
         if self.t.special.get(id(node)) == "matrix_function":
-            if q != Fraction(1, 2):
-                raise ParseError(f"{node_text(self.t.cell, base)}^{{{q}}} of a square matrix is a fractional matrix "
-                                 "power, which is not supported (of the fractional powers only the square root "
-                                 "X^{1/2} is read, and refused with its reason)",
-                                 text=self.t.cell, pos=node.pos, end=node.end)
-            return matrix_function("sqrt", a)
+            if abs(q) != Fraction(1, 2):
+                refuse_matrix_power(self, node, base, q)
+            root = build_matrix_function(self, "sqrt", a)
+            return root if q > 0 else inverse(root)
         if a.is_scalar or a.shape[0] != a.shape[1]:
             return power(a, q)
         if q == -1:
@@ -433,7 +439,9 @@ class Builder:
         name = node.value
         a = self._expr(node.args[0], env)
         if self.t.special.get(id(node)) == "matrix_function":
-            return matrix_function(name, a)
+            return build_matrix_function(self, name, a)
+        if is_spectral(name):
+            return build_spectral(self, node, a)
         if name == "sqrt":
             return power(a, Fraction(1, 2))
         if name in ELEMENTWISE:
@@ -448,4 +456,6 @@ class Builder:
             return func("log", mul(transpose(Ones(a.shape)), func("exp", a)))
         if name == "diag":
             return diag(a) if a.shape[1] == 1 else diagonal(a)
+        if name == "pinv":
+            return build_pinv(self, a)
         raise ParseError(f"unsupported function {name}", text=self.t.cell, pos=node.pos, end=node.end)

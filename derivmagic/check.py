@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from . import structure
 from .errors import DerivError
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
 from .limits import LIMITS, check_entries, scoped, tick
-from .rules import Det, Func, Inverse, Pow, mul, transpose
+from .rules import Det, Func, Inverse, MatLog, MatSqrt, Pow, mul, transpose
 
 SIZES = [3, 4, 5, 2, 6, 7, 8, 9, 10, 11, 12, 13]
 TOLERANCE = 1e-6         # first derivatives: central differences with h = 1e-6
@@ -91,13 +92,19 @@ def entries(order, sizes: dict) -> int:
 # elementwise operations, and the much faster multiply-adds of products and factorizations
 ENTRIES_PER_UNIT = 1024
 MULTIPLY_ADDS_PER_UNIT = 16384
-_CUBIC = frozenset({"Inverse", "Det", "MatExp", "Softmax"})
+# operations of about n³ multiply-adds on n×n (n the largest dimension of their arguments), and how
+# many times n³: a determinant is one LU (n³/3); an eigen- or singular value decomposition, a Schur
+# form (the square root, the logarithm, a Sylvester equation) about ten n³; a Fréchet derivative of
+# e^X ten exponentials; of log X the logarithm of a 2n×2n matrix (eight times n³, times ten)
+_CUBIC = {"Inverse": 1, "Det": Fraction(1, 3), "MatExp": 1, "Softmax": 1, "ExpFrechet": 10,
+          "MatSqrt": 10, "SqrtFrechet": 10, "MatLog": 10, "LogFrechet": 80,
+          "Eigenvalue": 10, "Eigenvector": 10, "SingularValue": 10, "SingularVector": 10, "NuclearNorm": 10,
+          "SVDPolar": 10, "PseudoInverse": 10}
 
 
 def cost(order, sizes: dict) -> int:
     """Units of work of evaluating these nodes at ``sizes``: a product of a chain r×k·k×c costs
-    r·k·c multiply-adds, an inverse, determinant or matrix exponential of n×n about n³ (its
-    Fréchet derivative ten times that), anything else its entries."""
+    r·k·c multiply-adds, an operation of ``_CUBIC`` its multiple of n³, anything else its entries."""
     dense = elementwise = 0
     for node in order:
         r, c = (_size_or_one(d, sizes) for d in node.shape)
@@ -107,9 +114,9 @@ def cost(order, sizes: dict) -> int:
             rows = shapes[0][0]
             for (_, k), (_, c2) in zip(shapes, shapes[1:]):
                 dense += rows * k * c2
-        elif name in _CUBIC or name == "ExpFrechet":   # a determinant is one LU: n³/3
+        elif name in _CUBIC:
             n = max(_size_or_one(d, sizes) for a in node.args for d in a.shape)
-            dense += n ** 3 * (10 if name == "ExpFrechet" else 1) // (3 if name == "Det" else 1)
+            dense += int(n ** 3 * _CUBIC[name])
         elementwise += r * c
     return dense // MULTIPLY_ADDS_PER_UNIT + elementwise // ENTRIES_PER_UNIT
 
@@ -212,11 +219,13 @@ def _plan(root: Expr, sizes: dict):
 def domains(root: Expr) -> dict[str, str]:
     """How to sample each symbol so the function is defined, and nothing more: positive under
     log and roots, nonzero under a negative power, a positive determinant under log det,
-    invertible under an inverse. Symmetry comes only from a declaration (``\\mathbb{S}^n``,
+    invertible under an inverse, symmetric positive definite under a matrix square root or logarithm
+    (X^{1/2}, log X: defined where X has no eigenvalue in (−∞, 0]). Symmetry comes only from a declaration (``\\mathbb{S}^n``,
     ``\\mathbb{S}^n_{++}``), never from a domain: ``log det A`` alone does not make A symmetric.
     Where a domain is a condition on a compound (``log det(A + B)``, ``log(aᵀx)``), the symbols are
     sampled as usual and a sample outside the domain is drawn again (``sample_env``)."""
     out: dict[str, str] = {}
+    spd: set[str] = set()
     for node in postorder(root):
         arg = node.args[0] if node.args else None
         if isinstance(node, Func) and node.spec.positive_domain or isinstance(node, Pow) and node.exponent.denominator != 1:
@@ -230,6 +239,9 @@ def domains(root: Expr) -> dict[str, str]:
             out.setdefault(arg.name, "nonzero")
         if isinstance(node, (Inverse, Det)) and isinstance(arg, Sym):
             out.setdefault(arg.name, "invertible")
+        if isinstance(node, (MatSqrt, MatLog)) and isinstance(arg, Sym):
+            spd.add(arg.name)
+    out.update(dict.fromkeys(spd, "spd"))   # the principal root and logarithm: X drawn positive definite
     return out
 
 

@@ -222,7 +222,9 @@ class Judge:
             sizes = {k: v for k, v in zip(sorted(self.dims), [2, 3, 4, 5, 6, 7, 8][:len(self.dims)])}
         kinds = {}
         for e in (self.function, *exprs):
-            kinds.update(numeric.domains(e))
+            for name, kind in numeric.domains(e).items():
+                if kinds.get(name) != "spd":   # positive definite (under X^{1/2}, log X) is also invertible
+                    kinds[name] = kind
         rng = np.random.default_rng(self.seed + (101 if integers else 0))
         # each symbol from its declaration and its domain only (symmetric only if declared, or assumed
         # by ``assume`` to test a diagnosis); a sample where a side is undefined is drawn again
@@ -594,11 +596,12 @@ def _option(layout: str) -> Math:
 
 
 def _piecewise(*exprs) -> bool:
-    """Whether a side is piecewise (a ReLU's step, a sign, an absolute value): judged at more points,
+    """Whether a side is piecewise (a ReLU's step, a sign, an absolute value, a largest entry): judged at more points,
     so that agreement on one piece is never taken for agreement everywhere."""
     from .expr import postorder
-    from .rules import Func
-    return any(isinstance(n, Func) and n.name in PIECEWISE for e in exprs for n in postorder(e))
+    from .rules import Func, InfNorm, InfSubgradient
+    return any(isinstance(n, Func) and n.name in PIECEWISE or isinstance(n, (InfNorm, InfSubgradient))
+               for e in exprs for n in postorder(e))
 
 
 def judge_chain(answer, sides: list, values: list, cell: str, symbols: dict, dims: set, seed: int = 0) -> list[Claim]:

@@ -12,12 +12,10 @@ import keyword
 import re
 from fractions import Fraction
 
-import numpy as np
-
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, postorder
 from .rules.entries import Basis, Entry, Stack
 from .rules.kron import Commutation, Kron, Vec
-from .rules.matfunc import ExpFrechet, MatExp
+from .export_linalg import check_exportable, linalg_code, linalg_preamble
 from .rules import (Add, Det, Diag, DiagonalOf, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, SquaredNorm, Trace,
                     Transpose)
 
@@ -25,23 +23,17 @@ BACKENDS = {
     "numpy": {"import": "import numpy as np", "m": "np", "inv": "np.linalg.inv", "det": "np.linalg.det", "slogdet": "np.linalg.slogdet",
               "eye": "np.eye({n})", "ones": "np.ones(({r}, {c}))", "zeros": "np.zeros(({r}, {c}))",
               "asarray": "np.asarray({x}, dtype=float)", "shape": "np.shape({x})", "diag": "np.diagflat({x})", "sign": "np.sign",
-              "abs": "np.abs", "sum": "np.sum", "sqrt": "np.sqrt", "max": "np.max",
-              "expm": "scipy.linalg.expm({x})", "expm_frechet": "scipy.linalg.expm_frechet({x}, {e}, compute_expm=False)",
-              "linalg": "import scipy.linalg"},
+              "abs": "np.abs", "sum": "np.sum", "sqrt": "np.sqrt", "max": "np.max"},
     "jax": {"import": "import jax.numpy as jnp", "m": "jnp", "inv": "jnp.linalg.inv", "det": "jnp.linalg.det", "slogdet": "jnp.linalg.slogdet",
             "eye": "jnp.eye({n})", "ones": "jnp.ones(({r}, {c}))", "zeros": "jnp.zeros(({r}, {c}))",
             "asarray": "jnp.asarray({x}, dtype=float)", "shape": "jnp.shape({x})", "diag": "jnp.diagflat({x})", "sign": "jnp.sign",
-            "abs": "jnp.abs", "sum": "jnp.sum", "sqrt": "jnp.sqrt", "max": "jnp.max",
-            "expm": "jax.scipy.linalg.expm({x})",
-            "expm_frechet": "jax.scipy.linalg.expm_frechet({x}, {e}, compute_expm=False)",
-            "linalg": "import jax.scipy.linalg"},
+            "abs": "jnp.abs", "sum": "jnp.sum", "sqrt": "jnp.sqrt", "max": "jnp.max"},
     "torch": {"import": "import torch", "m": "torch", "inv": "torch.linalg.inv", "det": "torch.linalg.det", "slogdet": "torch.linalg.slogdet",
               "eye": "torch.eye({n}, dtype=torch.float64)", "ones": "torch.ones(({r}, {c}), dtype=torch.float64)",
               "zeros": "torch.zeros(({r}, {c}), dtype=torch.float64)",
               "asarray": "torch.as_tensor({x}, dtype=torch.float64)", "shape": "torch.as_tensor({x}, dtype=torch.float64).shape",
               "diag": "torch.diagflat({x})",
-              "sign": "torch.sign", "abs": "torch.abs", "sum": "torch.sum", "sqrt": "torch.sqrt", "max": "torch.max",
-              "expm": "torch.linalg.matrix_exp({x})", "expm_frechet": "_expm_frechet({x}, {e})", "linalg": ""},
+              "sign": "torch.sign", "abs": "torch.abs", "sum": "torch.sum", "sqrt": "torch.sqrt", "max": "torch.max"},
 }
 
 
@@ -53,7 +45,8 @@ def identifier(name: str) -> str:
 
 
 # names the generated code uses for itself: modules, helpers, builtins
-RESERVED = frozenset({"np", "jnp", "jax", "torch", "scipy", "math", "_softmax_parts", "_expm_frechet"}
+RESERVED = frozenset({"np", "jnp", "jax", "torch", "scipy", "math", "_softmax_parts", "_expm_frechet", "_logm",
+                      "_logm_frechet", "_sqrtm", "_sylvester"}
                      | set(dir(builtins)) | set(keyword.kwlist))
 
 
@@ -455,10 +448,6 @@ class Emitter:
             return f"{a[0]}.T"
         if isinstance(e, Inverse):
             return f"{b['inv']}({a[0]})"
-        if isinstance(e, MatExp):
-            return b["expm"].format(x=a[0])
-        if isinstance(e, ExpFrechet):
-            return b["expm_frechet"].format(x=a[0], e=a[1])
         if isinstance(e, Trace):
             return f"{m}.trace({a[0]}).reshape(1, 1)"
         if isinstance(e, Det):
@@ -497,6 +486,9 @@ class Emitter:
         if isinstance(e, Basis):
             rows, cols = e.shape
             return f"{b['eye'].format(n=rows * cols)}[{e.index[0] * cols + e.index[1]}].reshape({rows}, {cols})"
+        out = linalg_code(self, e, a)   # matrix functions, eigen- and singular values, the ∞-norm
+        if out is not None:
+            return out
         raise NotImplementedError(type(e).__name__)
 
     def func(self, name: str, x: str) -> str:
@@ -555,6 +547,7 @@ def function_source(d, backend: str = "numpy", name: str = "f_and_derivative") -
     if arbitrary:
         raise DerivError(f"no code for a result with the arbitrary function(s) {', '.join(arbitrary)}: "
                          "define them (f(x) = …) to export code")
+    check_exportable([d.answer.function] + [a.result for a in _answers(d)])
     from . import limits
     with limits.within(getattr(d, "cell", None)):
         return _function_source(d, backend, name)
@@ -634,13 +627,9 @@ def _preamble(em: Emitter, body: list) -> list:
     """The imports and helper functions the body uses."""
     preamble = [em.b["import"], ""]
     source = "\n".join(body)
-    if "expm" in source and em.b["linalg"]:
-        preamble.insert(1, em.b["linalg"])
-    if "_expm_frechet(" in source:   # the upper right block of exp([[X, E], [0, X]])
-        preamble += ["", "def _expm_frechet(x, e):", "    n = x.shape[0]",
-                     "    z = torch.zeros_like(x)",
-                     "    return torch.linalg.matrix_exp(torch.cat([torch.cat([x, e], 1), torch.cat([z, x], 1)], 0))[:n, n:]",
-                     ""]
+    imports, helpers = linalg_preamble(em, source)
+    preamble[1:1] = imports
+    preamble += helpers
     if "_softmax_parts(" in source:
         m = em.b["m"]
         preamble += ["", "def _softmax_parts(z):", "    \"\"\"z - max z, its exponentials and their sum.\"\"\"",

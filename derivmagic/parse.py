@@ -33,7 +33,7 @@ FUNCTION_NAMES = {
     "log": "log", "ln": "log", "exp": "exp", "tanh": "tanh", "sin": "sin", "cos": "cos", "det": "det",
     "sigma": "sigmoid", "sigmoid": "sigmoid", "tr": "tr", "Tr": "tr", "trace": "tr", "softmax": "softmax",
     "diag": "diag", "sign": "sign", "sgn": "sign", "lse": "logsumexp", "logsumexp": "logsumexp",
-    "tan": "tan", "relu": "relu",
+    "tan": "tan", "relu": "relu", "pinv": "pinv",
 }
 
 
@@ -165,6 +165,9 @@ class ToNode(Transformer):
     def pow(self, meta, base, exp):
         return self._node("pow", meta, base, exp)
 
+    def pinv(self, meta, base, mark):
+        return self._node("func", meta, base, value="pinv")   # X^{+}, X^\dagger
+
     def hpow(self, meta, base, circ, exp):
         return self._node("hpow", meta, base, exp)   # x^{\circ 2}: the elementwise power
 
@@ -206,6 +209,13 @@ class ToNode(Transformer):
                              "not read yet", pos=p, end=e)
         return self._node("func", meta, b if zero[0] is a else a, value="relu")
 
+    def spectral(self, meta, tok, open_, arg, close):
+        """``\\lambda_{\\max}(X)``, ``\\sigma_i(X)``: an eigen- or singular value (the name ``lambda_max``,
+        ``sigma_i``, ``lambda_2``; ``rules.spectral`` reads it)."""
+        family, _, sub = str(tok).lstrip("\\").partition("_")
+        which = re.sub(r"\\(mathrm|text|textrm|operatorname)|[\\{}\s]", "", sub)
+        return self._node("func", meta, arg, value=f"{family}_{which}")
+
     def frac(self, meta, tok, num, den):
         return self._node("frac", meta, num, den)
 
@@ -238,7 +248,9 @@ class ToNode(Transformer):
         return self._node("norm", meta, arg, value=sub)
 
     def norm_sub(self, meta, tok):
-        return tok if isinstance(tok, str) and not hasattr(tok, "type") else ("*" if tok.type == "STAR" else str(tok))
+        if isinstance(tok, str) and not hasattr(tok, "type"):
+            return tok
+        return {"STAR": "*", "INFTY": "inf"}.get(tok.type, str(tok))
 
     def norm_font(self, meta, font, tok):
         return str(tok)

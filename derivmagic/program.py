@@ -34,22 +34,36 @@ CALLS = {
     "np.cos": np.cos, "np.tan": np.tan, "np.trace": np.trace, "np.kron": np.kron,
     "np.diagonal": np.diagonal, "np.linalg.inv": np.linalg.inv, "np.linalg.det": np.linalg.det,
     "np.linalg.slogdet": np.linalg.slogdet, "np.linalg.solve": np.linalg.solve,
+    "np.linalg.eigh": np.linalg.eigh, "np.linalg.svd": np.linalg.svd, "np.linalg.pinv": np.linalg.pinv,
+    "np.argmax": np.argmax,
+    "np.arange": np.arange, "np.size": np.size, "np.concatenate": np.concatenate, "np.zeros_like": np.zeros_like,
     "scipy.linalg.expm": lambda *a, **k: _scipy_linalg().expm(*a, **k),
     "scipy.linalg.expm_frechet": lambda *a, **k: _scipy_linalg().expm_frechet(*a, **k),
+    "scipy.linalg.sqrtm": lambda *a, **k: _scipy_linalg().sqrtm(*a, **k),
+    "scipy.linalg.logm": lambda *a, **k: _scipy_linalg().logm(*a, **k),
+    "scipy.linalg.solve_sylvester": lambda *a, **k: _scipy_linalg().solve_sylvester(*a, **k),
     "int": int, "float": float,
 }
 
 
 def _scipy_linalg():
-    import scipy.linalg   # only for matrix exponentials: importing SciPy costs more than most plans
+    import scipy.linalg   # only for matrix functions: importing SciPy costs more than most plans
     return scipy.linalg
-CUBIC = frozenset({"np.linalg.inv", "np.linalg.det", "np.linalg.slogdet", "np.linalg.solve",
-                   "scipy.linalg.expm", "scipy.linalg.expm_frechet"})
+
+
+CUBIC = frozenset({"np.linalg.inv", "np.linalg.det", "np.linalg.slogdet", "np.linalg.solve", "np.linalg.eigh",
+                   "np.linalg.svd", "np.linalg.pinv", "scipy.linalg.expm", "scipy.linalg.expm_frechet", "scipy.linalg.sqrtm",
+                   "scipy.linalg.logm", "scipy.linalg.solve_sylvester"})
+# how many times n³ a call costs (else n³): an LU is a third, a Fréchet derivative of e^X ten exponentials,
+# a Schur form or a symmetric eigen- or singular value decomposition about ten
+CUBIC_FACTOR = {"np.linalg.det": 1 / 3, "np.linalg.slogdet": 1 / 3, "np.linalg.solve": 1 / 3,
+                "scipy.linalg.expm_frechet": 10, "scipy.linalg.sqrtm": 10, "scipy.linalg.logm": 10,
+                "scipy.linalg.solve_sylvester": 10, "np.linalg.eigh": 10, "np.linalg.svd": 10, "np.linalg.pinv": 10}
 METHODS = frozenset({"reshape", "ravel", "sum", "swapaxes"})
 MODULES = frozenset({"np", "scipy"})
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
           ast.MatMult: operator.matmul, ast.Pow: operator.pow}
-COMPARE = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le}
+COMPARE = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Eq: operator.eq}
 
 
 class PlanError(Exception):
@@ -185,16 +199,30 @@ class Function:
     def subscript(self, e: ast.Subscript):
         value = self.expr(e.value)
         parts = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
-        index = []
-        for p in parts:
-            if isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None:
-                index.append(slice(None))
-            elif isinstance(p, ast.Constant) and (p.value is None or type(p.value) is int):
-                index.append(p.value)
-            else:
-                raise PlanError(f"{self.name}: the subscript {ast.dump(p)[:60]} is not understood")
-        key = tuple(index) if isinstance(e.slice, ast.Tuple) else index[0]
-        return lambda f: value(f)[key]
+        index = [self.index(p) for p in parts]   # each a function of the frame
+        if isinstance(e.slice, ast.Tuple):
+            return lambda f: value(f)[tuple(i(f) for i in index)]
+        one = index[0]
+        return lambda f: value(f)[one(f)]
+
+    def index(self, p):
+        """One position of a subscript: a whole number (``-1``), a name assigned before, or a slice of
+        them (``:n``, ``-2:-1``)."""
+        if isinstance(p, ast.Slice) and p.step is None:
+            lower, upper = (self.bound(b) for b in (p.lower, p.upper))
+            return lambda f: slice(lower(f), upper(f))
+        return self.bound(p)
+
+    def bound(self, p):
+        if p is None or isinstance(p, ast.Constant) and p.value is None:
+            return lambda f: None
+        known, value = _constant(p)
+        if known and type(value) is int:
+            return lambda f: value
+        if isinstance(p, ast.Name):
+            ref = self.name_ref(p.id)
+            return lambda f: int(ref(f))
+        raise PlanError(f"{self.name}: the subscript {ast.dump(p)[:60]} is not understood")
 
     def call(self, e: ast.Call):
         args = [self.expr(a) for a in e.args]
@@ -258,10 +286,9 @@ class Function:
 
 def _call_cost(dotted: str, cubic: bool, vals) -> tuple[int, int]:
     """(multiply-adds, numbers made) of one library call, from its arguments alone."""
-    if cubic:   # an LU factorization is n³/3 multiply-adds, an inverse n³, a Fréchet derivative ten exponentials
+    if cubic:   # an LU factorization is n³/3 multiply-adds, an inverse n³ (CUBIC_FACTOR)
         n = max((max(_shape(v)) for v in vals if _shape(v)), default=1)
-        factor = {"np.linalg.det": 1 / 3, "np.linalg.slogdet": 1 / 3, "np.linalg.solve": 1 / 3,
-                  "scipy.linalg.expm_frechet": 10}.get(dotted, 1)
+        factor = CUBIC_FACTOR.get(dotted, 1)
         made = n * n if dotted != "np.linalg.solve" else _entries(vals[-1])
         extra = n * _entries(vals[-1]) if dotted == "np.linalg.solve" else 0
         return int(factor * n ** 3) + extra, made

@@ -18,7 +18,7 @@ from functools import lru_cache
 from . import limits
 from .expr import Expr, Identity, Num, Ones, Sym, Zero, fmt_dim
 from .texsafe import is_safe, literal
-from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, Mul, Norm, Pow, Softmax, Trace,
+from .rules import (Add, Det, Diag, Func, Hadamard, Inverse, MatSqrt, Mul, Norm, Pow, Softmax, Trace,
                     Transpose)
 
 _SUPER = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -216,7 +216,7 @@ class Printer:
 
     def p_Transpose(self, e: Transpose) -> str:
         a = e.args[0]
-        if isinstance(a, Inverse):
+        if isinstance(a, Inverse) and not isinstance(a.args[0], MatSqrt):
             return self.sup(self(a.args[0], 91), "-T")
         if isinstance(a, Sym) and a.tex.endswith("^{T}"):  # (dxᵀ)ᵀ of a row variable is dx
             if self.latex:
@@ -225,7 +225,10 @@ class Printer:
         return self.sup(self(a, 91), "T")
 
     def p_Inverse(self, e: Inverse) -> str:
-        return self.sup(self(e.args[0], 91), "-1")
+        a = e.args[0]
+        if isinstance(a, MatSqrt):   # X^{-1/2}
+            return self.sup(self(a.args[0], 91), "-1/2")
+        return self.sup(self(a, 91), "-1")
 
     def p_MatExp(self, e) -> str:
         inner = self(e.args[0])

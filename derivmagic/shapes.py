@@ -19,6 +19,7 @@ from .errors import DerivError, ParseError, ShapeError
 from .expr import ONE, Expr, Sym
 from .functions import (abstract_functions, apply_bare_functions, apply_implicit_functions, codomain_kinds,
                         implicit_functions)
+from .spectral_reading import is_spectral, type_spectral
 from .syntax import Declaration, Definition, Node, Target
 from .patterns import expand_patterns
 from .readings import (CLAIM_MISFIT, MAX_RUNNERS_UP, NONSCALAR_GRADIENT, REFUSED_CLAIM, VARIABLE_FLIP, _declared,
@@ -282,6 +283,7 @@ class Typer:
         self.least_size: list[tuple[int, int]] = []  # (dimension, the size an entry needs)
         self.gradient_columns = False                # D h(x) as the matrix of columns ∇h_i (its Jacobian's transpose)
         self.refusals: list[Mismatch] = []           # notation not read yet in a claim (blocks, entries of a scalar)
+        self.symmetric_use: set[str] = set()         # undeclared matrices under λ_max(X): read as symmetric
 
     # --- dimensions
     def dim_of(self, value) -> int:
@@ -817,7 +819,11 @@ class Typer:
             return self._maybe_matrix_function(node, self.type(arg, True))
         if name in ELEMENTWISE:
             return self.type(arg, True)
+        if is_spectral(name):
+            return type_spectral(self, node)
         a = self.type(arg)
+        if name == "pinv":   # X^{+}: shaped like Xᵀ
+            return (a[1], a[0])
         if name in ("tr", "det"):
             if self.is_scalar(a):
                 return a

@@ -20,14 +20,14 @@ _MATH_CHARS = {
     "≥": r"\ge", "≠": r"\ne", "→": r"\to", "·": r"\cdot", "✓": r"\checkmark", "✗": r"\boldsymbol{\times}",
     "𝟏": r"\mathbf{1}", "±": r"\pm", "−": "-", "≈": r"\approx", "⟨": r"\langle", "⟩": r"\rangle",
     "{": r"\{", "}": r"\}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "~": r"\sim",
-    "\\": r"\backslash", "^": r"\hat{}", "<": "<", ">": ">", "|": r"\vert",
+    "\\": r"\backslash", "^": r"\hat{}", "<": "<", ">": ">", "|": r"\vert", "∞": r"\infty",
 }
 _SUPERS = dict(zip("ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻′", ["T", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "-", r"\prime"]))
 _SUBS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₘₙₚₓ", "0123456789mnpx"))
 _TOKEN = re.compile(
     r"(?P<shape>\b[A-Za-z0-9*⁰¹²³⁴⁵⁶⁷⁸⁹]+×[A-Za-z0-9*⁰¹²³⁴⁵⁶⁷⁸⁹]+\b)"   # a shape: m×n, p*q×m*n, m²×m²
     r"|(?P<macro>\\[A-Za-z]+(?:\{[^{}]*\})*)"              # LaTeX already: \exp, \mathbb{R}
-    r"|(?P<script>[\^_](?:\{[^{}]*\}|[A-Za-z0-9]))"         # ^{...}, _{...}, ^n, _i
+    r"|(?P<script>\^\([^()\s]*\)|[\^_](?:\{[^{}]*\}|(?:max|min)\b|[A-Za-z0-9∞*]))"   # ^{…}, _i, ^(1/2), λ_max, _∞
     r"|(?P<sup>[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻′]+)|(?P<sub>[₀₁₂₃₄₅₆₇₈₉ₘₙₚₓ]+)"
     r"|(?P<hat>\w\u0302)"
     r"|(?P<char>.)", re.S)
@@ -81,7 +81,8 @@ def tex_text(s: str, names: dict | None = None, formula: bool = False) -> str:
             piece = _math_piece(tok)
             put(True, piece if is_safe(piece) else literal(tok))
         elif kind == "script":
-            piece = _math_piece(tok[2:-1] if tok[1] == "{" else tok[1])
+            inner = tok[2:-1] if tok[1] in "{(" else tok[1:]
+            piece = "\\" + inner if inner in ("max", "min") else _math_piece(inner)
             put(True, tok[0] + "{" + (piece if is_safe(piece) else literal(tok[1:])) + "}")
         elif tok in _QUOTES:
             put(False, _QUOTES[tok])

@@ -55,6 +55,15 @@ EXTRA = {
     "mixed partials": r"\frac{\partial^2}{\partial x \partial y} x^T A y",
     "hessian by a matrix": r"\nabla^2_X \operatorname{tr}(X^TAX)",
     "scalar third derivative": r"\frac{d^3}{dt^3} e^{tA}",
+    # matrix functions and spectral functions: roots, logarithms, eigen- and singular values, norms
+    "matrix square root": r"\nabla_X \operatorname{tr}(B X^{1/2}) + a^T X^{-1/2} a",
+    "matrix square root claim": r"\nabla_X \operatorname{tr}(X^{1/2}) = \frac12 X^{-1/2}",
+    "matrix logarithm": r"\nabla_X \operatorname{tr}(B \log X) + \operatorname{tr}(\log X)",
+    "matrix logarithm by a scalar": "\\frac{d}{dt} \\log(A + tB)\nA \\in \\mathbb{S}^n_{++}",
+    "eigenvalues": r"\nabla_X \lambda_{\max}(X) - \lambda_{\min}(X) + \lambda_2(X) + \lambda_i(X)",
+    "singular values and norms": r"\nabla_X \|X\|_2 + \|X\|_* + \sigma_{\min}(X)",
+    "infinity norm": r"\nabla_x \|Ax - b\|_\infty + \|x\|_1",
+    "pseudo-inverse": r"\nabla_X \operatorname{tr}(A X^{+}) + b^T X^\dagger c",
     # long output: lines broken, rules under their steps, a boxed result on several lines, a named function
     "long mlp nested": r"\nabla_{W_1} \frac{1}{2}\|W_2 \sigma(W_1 x + b_1) + b_2 - y\|_2^2 + \|W_1\|_F^2",
     "long mlp definitions": "h = \\sigma(W_1 x + b_1)\n\\hat{y} = W_2 h + b_2\n"

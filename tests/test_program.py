@@ -80,3 +80,48 @@ def test_counted_runs_refuse_arrays_over_the_entry_limit_before_making_them(monk
     with pytest.raises(LimitError, match="arrays of 1,600 numbers in all"):
         program.run("f", [40], counted=True, what="the plan")
     assert program.run("f", [40]).shape == (40, 40)   # not counted: no limit
+
+
+SPECTRAL = '''import numpy as np
+import scipy.linalg
+
+
+def _block_corner(x, e):
+    n = x.shape[0]
+    top = np.concatenate((x, e), axis=1)
+    bottom = np.concatenate((np.zeros_like(x), x), axis=1)
+    return np.concatenate((top, bottom), axis=0)[:n, n:]
+
+
+def f(X, v):
+    pair = np.linalg.eigh((X + X.T) / 2)
+    svd = np.linalg.svd(X, full_matrices=False)
+    first = np.sign(v) * (np.arange(np.size(v)).reshape(np.shape(v)) == np.argmax(np.abs(v)))
+    return pair[0][-1], pair[1][:, -2:-1], svd[2][0:1, :].T, _block_corner(X, 2.0 * X), first, scipy.linalg.sqrtm(X @ X.T)
+'''
+
+
+def test_runs_the_spectral_plans_positions_and_comparisons():
+    """Negative positions, slices bounded by names, ``==``, and the decompositions the exporter writes."""
+    rng = np.random.default_rng(1)
+    X, v = rng.normal(size=(4, 4)), np.array([[1.0], [-3.0], [3.0], [0.5]])
+    top, second, right, corner, first, root = Program(SPECTRAL).run("f", [X, v])
+    lam, Q = np.linalg.eigh((X + X.T) / 2)
+    assert np.isclose(top, lam[-1]) and np.allclose(second, Q[:, -2:-1])
+    assert np.allclose(right, np.linalg.svd(X)[2][0:1].T)
+    assert np.allclose(corner, 2.0 * X)
+    assert np.array_equal(first.ravel(), [0.0, -1.0, 0.0, 0.0])   # the first of the largest |v_k|
+    assert np.allclose(root @ root, X @ X.T)
+
+
+@pytest.mark.parametrize("call, factor", [("scipy.linalg.sqrtm", 10), ("scipy.linalg.logm", 10),
+                                          ("np.linalg.eigh", 10), ("np.linalg.svd", 10)])
+def test_counted_decompositions_tick_ten_times_n_cubed(call, factor):
+    program = Program(f"import scipy.linalg\n\n\ndef f(A):\n    return {call}(A)\n")
+    n = 64
+    A = np.eye(n) * 2.0
+    with limits.budget("cell"):
+        before = limits.used()
+        program.run("f", [A], counted=True)
+        work = limits.used() - before
+    assert work == 1 + factor * n ** 3 // 16384 + n ** 2 // 1024

@@ -11,8 +11,8 @@ polynomials in one matrix, as for X = t·A and dX = dt·A) the integral is ``e^{
 Its adjoint is the Fréchet derivative at ``Xᵀ``: ⟨S, L(X, E)⟩ = ⟨L(Xᵀ, S), E⟩, so
 gradients through ``e^{X}`` come out of the ordinary backward pass.
 
-The matrix logarithm and square root are refused with the reason; so is any other
-scalar function of a square matrix asked for as a matrix function.
+The principal square root and logarithm live in ``sqrtlog.py``; any other scalar function of a
+square matrix asked for as a matrix function is refused with the reason.
 """
 from __future__ import annotations
 
@@ -178,14 +178,12 @@ def _matrix_part(t: Expr) -> Expr | None:
 
 
 # ---------------------------------------------------------------- what the reader calls
-_SUPPORTED = ("exp",)
-
-
 def matrix_function(name: str, X: Expr, *, elementwise_spelling: str | None = None) -> Expr:
     """``name`` applied to the square matrix ``X`` as a matrix function.
 
-    ``"exp"`` gives the matrix exponential; ``"log"``, ``"sqrt"`` (``X^{1/2}``) and any other
-    name raise a ``DerivError`` that says what the function is and why it is not supported.
+    ``"exp"`` gives the matrix exponential, ``"sqrt"`` (``X^{1/2}``) the principal square root and
+    ``"log"`` the principal logarithm (``rules.sqrtlog``); any other name raises a ``DerivError``
+    that says what the function is and why it is not supported.
     ``elementwise_spelling`` (e.g. ``r"\\log \\odot X"``), when the reader has a notation for
     the entrywise function, is quoted in that message. On a 1×1 argument the ordinary
     scalar function is returned."""
@@ -195,25 +193,20 @@ def matrix_function(name: str, X: Expr, *, elementwise_spelling: str | None = No
         return _scalar_function(name, X)
     if name == "exp":
         return matexp(X)
-    x, shape = _show(X), fmt_shape(X.shape)
-    arg = f" {x}" if _is_atom(X) else f"({x})"   # log X, log(tA)
-    base = x if _is_atom(X) else f"({x})"        # X^(1/2), (tA)^(1/2)
-    entrywise = (f"For the {_entry_word(name)} of each entry write {elementwise_spelling}." if elementwise_spelling
-                 else "A function of a square matrix is read as the matrix function, never entry by entry.")
-    if name == "log":
-        raise DerivError(
-            f"log{arg} of the square matrix {x} ({shape}) is the matrix logarithm (the L with e^L = {x}), "
-            f"not the logarithm of each entry. Its derivative, d log X = ∫₀^∞ (X + sI)⁻¹ dX (X + sI)⁻¹ ds, "
-            f"is not supported yet. For tr(log{arg}) write log det{arg}: the same function, with "
-            f"d log det X = tr(X⁻¹ dX). {entrywise}")
     if name == "sqrt":
-        raise DerivError(
-            f"{base}^(1/2) of the square matrix {x} ({shape}) is the principal matrix square root (the S with "
-            f"S S = {x}), not the square root of each entry. Its differential dS solves the Sylvester equation "
-            f"S dS + dS S = dX, which derivmagic does not yet express. {entrywise}")
+        from .sqrtlog import matsqrt
+        return matsqrt(X)
+    if name == "log":
+        from .sqrtlog import matlog
+        return matlog(X)
+    x, shape = _show(X), fmt_shape(X.shape)
+    arg = f" {x}" if _is_atom(X) else f"({x})"   # sin X, sin(tA)
+    entrywise = (f"For {name} of each entry write {elementwise_spelling}." if elementwise_spelling
+                 else "A function of a square matrix is read as the matrix function, never entry by entry.")
     raise DerivError(
         f"{name}{arg} of the square matrix {x} ({shape}) is a matrix function (the power series of {name} "
-        f"in {x}), not {name} of each entry; of the matrix functions only e^X is supported yet. {entrywise}")
+        f"in {x}), not {name} of each entry; of the matrix functions only e^X, X^{{1/2}} and log X are "
+        f"supported yet. {entrywise}")
 
 
 def trace_matrix_function(name: str, X: Expr, *, elementwise_spelling: str | None = None) -> Expr:
@@ -235,10 +228,6 @@ def _scalar_function(name: str, x: Expr) -> Expr:
     if name not in FUNCTIONS:
         raise DerivError(f"unknown function {name}")
     return func(name, x)
-
-
-def _entry_word(name: str) -> str:
-    return {"log": "logarithm", "sqrt": "square root", "exp": "exponential"}.get(name, name)
 
 
 def _is_atom(X: Expr) -> bool:

@@ -132,3 +132,62 @@ def det(e: Expr) -> Expr:
     if isinstance(e, Transpose):
         return det(e.args[0])
     return Det(e)
+
+
+class PseudoInverse(Expr):
+    """``X⁺``, the Moore–Penrose pseudo-inverse, differentiated where X has full rank (its rank is then
+    constant nearby): dX⁺ = −X⁺ dX X⁺ + X⁺X⁺ᵀ dXᵀ (I − X X⁺) + (I − X⁺X) dXᵀ X⁺ᵀX⁺ (Golub and Pereyra)."""
+
+    __slots__ = ()
+    prec = 90
+    rule = "derivative of the pseudo-inverse (full rank)"
+
+    def __init__(self, arg):
+        super().__init__((arg,), (arg.shape[1], arg.shape[0]))
+
+    def differential(self, ds):
+        X, P, dX = self.args[0], self, ds[0]
+        m, n = X.shape
+        dXt = transpose(dX)
+        return add(neg(mul(P, dX, P)),
+                   mul(P, transpose(P), dXt, add(Identity(m), neg(mul(X, P)))),
+                   mul(add(Identity(n), neg(mul(P, X))), dXt, transpose(P), P))
+
+    def evaluate(self, vals):
+        return np.linalg.pinv(vals[0])
+
+    def to_sympy(self, sargs, ctx):
+        from .numeric_sympy import matrix_class
+        return matrix_class("PseudoInverse", np.linalg.pinv, _transposed_shape, _pinv_tex, _pinv_text)(sargs[0])
+
+    def rebuild(self, args):
+        return pinv(args[0])
+
+    def symmetric_result(self):
+        return transpose(self.args[0]) == self.args[0]
+
+    def print_with(self, p) -> str:
+        return f"{p(self.args[0], 91)}^{{+}}" if p.latex else f"{p(self.args[0], 91)}⁺"
+
+
+def _transposed_shape(args):
+    return (args[0].shape[1], args[0].shape[0])
+
+
+def _pinv_tex(a):
+    return r"\left(%s\right)^{+}" % a[0]
+
+
+def _pinv_text(a):
+    return "pinv(%s)" % a[0]
+
+
+def pinv(e: Expr) -> Expr:
+    """``e⁺``: of a square matrix (invertible, as full rank is assumed) its inverse; of a scalar 1/e."""
+    if e.shape[0] == e.shape[1]:
+        return inverse(e)
+    if isinstance(e, Transpose):   # (Yᵀ)⁺ = (Y⁺)ᵀ
+        return transpose(pinv(e.args[0]))
+    if isinstance(e, Mul) and not e.scalars and e.coeff != 1 and len(e.chain) == 1:
+        return mul(Num(1 / e.coeff), pinv(e.chain[0]))
+    return PseudoInverse(e)
