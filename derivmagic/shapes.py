@@ -366,7 +366,8 @@ class Typer:
                                  f"{body.value} = … (otherwise its derivative would be 0)",
                                  text=self.cell, pos=body.pos, end=body.end)
             f = self.type(t.body)
-            if t.kind in ("gradient", "hessian") and not (self.dims.is_one(f[0]) or self.dims.is_one(f[1])):
+            if t.kind in ("gradient", "hessian") and not t.scalar_variable \
+                    and not (self.dims.is_one(f[0]) or self.dims.is_one(f[1])):   # d²/dt² of a matrix: shaped like it
                 raise Mismatch(f"∇ needs a scalar (or vector) function, and this reading makes "
                                f"{self.show(t.body)} a {self.fmt(f)} matrix", t.body)
             if t.kind in ("gradient", "hessian") and t is self.first_target and not self.is_scalar(f) \

@@ -24,6 +24,10 @@ def _tanh3(z):   # the third derivative of tanh
     return (1 - t ** 2) * (6 * t ** 2 - 2)
 
 
+def _inv_at(e):   # (A + tB)⁻¹
+    return np.linalg.inv(e["A"] + e["t"][0, 0] * e["B"])
+
+
 def _inv(e):
     return np.linalg.inv(e["X"])
 
@@ -64,6 +68,8 @@ FORMS = [
      lambda e: 4 * (e["u"] + e["v"]).T @ e["w"]),
     ("mixed_by_a_vector_and_a_matrix", r"\frac{\partial^2}{\partial b \partial W} \|Wx+b-y\|^2", False,
      lambda e: 2 * e["u"].T @ e["V"] @ e["x"]),
+    ("d_squared_of_a_matrix_inverse", r"\frac{d^2}{dt^2} (A + tB)^{-1}", False,
+     lambda e: 2 * _inv_at(e) @ e["B"] @ _inv_at(e) @ e["B"] @ _inv_at(e)),
     ("mixed_bilinear", r"\frac{\partial^2}{\partial x \partial y} x^T A y", False,
      lambda e: e["u"].T @ e["A"] @ e["v"]),
     ("mixed_of_a_square", r"\frac{\partial^2}{\partial x \partial y} (x^Ty)^2", False,
