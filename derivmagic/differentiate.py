@@ -137,6 +137,8 @@ def jacobian(df: Expr, dsym: Sym) -> Expr:
             if c.shape[0] == 1:
                 rt = [transpose(mul(*right))] if right else []
                 return mul(*scal, *left, *rt, coef(transpose(c)))
+        if hasattr(g, "hessian_matrix"):   # ∇²f(u)[du] of an arbitrary f: the matrix ∇²f(u) times du's coefficient
+            return mul(g.hessian_matrix(), coef(g.args[1]))
         if hasattr(g, "refusal"):   # B(J dx, w) of an arbitrary bilinear map
             raise DerivError(g.refusal("Jacobian"))
         raise TensorNeeded(

@@ -370,7 +370,7 @@ class Typer:
                     and not (self.dims.is_one(f[0]) or self.dims.is_one(f[1])):   # d²/dt² of a matrix: shaped like it
                 raise Mismatch(f"∇ needs a scalar (or vector) function, and this reading makes "
                                f"{self.show(t.body)} a {self.fmt(f)} matrix", t.body)
-            if t.kind in ("gradient", "hessian") and t is self.first_target and not self.is_scalar(f) \
+            if t.kind in ("gradient", "hessian", "higher") and t is self.first_target and not self.is_scalar(f) \
                     and not all(self.is_scalar(self.symbol(v.value, v)) for v in t.variables):
                 self.nonscalar_gradient = True   # ∇_x of a vector function when x is no scalar: unusual
             for direction in t.directions or ([t.direction] if t.direction is not None else []):

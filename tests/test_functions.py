@@ -205,12 +205,12 @@ def test_a_product_stays_a_product():
 @pytest.mark.parametrize("cell,message", [
     ("f: \\mathbb{R}^{m \\times n} \\to \\mathbb{R}^p \\quad \\nabla_X \\|f(X)\\|^2",
      r"f maps m×n to p×1: an arbitrary function takes a scalar, a vector or a matrix, and a function of a matrix has scalar values"),
-    (r"\nabla^2_x f(x)", r"the second derivative of the arbitrary function f is not supported yet"),
+    (r"\nabla^3_x f(x)", r"the third derivative of the arbitrary function f is not supported yet"),
     (r"f'(x) = \nabla f(x) \quad x \in \mathbb{R}^3", r"f'\(x\): a prime is read for a function of a scalar \(or "
      r"σ' entry by entry\), and x is 3×1 here"),
     (r"f''(x) = 2", r"f''\(…\): derivatives of an arbitrary function beyond the first are not read yet"),
     (r"x' = 2", r"unexpected '=' here: expected '\('"),
-], ids=["vector_function_of_a_matrix", "second_derivative", "prime_of_a_vector", "second_prime", "prime_alone"])
+], ids=["vector_function_of_a_matrix", "third_derivative", "prime_of_a_vector", "second_prime", "prime_alone"])
 def test_refusals_say_what_is_missing(cell, message):
     with pytest.raises(DerivError, match=message):
         derive(cell)

@@ -280,3 +280,40 @@ def test_more_refusals(cell, message):
 def test_a_row_separator_after_the_last_case_is_allowed():
     d = derive(r"y=x \quad \frac{\partial y_i}{\partial x_j} = \begin{cases} 1 & i=j \\ 0 & \text{otherwise} \\ \end{cases}")
     assert [c.holds for c in d.claims] == [True]
+
+
+# ---- second derivatives of arbitrary functions: ∇²f(u)[du], f''(u)
+@pytest.mark.parametrize("cell", [
+    "D^2 f(X)[V, V]",
+    "D^2 f(x)[u, v] \\quad f: \\mathbb{R}^n \\to \\mathbb{R}",
+    "\\frac{d^2}{dt^2} g(t^2)",
+    "\\frac{d^2}{dt^2} g(t) h(t) \\quad g: \\mathbb{R} \\to \\mathbb{R}",
+    "\\frac{\\partial^2}{\\partial x \\partial y} f(x + y) \\quad f: \\mathbb{R}^n \\to \\mathbb{R}",
+], ids=["matrix_argument", "vector_argument", "chain_of_a_scalar", "product_of_two", "mixed"])
+def test_second_derivatives_of_arbitrary_functions_are_checked(cell):
+    d = derive(cell)
+    assert d.check.passed and d.answer.kind == "multilinear", d.check
+    forms = list(d.answer.forms)
+    forms[-1] = mul(Num(2), forms[-1])
+    assert not numeric.verify(dataclasses.replace(d.answer, forms=tuple(forms)), d.reading).passed
+
+
+@pytest.mark.parametrize("n, m", [(3, 1), (1, 3), (1, 1), (4, 1)], ids=["gradient", "prime_vector", "prime", "matrix"])
+def test_the_instance_second_derivative_is_the_derivative_of_its_jacobian(n, m):
+    from derivmagic.rules.abstract import _instance, _second
+    rng = np.random.default_rng(1)
+    u, du, h = rng.normal(size=(n, 1)), rng.normal(size=(n, 1)), 1e-6
+    _, jacobian = _instance("f", n, m)
+    want = (jacobian(u + h * du) - jacobian(u - h * du)) / (2 * h)
+    np.testing.assert_allclose(_second("f", n, m)(u, du), want, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("cell, shown", [
+    ("\\nabla^2_x f(Ax) \\quad f: \\mathbb{R}^m \\to \\mathbb{R}", "= Aᵀ ∇²f(Ax) A"),
+    ("\\nabla^2_x f(x) + x^Tx \\quad f: \\mathbb{R}^n \\to \\mathbb{R}", "= ∇²f(x) + 2I"),
+], ids=["composition_with_a_linear_map", "sum"])
+def test_hessians_of_arbitrary_functions(cell, shown):
+    d = derive(cell)
+    assert shown in d.text and d.check.passed
+    wrong = dataclasses.replace(d.answer, result=mul(Num(2), d.answer.result))
+    assert not numeric.verify(wrong, d.reading).passed

@@ -46,6 +46,21 @@ def _instance(name: str, n: int, m: int):
     return value, jacobian
 
 
+def _second(name: str, n: int, m: int):
+    """The derivative of the instance's Jacobian along ``du``: (u, du) ↦ dJ (m×n)."""
+    rng = np.random.default_rng([zlib.crc32(name.encode()), instance_seed.get(), n, m])
+    W = rng.normal(size=(m, n)) / np.sqrt(n)
+    b = rng.normal(size=(m, 1))
+    a = rng.normal(size=(n, 1)) / np.sqrt(n)
+    c = rng.normal(size=(m, 1))
+
+    def along(u, du):
+        t = np.tanh(W @ u.reshape(n, 1) + b)
+        return (-2 * t * (1 - t ** 2) * (W @ du.reshape(n, 1))) * W + (a.T @ du.reshape(n, 1)) * (c @ a.T)
+
+    return along
+
+
 def _text(name: str) -> str:
     from ..tex import GREEK_UNICODE
     base, _, sub = name.partition("_")
@@ -168,8 +183,15 @@ class FunctionDerivative(Expr):
         super().__init__((arg,), shape, (name, kind, shape))
 
     def differential(self, ds):
-        raise DerivError(f"the second derivative of the arbitrary function {self.name} is not supported yet "
-                         f"(first derivatives of expressions with {self.name} are)")
+        if ds[0] is None:
+            return None
+        if self.kind == "jac":
+            raise DerivError(f"the second derivative of the vector-valued arbitrary function {self.name} (a tensor) "
+                             "is not supported yet; of scalar-valued functions and of functions of a scalar it is")
+        if self.kind == "prime":   # d f'(u) = f''(u) du, u a scalar
+            from ..expr import ONE
+            return mul(FunctionSecond(self.name, self.tex, self.args[0], ONE, "prime", self.shape), ds[0])
+        return FunctionSecond(self.name, self.tex, self.args[0], ds[0], self.kind, self.shape)
 
     def evaluate(self, vals, sizes=None):
         u = vals[0]
@@ -198,6 +220,106 @@ class FunctionDerivative(Expr):
         name = _text(self.name)
         head = {"grad": f"∇{name}", "jac": f"J_{name}", "prime": f"{name}'"}[self.kind]
         return f"{head}({arg})"
+
+
+class FunctionSecond(Expr):
+    """The derivative of ``∇f(u)`` along ``du``: ``∇²f(u)[du]``, the Hessian of a scalar-valued
+    arbitrary function applied to du (shaped like u; linear in du, and its own adjoint as the Hessian
+    is symmetric); or, with du = 1, ``f''(u)`` of a function of a scalar."""
+
+    __slots__ = ("name", "tex", "kind")
+    prec = 100
+    rule = "chain rule (second derivative)"
+    sized = True
+    linear = True   # in du
+
+    def __init__(self, name: str, tex: str, u: Expr, du: Expr, kind: str, shape):
+        self.name, self.tex, self.kind = name, tex, kind
+        super().__init__((u, du), shape, (name, kind, shape))
+
+    def differential(self, ds):
+        if ds[0] is not None:
+            raise DerivError(f"the third derivative of the arbitrary function {self.name} is not supported yet "
+                             "(first and second derivatives are)")
+        return FunctionSecond(self.name, self.tex, self.args[0], ds[1], self.kind, self.shape) \
+            if ds[1] is not None else None
+
+    def vjp(self, seed, i):
+        if i != 1 or self.kind != "grad":
+            raise NotImplementedError("linear in the direction of ∇²f(u)[du] only")
+        return FunctionSecond(self.name, self.tex, self.args[0], seed, "grad", self.args[0].shape)   # H = Hᵀ
+
+    def evaluate(self, vals, sizes=None):
+        u, du = vals
+        m = 1 if self.kind == "grad" else _size(self.shape[0], sizes)
+        dJ = _second(self.name, u.size, m)(u, du)
+        return dJ.reshape(u.shape) if self.kind == "grad" else dJ.reshape(m, 1)
+
+    def hessian_matrix(self) -> Expr:
+        """∇²f(u) as a matrix (u a vector): ∇²f(u)[du] = ∇²f(u) du."""
+        if self.kind != "grad" or self.args[0].shape[1] != 1:
+            raise DerivError(f"the Hessian of {_text(self.name)} at a matrix is an operator (a tensor), not a matrix; "
+                             "ask for D^2 f(X)[U, V]")
+        return FunctionHessian(self.name, self.tex, self.args[0])
+
+    def to_sympy(self, sargs, ctx):
+        import sympy
+        from ..render import to_text
+        label = to_text(self)
+        if self.is_scalar:
+            return sympy.Symbol(label)
+        return sympy.MatrixSymbol(label, ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+
+    def rebuild(self, args):
+        return FunctionSecond(self.name, self.tex, args[0], args[1], self.kind, self.shape)
+
+    def print_with(self, p) -> str:
+        u, du = (p(a) for a in self.args)
+        if p.latex:
+            if self.kind == "grad":
+                return rf"\nabla^2 {self.tex}\left({u}\right)\left[{du}\right]"
+            return rf"{self.tex}''\left({u}\right)"
+        name = _text(self.name)
+        return f"∇²{name}({u})[{du}]" if self.kind == "grad" else f"{name}''({u})"
+
+
+class FunctionHessian(Expr):
+    """``∇²f(u)``: the Hessian of a scalar-valued arbitrary function at a vector u (n×n, symmetric)."""
+
+    __slots__ = ("name", "tex")
+    prec = 100
+    rule = "chain rule (second derivative)"
+
+    def __init__(self, name: str, tex: str, u: Expr):
+        self.name, self.tex = name, tex
+        super().__init__((u,), (u.shape[0], u.shape[0]), (name,))
+
+    def differential(self, ds):
+        if ds[0] is None:
+            return None
+        raise DerivError(f"the third derivative of the arbitrary function {self.name} is not supported yet "
+                         "(first and second derivatives are)")
+
+    def evaluate(self, vals):
+        u = vals[0]
+        n = u.size
+        along = _second(self.name, n, 1)
+        return np.hstack([along(u, np.eye(n)[:, [k]]).reshape(n, 1) for k in range(n)])
+
+    def symmetric_result(self):
+        return True
+
+    def to_sympy(self, sargs, ctx):
+        import sympy
+        from ..render import to_text
+        return sympy.MatrixSymbol(to_text(self), ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+
+    def rebuild(self, args):
+        return FunctionHessian(self.name, self.tex, args[0])
+
+    def print_with(self, p) -> str:
+        u = p(self.args[0])
+        return rf"\nabla^2 {self.tex}\left({u}\right)" if p.latex else f"∇²{_text(self.name)}({u})"
 
 
 def apply_function(name: str, tex: str, arg: Expr, shape) -> Expr:
