@@ -27,13 +27,24 @@ from .matrix import trace
 instance_seed: ContextVar[int] = ContextVar("instance_seed", default=0)
 
 
+def _parameters(name: str, n: int, m: int):
+    """W, b, a, c of the random smooth map u ↦ tanh(W u + b) + ½ (a·u)² c standing for ``name``."""
+    rng = np.random.default_rng([zlib.crc32(name.encode()), instance_seed.get(), n, m])
+    return (rng.normal(size=(m, n)) / np.sqrt(n), rng.normal(size=(m, 1)), rng.normal(size=(n, 1)) / np.sqrt(n),
+            rng.normal(size=(m, 1)))
+
+
+def _opaque(label: str, shape, ctx):
+    """A SymPy symbol (or matrix symbol) named ``label`` for a value derivmagic keeps opaque."""
+    import sympy
+    if shape == (1, 1):
+        return sympy.Symbol(label)
+    return sympy.MatrixSymbol(label, ctx.dim(shape[0]), ctx.dim(shape[1]))
+
+
 def _instance(name: str, n: int, m: int):
     """(value, jacobian) of the random smooth map standing for ``name``: ℝⁿ → ℝᵐ."""
-    rng = np.random.default_rng([zlib.crc32(name.encode()), instance_seed.get(), n, m])
-    W = rng.normal(size=(m, n)) / np.sqrt(n)
-    b = rng.normal(size=(m, 1))
-    a = rng.normal(size=(n, 1)) / np.sqrt(n)
-    c = rng.normal(size=(m, 1))
+    W, b, a, c = _parameters(name, n, m)
 
     def value(u):
         u = u.reshape(n, 1)
@@ -48,11 +59,7 @@ def _instance(name: str, n: int, m: int):
 
 def _second(name: str, n: int, m: int):
     """The derivative of the instance's Jacobian along ``du``: (u, du) ↦ dJ (m×n)."""
-    rng = np.random.default_rng([zlib.crc32(name.encode()), instance_seed.get(), n, m])
-    W = rng.normal(size=(m, n)) / np.sqrt(n)
-    b = rng.normal(size=(m, 1))
-    a = rng.normal(size=(n, 1)) / np.sqrt(n)
-    c = rng.normal(size=(m, 1))
+    W, b, a, c = _parameters(name, n, m)
 
     def along(u, du):
         t = np.tanh(W @ u.reshape(n, 1) + b)
@@ -100,12 +107,8 @@ class FunctionApply(Expr):
         return value(u)
 
     def to_sympy(self, sargs, ctx):
-        import sympy
         from ..render import to_text
-        label = f"{self.name}({to_text(self.args[0])})"
-        if self.is_scalar:
-            return sympy.Symbol(label)
-        return sympy.MatrixSymbol(label, ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+        return _opaque(f"{self.name}({to_text(self.args[0])})", self.shape, ctx)
 
     def rebuild(self, args):
         return FunctionApply(self.name, self.tex, args[0], self.shape)
@@ -153,12 +156,8 @@ class BilinearApply(FunctionApply):
         return np.einsum("kij,i,j->k", M, u.reshape(-1), w.reshape(-1)).reshape(-1, 1)
 
     def to_sympy(self, sargs, ctx):
-        import sympy
         from ..render import to_text
-        label = f"{self.name}({to_text(self.args[0])}, {to_text(self.args[1])})"
-        if self.is_scalar:
-            return sympy.Symbol(label)
-        return sympy.MatrixSymbol(label, ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+        return _opaque(f"{self.name}({to_text(self.args[0])}, {to_text(self.args[1])})", self.shape, ctx)
 
     def rebuild(self, args):
         return BilinearApply(self.name, self.tex, args[0], args[1], self.shape)
@@ -201,13 +200,10 @@ class FunctionDerivative(Expr):
         return J.reshape(u.shape) if self.kind == "grad" else J.reshape(m, -1)
 
     def to_sympy(self, sargs, ctx):
-        import sympy
         from ..render import to_text
         label = {"grad": "∇{}({})", "jac": "J_{}({})", "prime": "{}'({})"}[self.kind].format(
             self.name, to_text(self.args[0]))
-        if self.is_scalar:
-            return sympy.Symbol(label)
-        return sympy.MatrixSymbol(label, ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+        return _opaque(label, self.shape, ctx)
 
     def rebuild(self, args):
         return FunctionDerivative(self.name, self.tex, args[0], self.kind, self.shape)
@@ -263,12 +259,8 @@ class FunctionSecond(Expr):
         return FunctionHessian(self.name, self.tex, self.args[0])
 
     def to_sympy(self, sargs, ctx):
-        import sympy
         from ..render import to_text
-        label = to_text(self)
-        if self.is_scalar:
-            return sympy.Symbol(label)
-        return sympy.MatrixSymbol(label, ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+        return _opaque(to_text(self), self.shape, ctx)
 
     def rebuild(self, args):
         return FunctionSecond(self.name, self.tex, args[0], args[1], self.kind, self.shape)
@@ -310,9 +302,8 @@ class FunctionHessian(Expr):
         return True
 
     def to_sympy(self, sargs, ctx):
-        import sympy
         from ..render import to_text
-        return sympy.MatrixSymbol(to_text(self), ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+        return _opaque(to_text(self), self.shape, ctx)
 
     def rebuild(self, args):
         return FunctionHessian(self.name, self.tex, args[0])
