@@ -22,6 +22,7 @@ from .points import evaluate_at_points, jacobian_notation
 from .page import (merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
                    unwrap)
 from .bars import NESTED_NOTE, nested_reading, pair_bars
+from .labels import defined_entries, read_labels
 from .tex import Braced, brace_arguments
 from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark
 from .operators import (_definition_head, _has_derivative, _is_head, _no_operator, _regroup, _target,
@@ -214,6 +215,11 @@ class ToNode(Transformer):
 
     def func_paren(self, meta, tok, arg, close):
         return self._node("func", meta, arg, value=_function_name(tok))
+
+    def func_subscripted(self, meta, tok, arg, close, *indices):
+        """``\\operatorname{softmax}(z)_y``: an entry of the function's value."""
+        applied = Node("func", (arg,), tok.start_pos, close.end_pos, _function_name(tok))
+        return self.subscripted(meta, applied, *indices)
 
     def func_bare(self, meta, tok, arg):
         return self._node("func", meta, arg, value=_function_name(tok))
@@ -547,6 +553,10 @@ def parse_cell(cell: str) -> list:
     remarks = [(_remark_of(cell[a:b])) for a, b in spans]
     out.extend(Remark(r) for r in dict.fromkeys(r for r in remarks if r))
     out.extend(maps[:1])
+    try:
+        out = defined_entries(out)
+    except ParseError as exc:
+        raise exc.located(cell, 0) from None
     return jacobian_notation(evaluate_at_points(cell, out))
 
 
@@ -612,6 +622,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
              for s in sides]
     spans: dict = {}
     sides, indexed = expand_free_indices(sides, notes, spans)
+    sides, labels = read_labels(sides, notes)
     indexed = indexed | summed_bases
     sides = [extend_sums(s, notes) for s in sides]
     bound = set().union(*[sum_indices(s) for s in sides])
@@ -629,7 +640,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         notes.append("this line begins with '=': it continues a line that is not in the cell, so its left side is "
                       "unknown and the sides after '=' are read")
     differential = differential_target(sides, notes)
-    remarks = [Remark(n) for n in notes] + ([Indexed(indexed)] if indexed else [])
+    remarks = [Remark(n) for n in notes] + ([Indexed(indexed)] if indexed else []) + labels
     if differential is not None:
         return [differential, *remarks]
     op, rest = extract_operator(sides[0])
