@@ -585,18 +585,20 @@ def _function_source(d, backend: str, name: str) -> str:
     sizes = size_parameters(d, symbols)   # dimensions no argument has: given as integers
     size_params = [em.namer.fresh(dim) for dim in sizes]
     em.dims.update(zip(sizes, size_params))
+    from .labels import exported_doc
+    labels = exported_doc(symbols, params)
     if len(answers) == 1:
         lines = [f"def {name}({', '.join(params + size_params)}):",
                  f'    """{_KINDS.get(answer.kind, answer.kind)} of the cell\'s function by {_doc(_by(answer))}: '
                  f'returns (value, derivative).',
-                 f'    Vectors may be 1-D or columns; the derivative is {_doc(answer.description)}."""']
+                 f'    Vectors may be 1-D or columns; the derivative is {_doc(answer.description)}.{labels}"""']
     else:
         by = ", ".join(_doc(a.var.name) for a in answers)
         lines = [f"def {name}({', '.join(params + size_params)}):",
                  f'    """{answer.kind}s of the cell\'s function by {by}: returns (value, (derivative by '
                  + ", derivative by ".join(_doc(a.var.name) for a in answers) + ")),",
                  "    one derivative per variable, in that order. Vectors may be 1-D or columns; the derivatives are "
-                 + "; ".join(_doc(a.description) for a in answers) + '."""']
+                 + "; ".join(_doc(a.description) for a in answers) + f'.{labels}"""']
     body: list[str] = []
     for s, p in zip(symbols, params):
         body.append(f"    {p} = {em.b['asarray'].format(x=p)}" + _reshape(s))

@@ -45,7 +45,10 @@ def plain_names(statements) -> set[str]:
 
 
 def has_matrices(statements) -> bool:
-    return any(n.kind == "matrix" for r in _roots(statements) for n in walk(r))
+    """Explicit matrices, or entries at fixed positions of bracketed values ((Av)_1, softmax(z)_2):
+    both are read at concrete sizes."""
+    return any(n.kind == "matrix" or n.kind == "entry" and isinstance(n.value[0], int)
+               for r in _roots(statements) for n in walk(r))
 
 
 def has_entries(statements) -> bool:

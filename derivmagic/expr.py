@@ -234,7 +234,8 @@ class Ones(Expr):
         import sympy
         if self.shape == SCALAR:
             return sympy.Integer(1)
-        return sympy.OneMatrix(ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
+        from .sympyexplicit import Ones
+        return Ones(ctx.dim(self.shape[0]), ctx.dim(self.shape[1]))
 
 
 class Zero(Expr):

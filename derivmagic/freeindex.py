@@ -33,14 +33,16 @@ def _bound(sides) -> set[str]:
 
 def _free_letters(sides) -> list[str]:
     """Letters a derivative is taken by, or that index a bracket, in order of first use."""
+    from .labels import label_like
     found: list[str] = []
+    at_labels = label_like(sides)   # softmax(z)_i: free only if a derivative takes i elsewhere in the line
 
     def add(letter):
         if isinstance(letter, str) and letter in LETTERS and letter not in found:
             found.append(letter)
     for s in sides:
         for n in walk(s):
-            if n.kind == "entry" and isinstance(n.value[0], str):
+            if n.kind == "entry" and isinstance(n.value[0], str) and id(n) not in at_labels:
                 add(n.value[0])
                 add(n.value[1])
             if n.kind == "frac" and any(d.kind == "partial" for d in walk(n.args[0])):   # ∂y_i/∂x_j

@@ -244,13 +244,23 @@ class IndexSum:
     def depends(self, n: Node) -> bool:
         if n.kind == "name":
             return n.value in self.indices or self.entry(n.value) is not None
+        if self._entry_at_index(n):
+            return True
         return any(self.depends(a) for a in n.args if isinstance(a, Node))
+
+    def _entry_at_index(self, n: Node) -> bool:
+        """``softmax(z)_i``, ``(Wx)_i`` with i this sum's one index: the entries of a value."""
+        return n.kind == "entry" and isinstance(n.value[0], str) and not n.value[2] \
+            and list(self.indices) == [n.value[0]] and not self.depends(n.args[0])
 
     # --- the summand, elementwise
     def elementwise(self, n: Node) -> Node:
         k = n.kind
         if not self.depends(n):
             return _mk("scalar", n, like=n)  # what does not carry the index is a scalar
+        if self._entry_at_index(n):
+            inner = n.args[0]
+            return Node(inner.kind, inner.args, inner.pos, inner.end, inner.value, True)
         if k == "name":
             if n.value in self.indices:
                 raise self.error(f"the index {n.value} itself has no matrix form; use it only as a subscript", n)

@@ -21,8 +21,10 @@ from .errors import ParseError
 from .points import evaluate_at_points, jacobian_notation
 from .page import (bilinear_maps, merged_spans, only_names, plain_words, prose_declarations, split_statements, strip_decorations,
                    unwrap)
+from .bars import NESTED_NOTE, nested_reading, pair_bars
 from .freeindex import CASES_DELTA
-from .tex import GREEK_UNICODE, Braced, brace_arguments
+from .labels import defined_entries, read_labels
+from .tex import Braced, brace_arguments
 from .syntax import Declaration, Definition, FunctionDeclaration, Indexed, Node, Remark, walk
 from .operators import (_definition_head, _has_derivative, _is_head, _no_operator, _regroup, _target,
                         _transposed_head, _value, compositions, drop_evaluation_points, embed_derivatives,
@@ -225,6 +227,11 @@ class ToNode(Transformer):
     def func_paren(self, meta, tok, arg, close):
         return self._node("func", meta, arg, value=_function_name(tok))
 
+    def func_subscripted(self, meta, tok, arg, close, *indices):
+        """``\\operatorname{softmax}(z)_y``: an entry of the function's value."""
+        applied = Node("func", (arg,), tok.start_pos, close.end_pos, _function_name(tok))
+        return self.subscripted(meta, applied, *indices)
+
     def func_bare(self, meta, tok, arg):
         return self._node("func", meta, arg, value=_function_name(tok))
 
@@ -424,67 +431,41 @@ def _function_name(token) -> str:
     return FUNCTION_NAMES[name]
 
 
-# ---------------------------------------------------------------- bars: ‖x‖ and |x|
-_OPERAND_COMMANDS = set(GREEK_UNICODE) | {"top", "intercal"}
-
-
-def pair_bars(text: str) -> str:
-    """Mark each norm bar ``\\|`` (and ``\\Vert``, ``||``) and each single ``|`` as opening or
-    closing, keeping every character position: a bar after an operand closes, otherwise opens."""
-    out = list(text)
-    open_norms = open_bars = 0
-    i = 0
-    while i < len(text):
-        width = 0
-        if text.startswith("\\|", i) or text.startswith("||", i):
-            width, kind = 2, "norm"
-        elif text.startswith("\\Vert", i) and not text[i + 5:i + 6].isalpha():
-            width, kind = 5, "norm"
-        elif text[i] == "|" and (i == 0 or text[i - 1] != "\\"):
-            width, kind = 1, "bar"
-        if not width:
-            i += 1
-            continue
-        closes = _after_operand("".join(out[:i]), i) and (open_norms if kind == "norm" else open_bars)
-        if kind == "norm":
-            mark = "‖)" if closes else "‖("
-            open_norms += -1 if closes else 1
-            out[i:i + width] = list(mark.ljust(width))
-        else:
-            open_bars += -1 if closes else 1
-            out[i] = "⟩" if closes else "⟨"
-        i += width
-    return "".join(out)
-
-
-def _after_operand(text: str, i: int) -> bool:
-    j = i - 1
-    while j >= 0 and text[j].isspace():
-        j -= 1
-    if j < 0:
-        return False
-    if text[j].isalnum():
-        k = j
-        while k >= 0 and text[k].isalpha():
-            k -= 1
-        if k >= 0 and text[k] == "\\":
-            word = text[k + 1:j + 1]
-            if word == "right":
-                return True
-            return word in _OPERAND_COMMANDS
-        return True
-    return text[j] in ")]}|'⟩"  # a closing bar already marked ends an operand; an opening one does not
-
-
 # ---------------------------------------------------------------- parsing one statement
-@lru_cache(maxsize=1024)
 def parse_statement(text: str):
     """One statement's syntax tree (immutable nodes; cached, as notebooks re-run cells).
     The grammar reads the statement with every command argument braced (``tex.py``);
     positions in the tree and in errors are positions in ``text``."""
+    return read_statement(text)[0]
+
+
+def _tree(marked: str):
+    return ToNode().transform(parser().parse(marked))
+
+
+def _parses(marked: str) -> bool:
+    try:
+        _tree(marked)
+    except (LarkError, ParseError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def read_statement(text: str) -> tuple:
+    """(syntax tree, positions in ``text`` of the norm bars read as opening a norm inside another):
+    bars paired as ``bars.py`` says, a nested pairing tried when that one does not parse."""
+    from .limits import LIMITS
     braced = brace_arguments(text)
     try:
-        return _map_positions(ToNode().transform(parser().parse(pair_bars(braced.text))), braced)
+        try:
+            return _map_positions(_tree(pair_bars(braced.text)), braced), ()
+        except UnexpectedInput:
+            nested = nested_reading(braced.text, _parses, LIMITS["function_nesting"])
+            if nested is None:
+                raise
+            marked, inner = nested
+            return _map_positions(_tree(marked), braced), tuple(braced.pos(i) for i in inner)
     except ParseError as exc:
         raise _map_error(exc, braced) from None
     except UnexpectedInput as exc:
@@ -597,6 +578,8 @@ def parse_cell(cell: str) -> list:
             raise exc.located(cell, offset) from None  # positions within the statement
         try:
             out.extend(_statement(tree, offset, continuation))
+            if read_statement(text)[1]:
+                out.append(Remark(NESTED_NOTE))
             if asked:
                 out.append(Remark("the line ends with '=': what it asks for is worked out"))
         except ParseError as exc:
@@ -609,6 +592,10 @@ def parse_cell(cell: str) -> list:
     remarks = [(_remark_of(cell[a:b])) for a, b in spans]
     out.extend(Remark(r) for r in dict.fromkeys(r for r in remarks if r))
     out.extend(maps[:1])
+    try:
+        out = defined_entries(out)
+    except ParseError as exc:
+        raise exc.located(cell, 0) from None
     return jacobian_notation(evaluate_at_points(cell, out))
 
 
@@ -687,6 +674,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         raise ParseError("\\begin{cases} with i = j and i ≠ j is read in a line whose indices are free, such as "
                          "\\frac{\\partial y_i}{\\partial x_j} = \\begin{cases} … \\end{cases}; here "
                          f"{' and '.join(stray.value[len(CASES_DELTA):])} are not", pos=stray.pos, end=stray.end)
+    sides, labels = read_labels(sides, notes)
     indexed = indexed | summed_bases
     sides = [extend_sums(s, notes) for s in sides]
     bound = set().union(*[sum_indices(s) for s in sides])
@@ -704,7 +692,7 @@ def _statement(tree, offset: int, continuation: bool = False) -> list:
         notes.append("this line begins with '=': it continues a line that is not in the cell, so its left side is "
                       "unknown and the sides after '=' are read")
     differential = differential_target(sides, notes)
-    remarks = [Remark(n) for n in notes] + ([Indexed(indexed)] if indexed else [])
+    remarks = [Remark(n) for n in notes] + ([Indexed(indexed)] if indexed else []) + labels
     if differential is not None:
         return [differential, *remarks]
     op, rest = extract_operator(sides[0])

@@ -1,11 +1,12 @@
 """Declarations of structure a course uses for a vector: a probability vector
 (``y \\in \\Delta^n``: entries ≥ 0 summing to 1), entries summing to one (``\\mathbf{1}^T y = 1``)
-and a one-hot vector (``y \\in \\{0,1\\}^n`` with ``\\mathbf{1}^T y = 1``).
+and a one-hot vector (``y \\in \\{0,1\\}^n`` with ``\\mathbf{1}^T y = 1``, or ``e_y`` for an entry at
+a class label, ``softmax(z)_y = e_yᵀ softmax(z)``: ``labels.py``).
 
 Each is a property of the symbol (``Sym.props``) with three effects: what simplification may
-use (``𝟏ᵀy = 1``; ``y ⊙ y = y`` when one-hot), how the numeric check and the claims judge draw
-the symbol (on the simplex, or one-hot), and how a false claim that holds under it says so
-("holds when 𝟏ᵀy = 1")."""
+use (``𝟏ᵀy = 1``; ``y ⊙ y = y``, ``yᵀy = 1``, ``y yᵀ = diag(y)`` and ``v ⊙ y = (yᵀv) y`` when
+one-hot), how the numeric check and the claims judge draw the symbol (on the simplex, or one-hot),
+and how a false claim that holds under it says so ("holds when 𝟏ᵀy = 1")."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ SIMPLEX = "simplex"     # entries ≥ 0, summing to 1
 SUMS_TO_ONE = "sum1"    # entries summing to 1
 BINARY = "binary"       # entries 0 or 1
 ONE_HOT = "onehot"      # one entry 1, the others 0
+LABEL = "label"         # the one-hot vector e_y of a class label y (with ONE_HOT)
 STRUCTURES = frozenset({SIMPLEX, SUMS_TO_ONE, BINARY, ONE_HOT})
 SYMMETRY = frozenset({"symmetric", "spd"})   # S ∈ 𝕊ⁿ, S = Sᵀ, "where S is symmetric"
 SUMMING = frozenset({SIMPLEX, SUMS_TO_ONE, ONE_HOT})
@@ -35,15 +37,25 @@ def combined(props: frozenset) -> frozenset:
 
 
 def sums_to_one(e: Expr) -> bool:
-    return isinstance(e, Sym) and e.shape[1] == 1 and bool(e.props & SUMMING)
+    return isinstance(e, Sym) and e.shape[1] == 1 and bool(e.props & SUMMING) and _usable(e)
 
 
 def one_hot(e: Expr) -> bool:
-    return isinstance(e, Sym) and ONE_HOT in e.props
+    return isinstance(e, Sym) and ONE_HOT in e.props and _usable(e)
 
 
 def binary(e: Expr) -> bool:
-    return isinstance(e, Sym) and bool(e.props & {ONE_HOT, BINARY})
+    return isinstance(e, Sym) and bool(e.props & {ONE_HOT, BINARY}) and _usable(e)
+
+
+def _usable(s: Sym) -> bool:
+    """Whether simplification may use the structure of ``s`` (it is not ``kept``)."""
+    return s.name not in _KEPT.get()
+
+
+def label_vector(e: Expr) -> bool:
+    """Whether ``e`` is the one-hot vector of a class label (exported as the integer label)."""
+    return isinstance(e, Sym) and LABEL in e.props
 
 
 _KEPT: ContextVar[frozenset] = ContextVar("derivmagic_structure_kept", default=frozenset())
@@ -66,18 +78,28 @@ def kept_names() -> frozenset:
 
 def simplified(e: Expr) -> Expr | None:
     """What a declared structure makes of ``e``: ``𝟏ᵀy`` and ``yᵀ𝟏`` are 1 for a vector summing to
-    one; ``y^{∘k}`` is ``y`` for entries 0 or 1 (k > 0). None when nothing applies, or when the
-    symbol is ``kept``."""
-    from .rules.elementwise import Pow
-    from .rules.linear import Mul, Transpose
-    if e.free and any(s.name in _KEPT.get() for s in e.free):
-        return None
+    one; ``y^{∘k}`` is ``y`` for entries 0 or 1 (k > 0); for a one-hot column y, ``yᵀy`` is 1,
+    ``y yᵀ`` is ``diag(y)`` and ``v ⊙ y`` is ``(yᵀv) y`` (v's entry at y's one, in its place). None
+    when nothing applies; a ``kept`` symbol's structure is never used."""
+    from .rules.elementwise import Hadamard, Pow, hadamard
+    from .rules.linear import Mul, Transpose, mul, transpose
     if isinstance(e, Mul) and e.is_scalar and len(e.chain) == 2 and e.coeff == 1 and not e.scalars:
         a, b = e.chain
         if isinstance(a, Transpose) and isinstance(a.args[0], Ones) and sums_to_one(b):
             return Num(1)
         if isinstance(b, Ones) and isinstance(a, Transpose) and sums_to_one(a.args[0]):
             return Num(1)
+        if isinstance(a, Transpose) and a.args[0] == b and one_hot(b) and b.shape[1] == 1:
+            return Num(1)
+    if isinstance(e, Mul) and len(e.chain) == 2 and isinstance(e.chain[1], Transpose) \
+            and e.chain[1].args[0] == e.chain[0] and one_hot(e.chain[0]) and e.chain[0].shape[1] == 1:
+        from .rules.elementwise import diag
+        return mul(Num(e.coeff), *e.scalars, diag(e.chain[0]))   # y yᵀ = diag(y)
+    if isinstance(e, Hadamard) and e.shape[1] == 1:
+        hot = next((a for a in e.args if one_hot(a)), None)
+        if hot is not None:
+            rest = [a for a in e.args if a is not hot]
+            return mul(transpose(hot), hadamard(*rest), hot)
     if isinstance(e, Pow) and e.exponent > 0 and e.exponent.denominator == 1 and binary(e.args[0]):
         return e.args[0]
     return None
@@ -174,5 +196,10 @@ def space(s: Sym, latex: bool) -> str | None:
     n = s.shape[0]
     if SIMPLEX in props and ONE_HOT not in props:
         return rf"\Delta^{{{n}}}\ \text{{(a probability vector)}}" if latex else f"Δ^{n} (a probability vector)"
+    if LABEL in s.props:
+        from .labels import label_of
+        label = label_of(s.name) or "?"
+        return (rf"\mathbb{{R}}^{{{n}}}\ \text{{(one-hot, of the class label }}{label}\text{{)}}" if latex
+                else f"ℝ^{n} (one-hot, of the class label {label})")
     words = WORDS[ONE_HOT if ONE_HOT in props else SUMS_TO_ONE if SUMS_TO_ONE in props else BINARY]
     return rf"\mathbb{{R}}^{{{n}}}\ \text{{({words})}}" if latex else f"ℝ^{n} ({words})"

@@ -1,7 +1,14 @@
 """Results as SymPy expressions (the contract's ``Derivation.result``): ``MatrixSymbol``s
 with the cell's names and shapes, ``MatMul``/``MatAdd``/``Transpose``/``Inverse``/``Trace``/
 ``HadamardProduct``/elementwise functions; a 1×1 product used as a scalar becomes the
-trace of that product, so every part can be evaluated with explicit matrices and ``doit()``."""
+trace of that product, so every part can be evaluated with explicit matrices and ``doit()``.
+
+The all-ones matrix 𝟏 is written so that substituting the matrices alone evaluates it where it can:
+a sum of entries ``c·𝟏ᵀv`` as ``c·tr(vᵀ ones(v))``, ``M + c·𝟏`` as ``M + c·ones(M)``, a 𝟏 beside a
+matrix of its shape as ``ones`` of that matrix, any other 𝟏 as ``ones`` of a matrix symbol of its
+shape in the result (``ones(v)`` is 1 applied elementwise to ``v``, which SymPy evaluates once ``v``
+is explicit); where there is none, 𝟏 is ``sympyexplicit.Ones``, explicit once its size is
+substituted too (a result such as ``∇ₓ 𝟏ᵀx = 𝟏`` holds no matrix that could tell its size)."""
 from __future__ import annotations
 
 import importlib
@@ -49,7 +56,7 @@ def to_sympy(root: Expr, dims=None):
     ctx = Context()
     vals = {}
     with limits.within():
-        return _convert(root, vals, ctx)
+        return _evaluable_ones(_convert(root, vals, ctx))
 
 
 def _convert(root: Expr, vals: dict, ctx):
@@ -64,16 +71,44 @@ def _convert(root: Expr, vals: dict, ctx):
     return vals[root]
 
 
+def _evaluable_ones(expr):
+    """``expr`` with each all-ones matrix still in it made from a matrix symbol of ``expr`` of its
+    shape (or of the transposed shape), else a ``sympyexplicit.Ones`` (SymPy's own products of ones,
+    ``𝟏 𝟏ᵀ``, make plain ``OneMatrix``es)."""
+    import sympy
+    from sympy.matrices.expressions.special import OneMatrix
+    from .sympyexplicit import Ones as SympyOnes
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    found = expr.atoms(OneMatrix)
+    if not found:
+        return expr
+    like = {}
+    for m in sorted(expr.atoms(sympy.MatrixSymbol), key=lambda m: m.name):
+        like.setdefault(m.shape, m)
+        like.setdefault(m.shape[::-1], sympy.Transpose(m))
+    return expr.xreplace({o: ones_like(like[o.shape]) if o.shape in like else SympyOnes(*o.shape) for o in found})
+
+
 def _arguments(node: Expr, vals: dict) -> list:
     """The converted arguments; a matrix of ones beside an argument of its shape is made from that
-    argument (``OneMatrix`` does not evaluate against explicit matrices in SymPy 1.14)."""
+    argument, so that it evaluates once that argument is explicit."""
     out = [vals[a] for a in node.args]
     for i, a in enumerate(node.args):
         if isinstance(a, Ones) and a.shape != SCALAR:
-            twin = next((vals[b] for b in node.args if b.shape == a.shape and not isinstance(b, Ones)), None)
+            twin = _twin([vals[b] for b in node.args if b.shape == a.shape and not isinstance(b, Ones)])
             if twin is not None:
                 out[i] = ones_like(twin)
     return out
+
+
+def _twin(candidates: list):
+    """The matrix to make ones from: a symbol (or its transpose) if there is one, else the first."""
+    import sympy
+    for v in candidates:
+        if isinstance(v, sympy.MatrixSymbol) or isinstance(v, sympy.Transpose) and isinstance(v.arg, sympy.MatrixSymbol):
+            return v
+    return candidates[0] if candidates else None
 
 
 def ones_like(v):
@@ -85,12 +120,10 @@ def ones_like(v):
 
 
 def _without_ones(node: Expr, vals: dict, ctx):
-    """SymPy 1.14 cannot multiply a ``OneMatrix`` by explicit matrices (``doit`` leaves
-    ``1*Matrix(...)``), so sums of entries are written with ones made from ``v`` and a scalar broadcast
-    over a vector becomes an elementwise function."""
+    """A sum of entries ``c·𝟏ᵀv`` (or ``c·vᵀ𝟏``) written with ones made from ``v``, and a scalar
+    broadcast over a matrix (``M + c·𝟏``) with ones made from ``M``; None for other nodes."""
     import sympy
-    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-    if isinstance(node, Mul) and node.chain and not node.scalars and len(node.chain) > 1:
+    if isinstance(node, Mul) and node.chain and len(node.chain) > 1:
         first, rest = node.chain[0], node.chain[1:]
         last, head = node.chain[-1], node.chain[:-1]
         inner = None
@@ -100,27 +133,31 @@ def _without_ones(node: Expr, vals: dict, ctx):
             row = sympy.MatMul(*[vals[c] for c in head]) if len(head) > 1 else vals[head[0]]
             inner = sympy.Transpose(row)
         if inner is not None:
-            total = entry_sum(inner)
-            return total if node.coeff == 1 else Num(node.coeff).to_sympy([], ctx) * total
-    if isinstance(node, Add) and not node.is_scalar:
-        ones = [t for t in node.args if _scaled_ones(t) is not None]
-        others = [t for t in node.args if _scaled_ones(t) is None]
-        if len(ones) == 1 and others:
-            scale = _scaled_ones(ones[0])   # a new node (c·𝟏 -> c): converted here, not looked up
-            c = ctx.as_scalar(_convert(scale, vals, ctx)) if not isinstance(scale, Num) else scale.to_sympy([], ctx)
-            rest = sympy.MatAdd(*[vals[t] for t in others]) if len(others) > 1 else vals[others[0]]
-            t = sympy.Dummy("t")
-            return ElementwiseApplyFunction(sympy.Lambda(t, t + c), rest)
+            scale = [Num(node.coeff).to_sympy([], ctx)] + [ctx.as_scalar(vals[s]) for s in node.scalars]
+            return sympy.Mul(*scale, entry_sum(inner))
+    if isinstance(node, Add) and not node.is_scalar and any(_scaled_ones(t) is not None for t in node.args):
+        twin = _twin([vals[t] for t in node.args if _scaled_ones(t) is None])
+        if twin is None:
+            return None
+        terms = []
+        for t in node.args:
+            scale = _scaled_ones(t)   # a new node (c·𝟏 -> c): converted here, not looked up
+            if scale is None:
+                terms.append(vals[t])
+            elif isinstance(scale, Num):
+                c = scale.to_sympy([], ctx)
+                terms.append(ones_like(twin) if c == 1 else sympy.MatMul(c, ones_like(twin)))
+            else:
+                terms.append(sympy.MatMul(ctx.as_scalar(_convert(scale, vals, ctx)), ones_like(twin)))
+        return sympy.MatAdd(*terms)
     return None
 
 
 def entry_sum(v):
-    """The sum of the entries of a SymPy column vector, as ``tr(onesᵀ v)`` with the ones made
+    """The sum of the entries of a SymPy column vector, as ``tr(vᵀ ones(v))`` with the ones made
     elementwise from ``v`` itself, so that it evaluates once ``v`` is explicit."""
     import sympy
-    from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-    t = sympy.Dummy("t")
-    return sympy.Trace(sympy.Transpose(v) * ElementwiseApplyFunction(sympy.Lambda(t, sympy.S.One), v))
+    return sympy.Trace(sympy.MatMul(sympy.Transpose(v), ones_like(v)))
 
 
 def _scaled_ones(t: Expr):

@@ -37,6 +37,7 @@ CELLS = {
     "singular-values": r"\nabla_X \|X\|_2 + \sigma_{\min}(X) + \|X\|_*",
     "inf-norm": r"\nabla_x \|Ax - b\|_\infty",
     "pseudo-inverse": r"\nabla_X \|X^{+} b\|^2",
+    "class-label": r"\nabla_W -\log\operatorname{softmax}(Wx)_y",
 }
 SPECTRAL_CELLS = ["matrix-exp", "matrix-sqrt", "matrix-log", "eigenvalues", "singular-values", "inf-norm",
                   "pseudo-inverse"]
@@ -514,3 +515,19 @@ def test_a_vector_that_is_a_sum_is_formed_once_not_distributed(cell, matrix, pro
     lines = _lines(derive(cell).to_source())
     used = [ln for ln in lines if re.search(rf"(@ {matrix}\b|\b{matrix} @)", ln)]
     assert len(used) == products, lines
+
+
+def test_an_entry_at_a_class_label_is_exported_with_the_labels_one_hot_vector():
+    """-log softmax(Wx)_y and its gradient (softmax(Wx) - e_y)xᵀ, at every label, against NumPy."""
+    fn = derive(CELLS["class-label"]).to_function()
+    assert fn.parameters == ["W", "e_y", "x"]
+    assert "e_y is the one-hot vector of the class label y" in fn.__doc__
+    rng = np.random.default_rng(4)
+    W, x = rng.normal(size=(5, 3)), rng.normal(size=3)
+    z = W @ x
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    for y in range(5):
+        e_y = np.eye(5)[y]
+        value, grad = fn(W, e_y, x)
+        assert np.isclose(value, -np.log(p[y]))
+        assert np.allclose(grad, np.outer(p - e_y, x))

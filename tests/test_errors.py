@@ -105,6 +105,11 @@ CASES = [
      ParseError, r"a derivative operator must come first", (r"x^T \nabla_x x", r"\nabla_x", 4)),
     ("nested_operator", r"\nabla_x \nabla_x x",
      ParseError, r"a derivative operator must come first", (r"\nabla_x \nabla_x x", r"\nabla_x", 9)),
+    # --- norm bars that more than one nesting pairs: the first bar that may open an inner norm
+    ("nested_norm_bars_ambiguous", r"\nabla_a \|a\|b\|c\|d\|^2\|^2",
+     ParseError, r"nested norm bars are ambiguous: this \\\| may close the norm before it or open a norm inside it, "
+                 r".*write the inner norm as \\left\\\| … \\right\\\| or \\lVert … \\rVert",
+     (r"\nabla_a \|a\|b\|c\|d\|^2\|^2", r"\|", 12)),
     # --- unsupported norms
     ("norm_3", r"\nabla_x \|x\|_3",
      ParseError, r"the 3-norm is not supported \(use 1, 2, \\infty, \* or F\)", (r"\nabla_x \|x\|_3", r"\|x\|_3", 9)),

@@ -582,16 +582,73 @@ def test_the_result_of_a_layer_norm_cell_is_a_sympy_expression():
     assert isinstance(d.result, sympy.MatrixExpr) and d.result.shape[1] == 1 and d.check.passed
 
 
-@pytest.mark.xfail(strict=True, reason="tosympy.py: a sum of entries with a scalar factor ((1/n) 1ᵀx) keeps SymPy's "
-                                       "OneMatrix, which doit() leaves unevaluated against explicit matrices")
-def test_the_result_of_a_layer_norm_cell_evaluates_to_its_numbers():
+def _softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _layer_norm_gradient(v):
+    """∇ₓ aᵀc/s with c = x − μ𝟏 = Px (μ = 𝟏ᵀx/n, P = I − 𝟏𝟏ᵀ/n), s = √(‖c‖²/n + ε), worked out by hand:
+    Pa/s − (aᵀc) Pc/(n s³)."""
+    x, a, n, eps = v["x"], v["a"], v["n"][0, 0], v["epsilon"][0, 0]
+    c = x - x.sum() / n
+    s = np.sqrt((c * c).sum() / n + eps)
+    return (a - a.sum() / n) / s - (a * c).sum() * (c - c.sum() / n) / (n * s ** 3)
+
+
+_RNG = np.random.default_rng(7)
+_x4, _y4, _X43 = _RNG.standard_normal((4, 1)), _RNG.standard_normal((4, 1)), _RNG.standard_normal((4, 3))
+ONES_CELLS = [  # (id, cell, values, the derivative by NumPy, whether the result holds no matrix of 𝟏's size)
+    ("layer_norm", _layer_norm(), _layer_norm_values(), _layer_norm_gradient, False),
+    ("layer_norm_n_not_the_size", _layer_norm(), {**_layer_norm_values(), "n": np.array([[3.0]])},
+     _layer_norm_gradient, False),
+    ("ones_alone", r"\nabla_x \mathbf{1}^T x", {"x": _x4}, lambda v: np.ones((4, 1)), True),
+    ("ones_matrix", r"\nabla_X \mathbf{1}^T X \mathbf{1}", {"X": _X43}, lambda v: np.ones((4, 3)), True),
+    ("sum_of_entries_squared", r"\nabla_x (\mathbf{1}^T x)^2", {"x": _x4},
+     lambda v: 2 * v["x"].sum() * np.ones((4, 1)), False),
+    ("ones_outer", r"\nabla_x x^T \mathbf{1}\mathbf{1}^T x", {"x": _x4},
+     lambda v: 2 * v["x"].sum() * np.ones((4, 1)), False),
+    ("mean_centred", "\\mu = \\frac{1}{n}\\mathbf{1}^T x\n\\nabla_x \\|x - \\mu\\mathbf{1}\\|^2",
+     {"x": _x4, "n": np.array([[3.0]])}, lambda v: 2 * ((c := v["x"] - v["x"].sum() / 3) - c.sum() / 3), False),
+    ("scalar_broadcast", r"\nabla_x \|x + c\mathbf{1}\|^2", {"x": _x4, "c": np.array([[0.7]])},
+     lambda v: 2 * (v["x"] + 0.7), False),
+    ("softmax_log_likelihood", r"\nabla_z y^T \log\operatorname{softmax}(z)", {"z": _x4, "y": _y4},
+     lambda v: v["y"] - _softmax(v["z"]) * v["y"].sum(), False),
+    ("softmax_jacobian", r"\frac{\partial}{\partial z}\operatorname{softmax}(z)", {"z": _x4},
+     lambda v: np.diagflat(_softmax(v["z"])) - _softmax(v["z"]) @ _softmax(v["z"]).T, False),
+    ("logsumexp_hessian", r"\nabla^2_x \log(\mathbf{1}^T \exp(x))", {"x": _x4},
+     lambda v: np.diagflat(_softmax(v["x"])) - _softmax(v["x"]) @ _softmax(v["x"]).T, False),
+    ("one_norm_squared", r"\nabla_x \|x\|_1^2", {"x": _x4}, lambda v: 2 * np.abs(v["x"]).sum() * np.sign(v["x"]),
+     False),
+]
+
+
+def _result_at(d, values, sizes: bool):
+    """``d.result`` with the explicit matrices substituted, then (if ``sizes``) the sizes, then ``doit()``."""
     import sympy
-    from derivmagic.check import evaluate
-    d, values = derive(_layer_norm()), _layer_norm_values()
     subs = {s: sympy.ImmutableMatrix(values[k]) if isinstance(s, sympy.MatrixSymbol) else sympy.Float(values[k][0, 0])
             for k, s in d.symbols.items()}
     r = d.result.subs(subs)
-    r = r.subs({s: 4 for s in r.free_symbols if str(s) in d.reading.dims}).doit()
-    got = np.array(sympy.N(r), dtype=float)
-    want = evaluate(d.answer.result, values, {dim: 4 for dim in d.reading.dims})
-    assert np.allclose(got, want)
+    if sizes:
+        r = r.subs({dim: n for k, s in d.symbols.items() if isinstance(s, sympy.MatrixSymbol)
+                    for dim, n in zip(s.shape, values[k].shape) if isinstance(dim, sympy.Symbol)})
+    r = r.doit()
+    assert isinstance(r, sympy.MatrixBase) and not r.free_symbols, f"not evaluated: {r}"
+    return np.array(r, dtype=float)
+
+
+@pytest.mark.parametrize("cell,values,reference", [row[1:4] for row in ONES_CELLS], ids=[row[0] for row in ONES_CELLS])
+def test_a_result_written_with_ones_evaluates_to_its_numbers(cell, values, reference):
+    """𝟏 in Derivation.result evaluates once the matrices and sizes are substituted (SymPy's own
+    OneMatrix stays ``1*Matrix(...)`` beside explicit matrices)."""
+    got, want = _result_at(derive(cell), values, sizes=True), reference(values)
+    assert got.shape == want.shape and np.allclose(got, want), (got, want)
+
+
+@pytest.mark.parametrize("cell,values,reference", [row[1:4] for row in ONES_CELLS if not row[4]],
+                         ids=[row[0] for row in ONES_CELLS if not row[4]])
+def test_a_result_written_with_ones_evaluates_from_the_matrices_alone(cell, values, reference):
+    """Where the result holds a matrix of 𝟏's size, 𝟏 is made from it: substituting the matrices is
+    enough, as the contract says."""
+    got, want = _result_at(derive(cell), values, sizes=False), reference(values)
+    assert got.shape == want.shape and np.allclose(got, want), (got, want)

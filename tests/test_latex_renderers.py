@@ -40,6 +40,9 @@ EXTRA = {
     "scalar variable": r"\frac{d}{dt} t^3",
     "row vector": "\\frac{\\partial (xW)}{\\partial x}\nx \\in \\mathbb{R}^{1 \\times n}",
     "e as a vector": r"\nabla_x e^T x",
+    "nested norm bars": r"\nabla_a \|a\|b\|^2\|^2",
+    "entry at a class label": r"\nabla_W -\log\operatorname{softmax}(Wx)_y = (\operatorname{softmax}(Wx) - e_y)x^T",
+    "entry of a definition at a label": "p = \\operatorname{softmax}(z)\n\\nabla^2_z -\\log p_y",
     # lecture-note notation: differentials, inner products, limits, points, primes, by an expression
     "differential target": r"d(X^{-1}) = -X^{-1} dX X^{-1}",
     "inner products": r"\nabla_X \langle A, X\rangle_F = A : I",

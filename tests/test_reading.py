@@ -92,6 +92,12 @@ RIGHT = [
     ("relu_text", r"\nabla_x \mathbf{1}^T\text{ReLU}(Wx)", lambda W, x: W.T @ (W @ x > 0)),
     ("text_softmax", r"\nabla_z \text{softmax}(z)^T y",
      lambda z, y: (lambda s: (np.diag(s.ravel()) - s @ s.T) @ y)(np.exp(z) / np.exp(z).sum())),
+    # a norm inside a norm written with the same bars: TeX does not pair them; only ‖a·‖b‖²‖² is well formed
+    ("nested_norm_bars", r"\nabla_a \|a\|b\|^2\|^2", lambda a, b: 2 * (b * b).sum() ** 2 * a),
+    ("nested_norm_left_right", r"\nabla_a \left\| a \left\|b\right\|^2 \right\|^2", lambda a, b: 2 * (b * b).sum() ** 2 * a),
+    ("nested_norm_lVert", r"\nabla_a \lVert a \lVert b\rVert^2 \rVert^2", lambda a, b: 2 * (b * b).sum() ** 2 * a),
+    ("nested_norm_unsquared", r"\nabla_a \|a\|b\|\|", lambda a, b: np.sqrt((b * b).sum() / (a * a).sum()) * a),
+    ("two_norms_side_by_side", r"\nabla_a \|a\| \|b\|", lambda a, b: np.sqrt((b * b).sum() / (a * a).sum()) * a),
 ]
 
 
@@ -123,6 +129,8 @@ CLAIMS = [
     ("matrix_exponential_claim", r"\frac{d}{dt} e^{tA} = A e^{tA}", True),
     ("exp_not_entrywise", r"\frac{d}{dt} e^{tA} = e^{tA} \odot A", False),
     ("circ_power_claim", r"\frac{\partial}{\partial x} -\log(x) = -\operatorname{diag}(x^{\circ -1})", True),
+    ("nested_norm_claim", r"\nabla_a \|a\|b\|^2\|^2 = 2\|b\|^4 a", True),
+    ("nested_norm_claim_false", r"\nabla_a \|a\|b\|^2\|^2 = 2\|b\|^2 a", False),
 ]
 
 
@@ -225,6 +233,17 @@ def test_sum_stops_at_a_term_without_its_index():
     vals = values(d)
     got = evaluate(d.result, d, vals)
     assert np.allclose(got, 2 * vals["x"] + vals["a"])
+
+
+@pytest.mark.parametrize("cell,said", [
+    (r"\nabla_a \|a\|b\|^2\|^2", True),
+    (r"\nabla_a \left\| a \left\|b\right\|^2 \right\|^2", False),
+    (r"\nabla_a \lVert a \lVert b\rVert^2 \rVert^2", False),
+    (r"\nabla_a \|a\| \|b\|", False),
+], ids=["bars", "left_right", "lVert", "side_by_side"])
+def test_a_norm_read_inside_a_norm_of_the_same_bars_is_said(cell, said):
+    d = derive(cell)
+    assert ("read the inner ‖…‖ as a norm inside the outer one" in d.reading.notes) == said, d.reading.notes
 
 
 def test_ignored_text_is_listed():

@@ -104,6 +104,9 @@ TRICKY = [
     ("sum-bare-limits", r"\sum_i^n x_i"),
     ("bracket-superscript", r"W^{[1]}x"),
     ("thin-space-in-script", r"x^{\,T}"),
+    ("nested-norm-bars", r"\nabla_a \|a\|b\|^2\|^2"),
+    ("nested-norm-left-right", r"\nabla_a \left\| a \left\|b\right\|^2 \right\|^2"),
+    ("nested-norm-lVert", r"\nabla_a \lVert a \lVert b\rVert^2 \rVert^2"),
 ]
 
 
@@ -451,6 +454,15 @@ def test_grouping_matches_tex(formula):
         pytest.skip(f"KaTeX cannot parse this formula: {res.katex_error}")
     assert not res.mismatches, (f"derivmagic groups {len(res.mismatches)} construct(s) unlike TeX:\n  "
                                 + "\n  ".join(m for _, m in res.mismatches) + f"\nformula: {formula}")
+
+
+@pytest.mark.parametrize("formula", [r"\nabla_a \|a\|b\|^2\|^2", r"\nabla_a \left\| a \left\|b\right\|^2 \right\|^2",
+                                     r"\nabla_a \lVert a \lVert b\rVert^2 \rVert^2"], ids=["bars", "left_right", "lVert"])
+def test_a_norm_inside_a_norm_is_read_with_tex_superscripts(formula):
+    """Read, not refused, and both squares where TeX sets them: ‖b‖² inside, the outer norm's outside."""
+    need(node_available(), NODE_REASON)
+    res = compare(formula)
+    assert res.refused == 0 and res.compared["sup"] == 2 and not res.mismatches, res
 
 
 def test_tex_grouping_summary(capsys):

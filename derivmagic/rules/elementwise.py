@@ -338,14 +338,8 @@ class Diag(Expr):
         return np.diagflat(vals[0])
 
     def to_sympy(self, sargs, ctx):
-        import sympy
-        arg = sargs[0]
-        if isinstance(arg, sympy.MatMul):  # scalars outside, so one doit() evaluates it
-            scalars = [a for a in arg.args if not getattr(a, "is_Matrix", False)]
-            matrices = [a for a in arg.args if getattr(a, "is_Matrix", False)]
-            if scalars and len(matrices) == 1:
-                return sympy.MatMul(sympy.Mul(*scalars), sympy.DiagMatrix(matrices[0]))
-        return sympy.DiagMatrix(arg)
+        from ..sympyexplicit import DiagMatrix
+        return DiagMatrix(sargs[0])
 
     def rebuild(self, args):
         return diag(args[0])

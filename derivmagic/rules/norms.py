@@ -46,9 +46,9 @@ class Norm(Expr):
         u = sargs[0]
         if self.p == "1":
             from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-            absu = ElementwiseApplyFunction(sympy.Abs, u)
-            ones = sympy.OneMatrix(1, u.shape[0])
-            return sympy.Trace(ones * absu * sympy.OneMatrix(u.shape[1], 1))
+
+            from ..tosympy import entry_sum
+            return entry_sum(ElementwiseApplyFunction(sympy.Abs, u))
         return sympy.sqrt(sympy.Trace(sympy.Transpose(u) * u))
 
     def rebuild(self, args):
