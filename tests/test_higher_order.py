@@ -317,3 +317,17 @@ def test_hessians_of_arbitrary_functions(cell, shown):
     assert shown in d.text and d.check.passed
     wrong = dataclasses.replace(d.answer, result=mul(Num(2), d.answer.result))
     assert not numeric.verify(wrong, d.reading).passed
+
+
+# cells a user tries beyond first derivatives of closed forms: each gives a checked answer
+BEYOND = [r"\nabla^3_x \|x\|^4", r"\nabla^2_X \operatorname{tr}(X^TAX)", "D^2 f(X)[V,V]",
+          r"\frac{\partial^2}{\partial x \partial y} x^T A y", r"\frac{\partial}{\partial X} X^T X", r"\frac{d}{dt} e^{tA}",
+          r"\nabla_X \operatorname{tr}(X^{1/2})", r"\nabla_X \lambda_{\max}(X)", r"\nabla_X \|X\|_*", r"\nabla_X \|X\|_2",
+          r"\nabla_x \|x\|_\infty", r"\nabla_w \max(0, 1 - y w^T x)", r"\nabla_W \mathbf{1}^T\operatorname{relu}(Wx)",
+          r"\nabla_x \mathbf{1}^T x^{\circ 2}", r"\nabla_x \mathbf{1}^T\tan(x)", r"\nabla_W -\log\operatorname{softmax}(Wx)_y"]
+
+
+@pytest.mark.parametrize("cell", BEYOND, ids=[f"cell_{i}" for i in range(len(BEYOND))])
+def test_each_gives_a_checked_answer(cell):
+    d = derive(cell)
+    assert d.check is not None and d.check.passed, d.check
