@@ -56,7 +56,8 @@ def to_sympy(root: Expr, dims=None):
     ctx = Context()
     vals = {}
     with limits.within():
-        return _evaluable_ones(_convert(root, vals, ctx))
+        symbols = [ctx.symbol(s) for s in sorted(root.free, key=lambda s: s.name) if s.shape != SCALAR]
+        return _evaluable_ones(_convert(root, vals, ctx), symbols)
 
 
 def _convert(root: Expr, vals: dict, ctx):
@@ -71,23 +72,57 @@ def _convert(root: Expr, vals: dict, ctx):
     return vals[root]
 
 
-def _evaluable_ones(expr):
-    """``expr`` with each all-ones matrix still in it made from a matrix symbol of ``expr`` of its
-    shape (or of the transposed shape), else a ``sympyexplicit.Ones`` (SymPy's own products of ones,
-    ``𝟏 𝟏ᵀ``, make plain ``OneMatrix``es)."""
+def _evaluable_ones(expr, symbols: list):
+    """``expr`` with each all-ones matrix still in it made from a matrix symbol of the result
+    (``symbols``) of its shape (or of the transposed shape), else a ``sympyexplicit.Ones`` (SymPy's own
+    products of ones, ``𝟏 𝟏ᵀ``, make plain ``OneMatrix``es). Shared subexpressions are visited once."""
     import sympy
     from sympy.matrices.expressions.special import OneMatrix
     from .sympyexplicit import Ones as SympyOnes
     if not isinstance(expr, sympy.Basic):
         return expr
-    found = expr.atoms(OneMatrix)
+    found = [e for e in _subexpressions(expr) if isinstance(e, OneMatrix)]
     if not found:
         return expr
     like = {}
-    for m in sorted(expr.atoms(sympy.MatrixSymbol), key=lambda m: m.name):
+    for m in sorted(symbols, key=lambda m: m.name):
         like.setdefault(m.shape, m)
         like.setdefault(m.shape[::-1], sympy.Transpose(m))
-    return expr.xreplace({o: ones_like(like[o.shape]) if o.shape in like else SympyOnes(*o.shape) for o in found})
+    return _replaced(expr, {o: ones_like(like[o.shape]) if o.shape in like else SympyOnes(*o.shape) for o in found})
+
+
+def _subexpressions(expr) -> set:
+    """Every distinct subexpression of a SymPy expression, each visited once (``atoms`` and
+    ``xreplace`` walk a shared subexpression once per path to it: exponentially often in a deep chain)."""
+    from .limits import tick
+    seen = set()
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if e not in seen:
+            seen.add(e)
+            stack.extend(e.args)
+    tick(len(seen))
+    return seen
+
+
+def _replaced(expr, mapping: dict):
+    """``expr`` with the subexpressions in ``mapping`` replaced, each distinct one rebuilt once."""
+    done: dict = {}
+    stack = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in done:
+            continue
+        if e in mapping or not e.args:
+            done[e] = mapping.get(e, e)
+        elif not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in done)
+        else:
+            args = [done[a] for a in e.args]
+            done[e] = e if all(n is o for n, o in zip(args, e.args)) else e.func(*args)
+    return done[expr]
 
 
 def _arguments(node: Expr, vals: dict) -> list:
