@@ -652,3 +652,27 @@ def test_a_result_written_with_ones_evaluates_from_the_matrices_alone(cell, valu
     enough, as the contract says."""
     got, want = _result_at(derive(cell), values, sizes=False), reference(values)
     assert got.shape == want.shape and np.allclose(got, want), (got, want)
+
+
+def test_ones_in_a_result_are_replaced_visiting_shared_subexpressions_once():
+    """A result whose DAG shares subexpressions along a deep chain (2⁶⁰ paths to its leaves) is made
+    evaluable in work linear in its distinct subexpressions; walking every path would never end."""
+    import sympy
+    from sympy.matrices.expressions.special import OneMatrix
+    from derivmagic.tosympy import _evaluable_ones
+    x = sympy.MatrixSymbol("x", 3, 1)
+    e = sympy.MatAdd(OneMatrix(3, 1), x, evaluate=False)
+    for _ in range(60):   # e appears twice in the next e
+        e = sympy.MatAdd(sympy.HadamardProduct(e, x, evaluate=False), e, evaluate=False)
+    out = _evaluable_ones(e, [x])
+    assert not any(isinstance(a, OneMatrix) and type(a) is OneMatrix for a in _distinct(out))
+
+
+def _distinct(expr):
+    seen, stack = set(), [expr]
+    while stack:
+        a = stack.pop()
+        if a not in seen:
+            seen.add(a)
+            stack.extend(a.args)
+    return seen
